@@ -1,0 +1,1 @@
+"""Front ends: the Streamlit app, its figures, share links and the command line."""

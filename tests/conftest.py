@@ -1,0 +1,12 @@
+"""Test-wide JAX settings: float64 available, and two CPU devices so sharded sweeps are tested."""
+
+import os
+
+# Must be set before JAX initialises its backends.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax
+
+jax.config.update("jax_enable_x64", True)

@@ -1,0 +1,44 @@
+"""The README stays true: its test command is what CI runs, and its examples run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_quick_start_has_exactly_two_commands():
+    assert len(_quick_start_commands()) == 2
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = _quick_start_commands()[1]
+    assert "pytest" in test_command
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci
+
+
+def test_wame_optax_example_runs():
+    block = README.split("### WAME in an optax training loop", 1)[1]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own README, not user input
+    start = {
+        "W1": 0.3 * jax.random.normal(jax.random.PRNGKey(0), (3, 8)),
+        "W2": jnp.full((8, 1), 0.1),
+    }
+    x, y = namespace["x"], namespace["y"]
+    assert float(namespace["loss"](namespace["params"], x, y)) < 0.5 * float(
+        namespace["loss"](start, x, y)
+    )
