@@ -168,12 +168,45 @@ def from_config(config: Mapping[str, Any]) -> Schedule:
     unknown = sorted(set(args) - fields)
     if unknown:
         raise ValueError(f"schedule {kind!r}: unknown field {unknown[0]!r}")
-    if "schedule" in fields and isinstance(args.get("schedule"), Mapping):
-        args["schedule"] = from_config(args["schedule"])
-    try:
-        return cls(**args)
-    except TypeError as e:  # a missing required field
-        raise ValueError(f"schedule {kind!r}: {e}") from None
+    missing = sorted(f.name for f in dataclasses.fields(cls)
+                     if f.default is dataclasses.MISSING and f.name not in args)  # fmt: skip
+    if missing:
+        raise ValueError(f"schedule {kind!r}: missing field {missing[0]!r}")
+    for name, value in args.items():
+        _check_field(kind, name, value)
+    if "schedule" in args:
+        inner = args["schedule"]
+        args["schedule"] = from_config(inner) if isinstance(inner, Mapping) else inner
+    return cls(**args)
+
+
+_FLAGS = {"staircase", "cycle"}
+_POSITIVE = {"decay_steps", "initial_learning_rate", "learning_rate"}
+
+
+def _check_field(kind: str, name: str, value: Any) -> None:
+    """Fields from a description (URL, snapshot, command line) are checked before any work."""
+    if isinstance(value, jax.core.Tracer):  # inside the engine's jit: checked before tracing
+        return
+    where = f"schedule {kind!r}: {name}={value!r}"
+    if name == "schedule":
+        if not isinstance(value, Mapping) and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            raise ValueError(f"{where} must be a schedule or a learning rate")
+        return
+    if name in _FLAGS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false")
+        return
+    if name == "warmup_target" and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number")
+    if name in _POSITIVE and value <= 0:
+        raise ValueError(f"{where} must be positive")
+    if value < 0:
+        raise ValueError(f"{where} must not be negative")
 
 
 def as_schedule(learning_rate: Any) -> Callable[[jax.Array], jax.Array]:

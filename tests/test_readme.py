@@ -42,3 +42,9 @@ def test_wame_optax_example_runs():
     assert float(namespace["loss"](namespace["params"], x, y)) < 0.5 * float(
         namespace["loss"](start, x, y)
     )
+
+
+def test_readme_lists_every_surface_as_the_registry_describes_it():
+    from surfaces.registry import catalogue_markdown
+
+    assert catalogue_markdown() in README

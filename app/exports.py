@@ -1,0 +1,360 @@
+"""Files out of the engine: a run's :class:`~trajectories.run.Result` and the sweeps' results.
+
+Results go through :func:`export` (``export(result, path)``), which picks the writer from the
+file's suffix in :data:`EXPORTERS`: one function per suffix, each taking ``(result, path)``.
+Adding a format is adding an entry. ``.html``, ``.png`` and ``.gif`` are placeholders until the
+web app's figures land (they raise a ``ValueError`` saying so).
+
+``.json``
+    A versioned snapshot (:mod:`trajectories.snapshot`): the experiment, the library versions and
+    every recorded array; ``python -m app.cli replay FILE`` re-runs it.
+``.csv``
+    One row per (optimizer instance, start point, record), in that order, with the columns
+    ``optimizer`` (display name), ``kind`` (registry name), ``start`` (0-based start index),
+    ``step``, ``loss``, ``w0..w{d-1}`` (position), ``grad0..``, ``update0..``, ``lr0..`` (the
+    optimizer's own per-weight learning rate). Numbers are written with the shortest text that
+    reads back to the same value in the array's dtype (``inf`` and ``nan`` as such).
+
+Sweeps are tables rather than trajectories; :func:`write_doc` writes one as ``.json`` (a
+document, below) or ``.csv`` (one row per cell, start or record). Every document is valid JSON:
+``inf`` and ``NaN`` are written as ``null``; every one carries ``kind`` and ``experiment``
+(``Experiment.to_dict()``, the scene that was swept). By kind:
+
+``grid`` (:func:`grid_table`)
+    ``optimizer`` (the swept instance's name), ``axes`` (``[{name, low, high, n, log}]``),
+    ``values`` (per axis, its grid coordinates), then arrays shaped like the grid (``[n0]`` or
+    ``[n0][n1]``, indexed by axis 0 then axis 1): ``final_loss`` (null where diverged),
+    ``loss_auc`` (mean loss over the steps taken), ``steps_to_target`` (first step within
+    ``tolerance`` of the optimum; null if never or unknown), ``diverged`` (booleans),
+    ``diverged_step`` (-1: never); and ``best`` (``{axis name: value}`` of the lowest final loss,
+    null if every cell diverged). CSV columns: one per axis, ``final_loss``, ``loss_auc``,
+    ``steps_to_target`` (empty if never), ``diverged``, ``diverged_step``.
+``basins`` (:func:`basins_table`)
+    ``optimizer``, ``n``, ``x`` and ``y`` (view coordinates of the start grid), ``minima``
+    (weights of the global then local minima), ``labels`` (``[ny][nx]``: index into ``minima``
+    of the minimum reached, -1 none, -2 diverged), ``settled_step`` and ``final_loss``
+    (``[ny][nx]``). CSV: ``x, y, label, settled_step, final_loss``, one row per start.
+``ensemble`` (:func:`ensemble_table`)
+    ``n_seeds``, ``quantiles``, ``steps`` (the recorded steps) and ``optimizers``: per instance
+    ``{name, color, loss: [quantile][record], position: [quantile][record][weight]}``.
+    CSV: ``optimizer, step, loss_q0.05, ...``, one row per (instance, record).
+``compare`` (:func:`compare_table`)
+    ``criterion``, ``trials`` and ``rows``: per instance ``{name, kind, trials, default_score,
+    lr_only_score, lr_only_best, tuned_score, tuned_best}`` (scores: lower is better; null where
+    every trial diverged). CSV: ``optimizer, kind, trials, default_score, lr_only_score,
+    lr_only_learning_rate, tuned_score, tuned_<hyperparameter>...`` (empty where not tuned).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # the engine is imported where it is used: keeps ``import app.exports`` light
+    from trajectories.experiment import Experiment
+    from trajectories.run import Result
+
+Exporter = Callable[["Result", Path], None]
+
+
+# ---- results --------------------------------------------------------------------------------
+def export_json(result: Result, path: Path) -> None:
+    """A snapshot: the experiment, library versions and every recorded array."""
+    from trajectories import snapshot
+
+    snapshot.save(result, path)
+
+
+def result_rows(result: Result) -> tuple[list[str], Iterable[list[str]]]:
+    """The CSV header and rows of a result (see the module docstring)."""
+    dim = result.position.shape[-1]
+    header = ["optimizer", "kind", "start", "step", "loss"]
+    for prefix in ("w", "grad", "update", "lr"):
+        header += [f"{prefix}{k}" for k in range(dim)]
+
+    def rows():
+        steps = np.asarray(result.steps).astype(str)
+        for a, (name, kind) in enumerate(zip(result.names, result.kinds, strict=True)):
+            for s in range(result.position.shape[1]):
+                block = [
+                    np.asarray(getattr(result, f)[a, s]).astype(str)
+                    for f in ("position", "grad", "update", "lr")
+                ]
+                loss = np.asarray(result.loss[a, s]).astype(str)
+                for r in range(len(steps)):
+                    row = [name, kind, str(s), steps[r], loss[r]]
+                    for b in block:
+                        row.extend(b[r])
+                    yield row
+
+    return header, rows()
+
+
+def export_csv(result: Result, path: Path) -> None:
+    """One row per (instance, start, record)."""
+    header, rows = result_rows(result)
+    _write_csv(path, header, rows)
+
+
+def _lands_with_the_app(suffix: str) -> Exporter:
+    def export(result: Result, path: Path) -> None:
+        raise ValueError(
+            f"{suffix} export lands with the web app's figures; use .json or .csv for now"
+        )
+
+    export.pending = True  # type: ignore[attr-defined]  # replaced by a real exporter later
+    return export
+
+
+EXPORTERS: dict[str, Exporter] = {
+    ".json": export_json,
+    ".csv": export_csv,
+    ".html": _lands_with_the_app(".html"),  # a standalone animation
+    ".png": _lands_with_the_app(".png"),
+    ".gif": _lands_with_the_app(".gif"),
+}
+
+
+def exporter_for(path: str | Path) -> Exporter:
+    """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown or pending one, or an
+    output folder that does not exist (so that a command can check before it computes)."""
+    path = Path(path)
+    fn = EXPORTERS.get(path.suffix.lower())
+    if fn is None:
+        raise ValueError(
+            f"cannot write {path}: unknown file type {path.suffix or '(no suffix)'}; "
+            f"supported: {', '.join(EXPORTERS)}"
+        )
+    if getattr(fn, "pending", False):
+        fn(None, path)  # raises its message
+    check_folder(path)
+    return fn
+
+
+def export(result: Result, path: str | Path) -> Path:
+    """Write ``result`` to ``path`` in the format its suffix names."""
+    path = Path(path)
+    exporter_for(path)(result, path)
+    return path
+
+
+def check_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: folder {folder} does not exist")
+
+
+# ---- sweeps ---------------------------------------------------------------------------------
+TABLE_SUFFIXES = (".json", ".csv")
+
+
+def check_table_path(path: str | Path) -> Path:
+    """``path`` if a sweep can be written there (``.json`` or ``.csv``), else ``ValueError``."""
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ValueError(
+            f"cannot write {path}: a sweep is written as {' or '.join(TABLE_SUFFIXES)}, "
+            f"not {path.suffix or '(no suffix)'}"
+        )
+    check_folder(path)
+    return path
+
+
+def write_doc(
+    path: str | Path, doc: dict[str, Any], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Path:
+    """Write a sweep as the JSON document ``doc`` or as the CSV ``header`` + ``rows``."""
+    path = check_table_path(path)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(jsonable(doc), allow_nan=False) + "\n")
+    else:
+        _write_csv(path, header, ([cell(v) for v in row] for row in rows))
+    return path
+
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON values: arrays to lists, numpy scalars to Python, inf and NaN to ``None``."""
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return jsonable(x.item())
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    return x
+
+
+def cell(v: Any) -> str:
+    """A CSV cell: shortest round-trip text for numbers (in their own dtype), '' for None."""
+    if v is None:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, np.generic):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _best(values: list[np.ndarray], names: list[str], score: np.ndarray) -> dict | None:
+    score = np.where(np.isfinite(score), score, np.inf)
+    if not np.isfinite(score).any():
+        return None
+    idx = np.unravel_index(int(np.argmin(score)), score.shape)
+    return {n: float(v[i]) for n, v, i in zip(names, values, idx, strict=True)}
+
+
+def grid_table(experiment: Experiment, grid) -> tuple[dict, list[str], list[list]]:
+    """A :class:`~trajectories.sweeps.GridResult` as (document, CSV header, CSV rows)."""
+    names = [a.name for a in grid.axes]
+    hit = np.where(np.isnan(grid.steps_to_target), -1, grid.steps_to_target).astype(np.int64)
+    doc = {
+        "kind": "grid",
+        "experiment": experiment.to_dict(),
+        "optimizer": experiment.name_of(0),
+        "axes": [
+            {"name": a.name, "low": a.low, "high": a.high, "n": a.n, "log": a.log}
+            for a in grid.axes
+        ],
+        "values": [np.asarray(v, np.float64) for v in grid.values],
+        "final_loss": grid.final_loss,
+        "loss_auc": grid.loss_auc,
+        "steps_to_target": np.where(hit >= 0, hit, None).tolist(),
+        "diverged": np.asarray(grid.diverged, bool),
+        "diverged_step": np.asarray(grid.diverged_step, np.int64),
+        "best": _best(list(grid.values), names, np.asarray(grid.final_loss, np.float64)),
+    }
+    header = [*names, "final_loss", "loss_auc", "steps_to_target", "diverged", "diverged_step"]
+    rows = []
+    for idx in np.ndindex(*grid.final_loss.shape):
+        coords = [float(v[i]) for v, i in zip(grid.values, idx, strict=True)]
+        h = int(hit[idx])
+        rows.append(
+            [
+                *coords,
+                grid.final_loss[idx],
+                grid.loss_auc[idx],
+                h if h >= 0 else None,
+                bool(grid.diverged[idx]),
+                int(grid.diverged_step[idx]),
+            ]
+        )
+    return doc, header, rows
+
+
+def basins_table(experiment: Experiment, b, n: int) -> tuple[dict, list[str], list[list]]:
+    """A :class:`~trajectories.sweeps.BasinsResult` as (document, CSV header, CSV rows)."""
+    doc = {
+        "kind": "basins",
+        "experiment": experiment.to_dict(),
+        "optimizer": experiment.name_of(0),
+        "n": n,
+        "x": b.x,
+        "y": b.y,
+        "minima": b.minima,
+        "labels": np.asarray(b.labels, np.int64),
+        "settled_step": np.asarray(b.settled_step, np.int64),
+        "final_loss": b.final_loss,
+    }
+    header = ["x", "y", "label", "settled_step", "final_loss"]
+    rows = [
+        [
+            float(b.x[i]),
+            float(b.y[j]),
+            int(b.labels[j, i]),
+            int(b.settled_step[j, i]),
+            b.final_loss[j, i],
+        ]
+        for j in range(len(b.y))
+        for i in range(len(b.x))
+    ]
+    return doc, header, rows
+
+
+def ensemble_table(experiment: Experiment, e) -> tuple[dict, list[str], list[list]]:
+    """A :class:`~trajectories.sweeps.EnsembleResult` as (document, CSV header, CSV rows)."""
+    doc = {
+        "kind": "ensemble",
+        "experiment": experiment.to_dict(),
+        "n_seeds": e.n_seeds,
+        "quantiles": list(e.quantiles),
+        "steps": np.asarray(e.steps, np.int64),
+        "optimizers": [
+            {"name": name, "color": color, "loss": e.loss[a], "position": e.position[a]}
+            for a, (name, color) in enumerate(zip(e.names, e.colors, strict=True))
+        ],
+    }
+    header = ["optimizer", "step", *(f"loss_q{q:g}" for q in e.quantiles)]
+    rows = [
+        [name, int(step), *e.loss[a, :, r]]
+        for a, name in enumerate(e.names)
+        for r, step in enumerate(e.steps)
+    ]
+    return doc, header, rows
+
+
+def compare_table(
+    experiment: Experiment, rows_in: list, criterion: str, trials: int
+) -> tuple[dict, list[str], list[list]]:
+    """The rows of :func:`~trajectories.sweeps.fair_comparison` as (document, header, rows)."""
+    doc = {
+        "kind": "compare",
+        "experiment": experiment.to_dict(),
+        "criterion": criterion,
+        "trials": trials,
+        "rows": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "trials": r.trials,
+                "default_score": r.default_score,
+                "lr_only_score": r.lr_only_score,
+                "lr_only_best": r.lr_only_best,
+                "tuned_score": r.tuned_score,
+                "tuned_best": r.tuned_best,
+            }
+            for r in rows_in
+        ],
+    }
+    tuned = list(dict.fromkeys(k for r in rows_in for k in r.tuned_best))
+    header = [
+        "optimizer",
+        "kind",
+        "trials",
+        "default_score",
+        "lr_only_score",
+        "lr_only_learning_rate",
+        "tuned_score",
+        *(f"tuned_{k}" for k in tuned),
+    ]
+    rows = [
+        [
+            r.name,
+            r.kind,
+            r.trials,
+            r.default_score,
+            r.lr_only_score,
+            r.lr_only_best.get("learning_rate"),
+            r.tuned_score,
+            *(r.tuned_best.get(k) for k in tuned),
+        ]
+        for r in rows_in
+    ]
+    return doc, header, rows

@@ -1,0 +1,242 @@
+"""The trajectory engine: runs are right, bounded, reproducible and never recompile for values."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import surfaces
+from trajectories import Experiment, OptimizerSpec, kernel, limits, run
+
+ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
+SIX = (
+    ADAM,
+    OptimizerSpec("Adam", {"learning_rate": 0.05}, name="Adam fast"),
+    OptimizerSpec("SGD", {"learning_rate": 1e-3}),
+    OptimizerSpec("Momentum", {"learning_rate": 1e-3}),
+    OptimizerSpec("WAME", {"learning_rate": 1e-3}),
+    OptimizerSpec("RMSprop", {"learning_rate": 1e-2}),
+)
+
+
+def scene(**changes) -> Experiment:
+    return Experiment(surface="rosenbrock", optimizers=SIX, steps=300).replace(**changes)
+
+
+def reference_path(spec: OptimizerSpec, surface, w0, steps, dtype=jnp.float32):
+    """The same optimizer in its own jitted optax scan, no engine (same XLA rounding)."""
+    opt = spec.build()
+
+    def body(carry, _):
+        w, state = carry
+        u, state = opt.update(jax.grad(surface.loss)(w), state, w)
+        w = optax.apply_updates(w, u)
+        return (w, state), w
+
+    w0 = jnp.asarray(w0, dtype)
+    _, path = jax.jit(lambda w: jax.lax.scan(body, (w, opt.init(w)), None, length=steps))(w0)
+    return np.concatenate([np.asarray(w0)[None], np.asarray(path)])
+
+
+def test_result_layout_and_step_zero_is_the_start():
+    e = scene(starts=((-1.5, 2.0), (0.5, -0.5)))
+    r = run(e)
+    assert r.position.shape == (6, 2, 301, 2)
+    assert r.loss.shape == (6, 2, 301)
+    assert r.lr.shape == r.grad.shape == r.update.shape == r.position.shape
+    np.testing.assert_array_equal(r.steps, np.arange(301))
+    np.testing.assert_allclose(r.position[:, 0, 0], np.tile([-1.5, 2.0], (6, 1)))
+    np.testing.assert_allclose(r.position[:, 1, 0], np.tile([0.5, -0.5], (6, 1)))
+    s = surfaces.get("rosenbrock")
+    final = r.position[:, :, -1]
+    np.testing.assert_allclose(r.final_loss, jax.vmap(jax.vmap(s.loss))(final), rtol=1e-5)
+    assert r.names[1] == "Adam fast" and r.colors[0].startswith("#")
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_engine_paths_equal_a_plain_optax_loop(index):
+    e = scene(steps=200, dtype="float64")
+    r = run(e)
+    ref = reference_path(SIX[index], surfaces.get("rosenbrock"), (-1.5, 2.0), 200, jnp.float64)
+    np.testing.assert_allclose(r.position[index, 0], ref, rtol=1e-9, atol=1e-12)
+
+
+def test_recorded_quantities_are_consistent():
+    r = run(scene(steps=50, dtype="float64"))
+    # update = w_t - w_{t-1}; lr is the optimizer's own; SGD's ratio -u/g equals its lr
+    np.testing.assert_allclose(r.update[:, 0, 1:], np.diff(r.position[:, 0], axis=1), atol=1e-12)
+    sgd = r.kinds.index("SGD")
+    np.testing.assert_allclose(r.ratio[sgd, 0, 1:], 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(r.lr[sgd, 0, 1:], 1e-3, rtol=1e-9)
+    adam = r.state[0]
+    assert set(adam) == {"mu", "nu"} and adam["mu"].shape == (1, 51, 2)
+
+
+def test_changing_values_never_recompiles():
+    run(scene())  # warm
+    before = kernel.compile_count()
+    changed = (*SIX[:1], OptimizerSpec("Adam", {"learning_rate": 0.2, "beta_1": 0.5}), *SIX[2:])
+    run(scene(optimizers=changed))
+    run(scene(surface_params={"b": 10.0}))
+    run(scene(starts=((0.3, 0.3),)))
+    run(scene(seed=7))
+    run(scene(steps=290))  # same bucket of records
+    assert kernel.compile_count() == before
+
+
+def test_steps_are_bucketed():
+    base = kernel.compile_count()
+    for steps in range(200, 260, 7):  # 9 step counts
+        run(scene(steps=steps))
+    assert kernel.compile_count() - base <= 2
+
+
+def test_divergence_stops_one_path_and_spoils_no_other():
+    wild = OptimizerSpec("SGD", {"learning_rate": 0.5}, name="wild")
+    r = run(scene(optimizers=(*SIX, wild)))
+    r_calm = run(scene())
+    d = r.diverged_step[-1, 0]
+    assert d > 0
+    assert np.all(np.isfinite(r.position[-1])) and np.all(np.isfinite(r.loss[-1]))
+    frozen = r.position[-1, 0, d:]
+    np.testing.assert_array_equal(frozen, np.broadcast_to(frozen[0], frozen.shape))
+    np.testing.assert_array_equal(r.position[:-1], r_calm.position)
+    assert np.all(r.diverged_step[:-1] == -1)
+    assert np.isinf(r.loss_auc[-1, 0])
+
+
+def test_same_description_gives_bit_identical_results():
+    e = scene(noise=0.5, seed=3)
+    a, b = run(e), run(Experiment.from_json(e.to_json()))
+    for field in ("position", "loss", "grad", "update", "lr", "final_loss", "hit_step"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_gradient_noise_uses_common_random_numbers():
+    twin = (ADAM, OptimizerSpec("Adam", {"learning_rate": 0.01}, name="twin"))
+    r = run(scene(optimizers=twin, noise=1.0, seed=1))
+    np.testing.assert_array_equal(r.position[0], r.position[1])
+    other = run(scene(optimizers=twin, noise=1.0, seed=2))
+    assert not np.allclose(r.position[0], other.position[0])
+    clean = run(scene(optimizers=twin))
+    assert not np.allclose(r.position[0], clean.position[0])
+
+
+def test_steps_to_target_and_metrics():
+    momentum = OptimizerSpec("Momentum", {"learning_rate": 0.02})
+    e = Experiment(surface="booth", optimizers=(momentum,), steps=400, tolerance=1e-6)
+    r = run(e)
+    hit = int(r.hit_step[0, 0])
+    assert 0 < hit < 400
+    assert r.loss[0, 0, hit] <= e.tolerance + 1e-7 < r.loss[0, 0, hit - 1]
+    assert r.distance_to_minimum[0, 0] < 1e-3
+    row = r.summary()[0]
+    assert row["steps_to_target"] == hit and row["diverged_at"] == -1
+
+
+def test_output_stays_within_the_memory_budget():
+    eight = tuple(OptimizerSpec(k) for k in ("SGD", "Adam", "RMSprop", "Adagrad") * 2)
+    e = Experiment(surface="noisy_quadratic", surface_params={"dim": 1500}, optimizers=eight,
+                   steps=6000, starts=((1.0, 1.0), (0.5, -0.5)))  # fmt: skip
+    r = run(e)
+    arrays = [r.position, r.loss, r.grad, r.update, r.lr, *[v for s in r.state for v in s.values()]]
+    assert sum(a.nbytes for a in arrays) <= limits.RESULT_BUDGET_BYTES
+    assert r.stride > 1 and r.steps[-1] == 6000
+    assert r.position.shape[2] == len(r.steps) <= limits.MAX_RECORDS
+
+
+def test_learned_model_weights_are_a_pytree_for_per_tensor_optimizers():
+    e = Experiment(surface="mlp", optimizers=(OptimizerSpec("LARS", {"learning_rate": 1.0}),),
+                   steps=30)  # fmt: skip
+    r = run(e)
+    s = r.surface
+    rates = s.unravel(jnp.asarray(r.lr[0, 0, -1]))
+    for name, _ in s.layers:
+        values = np.unique(np.asarray(rates[name]))
+        assert values.size == 1, f"LARS's rate is per tensor, {name} has {values.size} values"
+    assert len({float(np.asarray(rates[n]).ravel()[0]) for n, _ in s.layers}) > 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"surface": "nope"}, "surface"),
+        ({"steps": 0}, "steps"),
+        ({"steps": limits.MAX_STEPS + 1}, "steps"),
+        ({"optimizers": [{"kind": "Adam", "hyperparams": {"beta_1": 2.0}}]}, r"optimizers\[0\]"),
+        ({"optimizers": [{"kind": "Adamm"}]}, r"optimizers\[0\].kind"),
+        ({"optimizers": [{"kind": "Adam", "color": "red"}]}, "color"),
+        ({"optimizers": [{"kind": "Adam", "wat": 1}]}, "unknown field"),
+        ({"optimizers": [{"kind": "Adam", "enabled": False}]}, "at least one"),
+        ({"optimizers": [{"kind": "Adam"}], "starts": [[1, 2, 3]]}, r"starts\[0\]"),
+        ({"optimizers": [{"kind": "Adam"}], "starts": [["a", 1]]}, r"starts\[0\]"),
+        ({"optimizers": [{"kind": "Adam"}], "noise": -1}, "noise"),
+        ({"optimizers": [{"kind": "Adam"}], "seed": 1.5}, "seed"),
+        ({"optimizers": [{"kind": "Adam"}], "dtype": "float16"}, "dtype"),
+        ({"optimizers": [{"kind": "Adam"}], "surprise": True}, "unknown field"),
+        ({"optimizers": [{"kind": "Adam"}] * 17}, "optimizers"),
+        ([1, 2], "expected an object"),
+        (
+            {
+                "optimizers": [
+                    {
+                        "kind": "Adam",
+                        "hyperparams": {
+                            "learning_rate": {
+                                "schedule": "cosine_decay",
+                                "initial_learning_rate": 0.05,
+                                "decay_steps": "abc",
+                            }
+                        },
+                    }
+                ]
+            },
+            "decay_steps",
+        ),
+        (
+            {
+                "optimizers": [
+                    {
+                        "kind": "Adam",
+                        "hyperparams": {
+                            "learning_rate": {
+                                "schedule": "exponential_decay",
+                                "initial_learning_rate": 0.05,
+                            }
+                        },
+                    }
+                ]
+            },
+            "missing field",
+        ),
+    ],
+)
+def test_bad_descriptions_name_the_problem(data, message):
+    with pytest.raises(ValueError, match=message):
+        Experiment.from_dict(data)
+
+
+def test_description_round_trips_through_json():
+    e = scene(starts=((-1.0, 1.5),), noise=0.1, seed=4, stride=2)
+    e = e.replace(optimizers=(
+        OptimizerSpec("Adam", {"learning_rate": {"schedule": "cosine_decay",
+                                                 "initial_learning_rate": 0.05,
+                                                 "decay_steps": 200}}, color="#123456"),
+        OptimizerSpec("WAME", {"variant": "paper_sqrt"}, enabled=False),
+    ))  # fmt: skip
+    assert Experiment.from_json(e.to_json()) == e
+
+
+def test_schedules_run_and_trace():
+    sched = {"schedule": "exponential_decay", "initial_learning_rate": 0.05, "decay_steps": 50,
+             "decay_rate": 0.5}  # fmt: skip
+    e = scene(optimizers=(OptimizerSpec("Adam", {"learning_rate": sched}),), steps=100)
+    r = run(e)
+    before = kernel.compile_count()
+    faster = {**sched, "decay_rate": 0.9}
+    r2 = run(e.replace(optimizers=(OptimizerSpec("Adam", {"learning_rate": faster}),)))
+    assert kernel.compile_count() == before
+    assert not np.allclose(r.position, r2.position)

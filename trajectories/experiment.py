@@ -1,0 +1,283 @@
+"""The one serializable description of an experiment, from widgets to engine to URL and snapshot.
+
+An :class:`Experiment` names a surface and its parameters, optimizer instances (each with a
+name, a colour and hyperparameters that override the registry defaults), start points, the
+number of steps, gradient noise, the seed and the recording stride. It is plain data:
+``to_dict``/``from_dict`` round-trip through JSON, and ``from_dict`` validates everything,
+raising ``ValueError`` with the path of the offending field (``optimizers[1].beta_1: ...``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import optimizers
+import surfaces
+from optimizers import schedules
+from trajectories import limits
+
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DTYPES = ("float32", "float64")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer instance: a registry kind with some hyperparameters changed."""
+
+    kind: str
+    hyperparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    name: str = ""
+    color: str = ""
+    enabled: bool = True
+
+    @property
+    def info(self) -> optimizers.OptimizerInfo:
+        return optimizers.get(self.kind)
+
+    def values(self) -> dict[str, Any]:
+        """Every hyperparameter: registry defaults overridden by this instance's values."""
+        return {**self.info.defaults(), **self.hyperparams}
+
+    def build(self, **traced: Any) -> optimizers.Optimizer:
+        """The optimizer, with some values replaced (traced ones, inside the engine)."""
+        values = self.values()
+        lr = values.get("learning_rate")
+        if isinstance(lr, Mapping):
+            values["learning_rate"] = schedules.from_config(lr)
+        return self.info.make(**{**values, **traced})
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    surface: str = "rosenbrock"
+    surface_params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    optimizers: tuple[OptimizerSpec, ...] = ()
+    starts: tuple[tuple[float, ...], ...] = ()  # weights, or 2-D view points; () = default
+    steps: int = 500
+    noise: float = 0.0  # standard deviation of additive Gaussian gradient noise
+    seed: int = 0
+    stride: int = 0  # record every k-th step; 0 = automatic (within the memory budget)
+    tolerance: float = 1e-3  # "steps to reach f* + tolerance"
+    dtype: str = "float32"
+
+    # -- derived -----------------------------------------------------------------------------
+    def build_surface(self) -> surfaces.Surface:
+        s = surfaces.get(self.surface, **self.surface_params)
+        return surfaces.with_gradient_noise(s, self.noise) if self.noise > 0 else s
+
+    def active(self) -> list[tuple[int, OptimizerSpec]]:
+        """The enabled instances with their index in ``optimizers``."""
+        return [(i, o) for i, o in enumerate(self.optimizers) if o.enabled]
+
+    def start_points(self, surface: surfaces.Surface) -> np.ndarray:
+        """Start points as weights ``(n, dim)``; 2-D points on a high-dim surface are lifted."""
+        if not self.starts:
+            return np.asarray(surface.starts[:1], np.float64)
+        pts = []
+        for p in self.starts:
+            p = np.asarray(p, np.float64)
+            pts.append(surface.lift(p) if p.shape == (2,) and surface.dim != 2 else p)
+        return np.stack(pts)
+
+    def name_of(self, index: int) -> str:
+        o = self.optimizers[index]
+        return o.name or o.kind
+
+    def color_of(self, index: int) -> str:
+        o = self.optimizers[index]
+        return o.color or PALETTE[index % len(PALETTE)]
+
+    def replace(self, **changes: Any) -> Experiment:
+        return dataclasses.replace(self, **changes)
+
+    # -- serialization -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "surface": self.surface,
+            "surface_params": dict(self.surface_params),
+            "optimizers": [
+                {
+                    "kind": o.kind,
+                    "hyperparams": dict(o.hyperparams),
+                    "name": o.name,
+                    "color": o.color,
+                    "enabled": o.enabled,
+                }
+                for o in self.optimizers
+            ],
+            "starts": [list(p) for p in self.starts],
+            "steps": self.steps,
+            "noise": self.noise,
+            "seed": self.seed,
+            "stride": self.stride,
+            "tolerance": self.tolerance,
+            "dtype": self.dtype,
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys): equal experiments give equal strings."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Experiment:
+        """Parse and validate; every problem is a ``ValueError`` naming the field."""
+        e = _parse(data)
+        e.validate()
+        return e
+
+    @classmethod
+    def from_json(cls, text: str) -> Experiment:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as err:
+            raise ValueError(f"experiment: not valid JSON ({err})") from None
+        return cls.from_dict(data)
+
+    # -- validation --------------------------------------------------------------------------
+    def validate(self) -> surfaces.Surface:
+        """Check everything (surface, optimizers, starts, limits); return the built surface."""
+        try:
+            surface = self.build_surface()
+        except ValueError as err:
+            message = str(err)
+            raise ValueError(
+                message if message.startswith("surface") else f"surface: {message}"
+            ) from None
+        for i, o in enumerate(self.optimizers):
+            try:
+                o.build()
+            except ValueError as err:
+                raise ValueError(f"optimizers[{i}] ({self.name_of(i)}): {err}") from None
+        if not self.active():
+            raise ValueError("optimizers: choose at least one enabled optimizer")
+        for j, p in enumerate(self.starts):
+            if len(p) not in (2, surface.dim):
+                raise ValueError(
+                    f"starts[{j}]: {len(p)} coordinates; {self.surface} needs {surface.dim}"
+                    + (" (or 2 for a point of its 2-D view)" if surface.dim != 2 else "")
+                )
+        n_starts = max(1, len(self.starts))
+        limits.check("steps", self.steps, limits.MAX_STEPS, "ask for fewer steps")
+        limits.check("optimizers", len(self.active()), limits.MAX_INSTANCES,
+                     "disable or remove some instances")  # fmt: skip
+        limits.check("start points", n_starts, limits.MAX_STARTS, "remove some start points")
+        work = self.steps * n_starts * len(self.active()) * surface.dim
+        limits.check("work (steps x starts x optimizers x weights)", work, limits.MAX_WORK,
+                     "fewer steps, start points or optimizers")  # fmt: skip
+        if self.dtype == "float64":
+            import jax
+
+            if not jax.config.jax_enable_x64:
+                raise ValueError("dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
+        return surface
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+_FIELDS = {f.name for f in dataclasses.fields(Experiment)}
+_OPT_FIELDS = {f.name for f in dataclasses.fields(OptimizerSpec)}
+
+
+def _number(path: str, value: Any, *, integer: bool = False, low=None, high=None) -> Any:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if integer:
+        ok = ok and float(value).is_integer()
+    if not ok or not math.isfinite(value):
+        kind = "an integer" if integer else "a finite number"
+        raise ValueError(f"{path}: {value!r} is not {kind}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{path}: {value!r} is out of range [{low}, {high}]")
+    return int(value) if integer else float(value)
+
+
+def _mapping(path: str, value: Any) -> dict:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{path}: expected an object, got {type(value).__name__}")
+    return dict(value)
+
+
+def _unknown(path: str, got: Mapping, allowed: set[str]) -> None:
+    extra = sorted(set(got) - allowed, key=str)
+    if extra:
+        known = ", ".join(sorted(allowed))
+        raise ValueError(f"{path}: unknown field {extra[0]!r} (known: {known})")
+
+
+def _parse_optimizer(i: int, data: Any) -> OptimizerSpec:
+    path = f"optimizers[{i}]"
+    d = _mapping(path, data)
+    _unknown(path, d, _OPT_FIELDS)
+    kind = d.get("kind")
+    try:
+        optimizers.get(kind)
+    except ValueError as err:
+        raise ValueError(f"{path}.kind: {err}") from None
+    hyperparams = _mapping(f"{path}.hyperparams", d.get("hyperparams", {}))
+    for k, v in hyperparams.items():
+        if not isinstance(k, str) or not (v is None or isinstance(v, int | float | str | Mapping)):
+            raise ValueError(f"{path}.hyperparams.{k}: unsupported value {v!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"{path}.hyperparams.{k}: {v!r} is not finite")
+    name, color, enabled = d.get("name", ""), d.get("color", ""), d.get("enabled", True)
+    if not isinstance(name, str) or len(name) > 60:
+        raise ValueError(f"{path}.name: must be text of at most 60 characters")
+    if not isinstance(color, str) or (color and not _COLOR.match(color)):
+        raise ValueError(f"{path}.color: {color!r} is not a colour like #1f77b4")
+    if not isinstance(enabled, bool):
+        raise ValueError(f"{path}.enabled: must be true or false")
+    return OptimizerSpec(kind=optimizers.get(kind).name, hyperparams=hyperparams, name=name,
+                         color=color, enabled=enabled)  # fmt: skip
+
+
+def _parse(data: Any) -> Experiment:
+    d = _mapping("experiment", data)
+    _unknown("experiment", d, _FIELDS)
+    out: dict[str, Any] = {}
+    if "surface" in d:
+        if not isinstance(d["surface"], str):
+            raise ValueError(f"surface: {d['surface']!r} is not a surface name")
+        out["surface"] = d["surface"]
+    if "surface_params" in d:
+        out["surface_params"] = _mapping("surface_params", d["surface_params"])
+    if "optimizers" in d:
+        opts = d["optimizers"]
+        if not isinstance(opts, list | tuple):
+            raise ValueError("optimizers: expected a list")
+        limits.check("optimizers", len(opts), 4 * limits.MAX_INSTANCES, "remove some instances")
+        out["optimizers"] = tuple(_parse_optimizer(i, o) for i, o in enumerate(opts))
+    if "starts" in d:
+        starts = d["starts"]
+        if not isinstance(starts, list | tuple):
+            raise ValueError("starts: expected a list of points")
+        limits.check("start points", len(starts), limits.MAX_STARTS, "remove some start points")
+        pts = []
+        for j, p in enumerate(starts):
+            if not isinstance(p, list | tuple) or not 1 <= len(p) <= 100_000:
+                raise ValueError(f"starts[{j}]: expected a list of coordinates")
+            pts.append(tuple(_number(f"starts[{j}]", v, low=-1e6, high=1e6) for v in p))
+        out["starts"] = tuple(pts)
+    if "steps" in d:
+        out["steps"] = _number("steps", d["steps"], integer=True, low=1, high=limits.MAX_STEPS)
+    if "noise" in d:
+        out["noise"] = _number("noise", d["noise"], low=0.0, high=1e6)
+    if "seed" in d:
+        out["seed"] = _number("seed", d["seed"], integer=True, low=0, high=2**31 - 1)
+    if "stride" in d:
+        out["stride"] = _number("stride", d["stride"], integer=True, low=0, high=limits.MAX_STEPS)
+    if "tolerance" in d:
+        out["tolerance"] = _number("tolerance", d["tolerance"], low=0.0, high=1e12)
+    if "dtype" in d:
+        if d["dtype"] not in DTYPES:
+            raise ValueError(f"dtype: {d['dtype']!r} must be one of {', '.join(DTYPES)}")
+        out["dtype"] = d["dtype"]
+    return Experiment(**out)

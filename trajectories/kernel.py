@@ -1,0 +1,361 @@
+"""The compiled kernel: optimizer trajectories as ``lax.scan``s under ``jax.jit``, vmapped.
+
+A :class:`Plan` is everything static about a computation (the surface's code, each optimizer
+group's structure, record layout, bucket sizes); every value (hyperparameters, surface
+parameters, start points, keys, the number of steps) is a traced argument. One jitted function
+serves every plan and JAX caches one executable per distinct plan and input shapes for the life
+of the process, so:
+
+* changing any hyperparameter or surface value never recompiles;
+* the number of steps is traced (steps past it are frozen no-ops), and the scan length, the
+  recording stride and the vmap sizes are bucketed, so the number of distinct compiles stays
+  small (:func:`bucket`).
+
+Trajectories are vmapped over optimizer instances of one group x start points x seeds. Every
+trajectory uses the key ``fold_in(PRNGKey(seed), step)``: the same noise and minibatches for
+every optimizer and start (common random numbers).
+
+Divergence: a step whose new weights are not finite or leave the divergence box (the surface's
+domain widened by its own width on every side, ``DIVERGENCE_MARGIN``), or whose loss or
+gradient is not finite, stops that trajectory: it stays frozen at its last finite point and the
+step is recorded. Other trajectories are unaffected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import optimizers
+from optimizers import schedules
+
+DIVERGENCE_MARGIN = 1.0
+TRACED_SEP = "/"  # "learning_rate/decay_steps": a traced field of a schedule
+
+
+# ---- hyperparameters: what is traced, what is static ------------------------------------------
+def _option_kinds() -> dict[str, str]:
+    return {h.name: h.kind for h in optimizers.OPTIONS}
+
+
+def _flatten_schedule(prefix: str, config: Mapping[str, Any], traced: dict, static: list) -> None:
+    for key, value in sorted(config.items()):
+        path = f"{prefix}{TRACED_SEP}{key}"
+        if isinstance(value, Mapping):
+            _flatten_schedule(path, value, traced, static)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            traced[path] = float(value)
+        else:
+            static.append((path, value))
+
+
+def split_hyperparams(
+    info: optimizers.OptimizerInfo, values: Mapping[str, Any]
+) -> tuple[tuple, dict[str, float]]:
+    """``(static items, traced floats)``: floats are traced, everything else is structure.
+
+    Integers of integer-kind options (accumulation steps, overwrite frequency), flags, choices,
+    ``None`` (an option that is off) and a schedule's kind are static.
+    """
+    kinds = {h.name: h.kind for h in info.hyperparams} | _option_kinds()
+    static: list = []
+    traced: dict[str, float] = {}
+    for name, value in sorted(values.items()):
+        if isinstance(value, Mapping):
+            _flatten_schedule(name, value, traced, static)
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            static.append((name, value))
+        elif kinds.get(name) == "int":
+            static.append((name, int(value)))
+        else:
+            traced[name] = float(value)
+    return tuple(static), traced
+
+
+def _unflatten(static: tuple, traced: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in [*static, *traced.items()]:
+        *parents, leaf = path.split(TRACED_SEP)
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """Optimizer instances that share one compiled update rule (same kind and structure)."""
+
+    kind: str
+    static: tuple  # ((name, value), ...) incl. schedule structure
+    traced_names: tuple[str, ...]
+
+    def build(self, traced: Mapping[str, jax.Array]) -> optimizers.Optimizer:
+        kwargs = _unflatten(self.static, traced)
+        lr = kwargs.get("learning_rate")
+        if isinstance(lr, Mapping):
+            kwargs["learning_rate"] = schedules.from_config(lr)
+        return optimizers.get(self.kind).make(**kwargs)
+
+    @property
+    def info(self) -> optimizers.OptimizerInfo:
+        return optimizers.get(self.kind)
+
+    @property
+    def uses_ema(self) -> bool:
+        return dict(self.static).get("use_ema") is True
+
+
+# ---- the plan ----------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything static about one compiled computation (hashable: the jit cache key)."""
+
+    fn: Callable  # surface loss(w, theta)
+    grad_estimate_fn: Callable | None  # stochastic gradient(w, theta, key), or None
+    layers: tuple  # the surface's pytree layout
+    groups: tuple[Group, ...]
+    n_chunks: int  # records after the start one (0 in summary mode)
+    stride: int  # steps per record (summary mode: total scan length)
+    record: bool
+    record_state: bool
+
+
+class Carry(NamedTuple):
+    w: jax.Array
+    state: Any
+    alive: jax.Array
+    diverged: jax.Array  # step at which it diverged, -1 if it never did
+    hit: jax.Array  # first step with loss <= target, -1 if never
+    t: jax.Array
+    g: jax.Array  # gradient used by the last step
+    u: jax.Array  # last update
+    loss: jax.Array  # loss at w
+    loss_sum: jax.Array  # sum of losses over steps taken (area under the loss curve)
+    settled: jax.Array  # steps after which every move was shorter than ``Inputs.settle``
+
+
+class Inputs(NamedTuple):
+    theta: Any
+    n_steps: jax.Array
+    target: jax.Array
+    lo: jax.Array
+    hi: jax.Array
+    settle: jax.Array  # a move shorter than this counts as standing still
+
+
+def _unravel(layers, w):
+    if not layers:
+        return w
+    out, i = {}, 0
+    for name, shape in layers:
+        size = math.prod(shape)
+        out[name] = w[i : i + size].reshape(shape)
+        i += size
+    return out
+
+
+def _ravel(layers, tree):
+    if not layers:
+        return tree
+    return jnp.concatenate([jnp.ravel(tree[name]) for name, _ in layers])
+
+
+def _ravel_like(layers, tree, like):
+    """Ravel a state field, broadcasting per-tensor scalars (LARS) to their tensor's shape."""
+    return _ravel(layers, jax.tree.map(lambda f, p: jnp.broadcast_to(f, p.shape), tree, like))
+
+
+def state_fields(group: Group) -> tuple[str, ...]:
+    return tuple(f for f, _ in group.info.state_symbols)
+
+
+def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
+    """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
+
+    The per-step body is vmapped and the scans run over the batched carry (rather than
+    vmapping the scans), so JAX never has to batch a scan: tracing stays cheap.
+    """
+    layers = plan.layers
+    fn, theta = plan.fn, inp.theta
+
+    def optimizer(h):
+        return group.build(h)
+
+    def value_and_grad(w, k):
+        if plan.grad_estimate_fn is None:
+            return jax.value_and_grad(fn)(w, theta)
+        return fn(w, theta), plan.grad_estimate_fn(w, theta, k)
+
+    def finite(x):
+        return jnp.all(jnp.isfinite(x))
+
+    def init_one(h, w):
+        zero = jnp.zeros_like(w)
+        return Carry(
+            w=w,
+            state=optimizer(h).init(_unravel(layers, w)),
+            alive=jnp.bool_(True),
+            diverged=jnp.int32(-1),
+            hit=jnp.int32(-1),
+            t=jnp.int32(0),
+            g=zero,
+            u=zero,
+            loss=fn(w, theta),
+            loss_sum=jnp.zeros([], w.dtype),
+            settled=jnp.int32(0),
+        )
+
+    def step_one(h, k0, c: Carry) -> Carry:
+        active = c.alive & (c.t < inp.n_steps)
+        loss, g = value_and_grad(c.w, jax.random.fold_in(k0, c.t))
+        hit = jnp.where((c.hit < 0) & active & (loss <= inp.target), c.t, c.hit)
+        u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
+        u = _ravel(layers, u_tree)
+        w = c.w + u
+        inside = jnp.all(w >= inp.lo) & jnp.all(w <= inp.hi)
+        ok = finite(w) & finite(g) & jnp.isfinite(loss) & inside
+        move = active & ok
+        # A non-finite loss or gradient at w itself: w is finite, so the path stops there.
+        diverged = jnp.where(active & ~ok, c.t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
+        return Carry(
+            w=jnp.where(move, w, c.w),
+            state=jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state),
+            alive=c.alive & (ok | ~active),
+            diverged=diverged,
+            hit=hit,
+            t=c.t + active.astype(c.t.dtype),
+            g=jnp.where(move, g, c.g),
+            u=jnp.where(move, u, c.u),
+            loss=c.loss,
+            loss_sum=c.loss_sum + jnp.where(active, loss, 0),
+            settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), c.t + 1, c.settled),
+        )
+
+    def record_one(h, c: Carry):
+        out = {
+            "position": c.w,
+            "loss": c.loss,
+            "grad": c.g,
+            "update": c.u,
+            "lr": _ravel(layers, optimizer(h).learning_rates(c.state)),
+        }
+        if plan.record_state:
+            like = _unravel(layers, c.w)
+            for f in state_fields(group):
+                out[f"state/{f}"] = _ravel_like(layers, getattr(c.state.inner, f), like)
+        if group.uses_ema:
+            out["ema"] = _ravel(layers, c.state.ema)
+        return out
+
+    def summary_one(c: Carry):
+        # The last point may reach the target too.
+        hit = jnp.where((c.hit < 0) & c.alive & (c.loss <= inp.target), c.t, c.hit)
+        return {
+            "final_position": c.w,
+            "final_loss": c.loss,
+            "diverged": c.diverged,
+            "hit": hit,
+            "loss_sum": jnp.where(c.alive, c.loss_sum + c.loss, jnp.inf),
+            "settled": c.settled,
+        }
+
+    step = jax.vmap(step_one)
+    with_loss = jax.vmap(lambda c: c._replace(loss=fn(c.w, theta)))
+
+    def steps(c, n):
+        if n == 1:  # no nested one-iteration loop: XLA runs loops as a whole, cheaper flat
+            return with_loss(step(hp, key, c))
+        c, _ = jax.lax.scan(lambda c, _: (step(hp, key, c), None), c, None, length=n)
+        return with_loss(c)
+
+    c0 = jax.vmap(init_one)(hp, w0)
+    if plan.record:
+        record = jax.vmap(record_one)
+
+        def chunk(c, _):
+            c = steps(c, plan.stride)
+            return c, record(hp, c)
+
+        c, recs = jax.lax.scan(chunk, c0, None, length=plan.n_chunks)
+        # records (R, B, ...) -> (B, R, ...), the start point first
+        recs = jax.tree.map(
+            lambda a, b: jnp.concatenate([a[:, None], jnp.moveaxis(b, 0, 1)], axis=1),
+            record(hp, c0),
+            recs,
+        )
+    else:
+        c = steps(c0, plan.stride)
+        recs = {}
+    return recs, jax.vmap(summary_one)(c)
+
+
+COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
+
+
+@functools.partial(jax.jit, static_argnames=("plan",))
+def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
+    """Run every group; arrays are ``(instances, starts, seeds, ...)``.
+
+    Returns ``(records, summary, extras)``: the fields every group records and the summaries
+    are concatenated over the groups' (padded) instances, so few arrays cross to the host;
+    ``extras`` holds each group's own fields (optimizer state, weight average). Each group's
+    (instance, start, seed) combinations are flattened into one batch axis.
+    """
+    n_s, n_k = starts.shape[0], keys.shape[0]
+    per_group = []
+    for group, hp in zip(plan.groups, hps, strict=True):
+        n_i = next(iter(hp.values())).shape[0] if hp else 1
+        hp_b = {k: jnp.repeat(v, n_s * n_k) for k, v in hp.items()}
+        w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
+        key = jnp.tile(keys, (n_i * n_s, 1))
+        out = _trajectories(plan, group, inp, hp_b, w0, key)
+        per_group.append(jax.tree.map(lambda a, n=n_i: a.reshape((n, n_s, n_k, *a.shape[1:])), out))
+
+    def concat(items):
+        return jax.tree.map(lambda *a: jnp.concatenate(a), *items)
+
+    records = (
+        concat([{k: r[k] for k in COMMON_RECORDS} for r, _ in per_group]) if plan.record else {}
+    )
+    summary = concat([s for _, s in per_group])
+    extras = tuple({k: v for k, v in r.items() if k not in COMMON_RECORDS} for r, _ in per_group)
+    return records, summary, extras
+
+
+def compile_count() -> int:
+    """How many executables the kernel has compiled in this process (for no-recompile tests)."""
+    return simulate._cache_size()
+
+
+# ---- buckets -------------------------------------------------------------------------------
+def bucket(n: int) -> int:
+    """Round a size up to the bucket ladder 1, 2, 4, ..., 64, then multiples of 64."""
+    if n <= 64:
+        return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+    return 64 * math.ceil(n / 64)
+
+
+def pow2(n: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+
+
+def pad_rows(x: np.ndarray, n: int) -> np.ndarray:
+    """Pad the leading axis to ``n`` by repeating the last row (padding is computed, then cut)."""
+    if x.shape[0] == n:
+        return x
+    return np.concatenate([x, np.repeat(x[-1:], n - x.shape[0], axis=0)])
+
+
+def divergence_box(bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    bounds = np.asarray(bounds, np.float64)
+    width = bounds[:, 1] - bounds[:, 0]
+    return bounds[:, 0] - DIVERGENCE_MARGIN * width, bounds[:, 1] + DIVERGENCE_MARGIN * width

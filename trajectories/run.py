@@ -1,0 +1,286 @@
+"""``run(experiment) -> Result``: every enabled optimizer instance from every start point.
+
+Instances are grouped by structure (kind, flags, which options are set) so that one compiled
+scan serves each group, vmapped over its instances, the start points and the seeds; all groups
+run in one jitted call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+import surfaces
+from trajectories import kernel, limits
+from trajectories.experiment import Experiment
+
+# A path has settled once every later move is shorter than this fraction of the window.
+SETTLE_FRACTION = 1e-4
+
+
+@dataclasses.dataclass
+class Result:
+    """Recorded trajectories; arrays are indexed ``[instance, start, record, ...]``.
+
+    ``steps[r]`` is the step of record ``r`` (record 0 is the start point). Record ``r`` holds
+    the position after ``steps[r]`` updates, the loss there, and the gradient, update and
+    per-weight learning rate of the last of those updates (zeros at the start). After a
+    divergence a path stays frozen at its last finite point; ``diverged_step`` says when
+    (-1: never). ``hit_step`` is the first step whose loss is within ``tolerance`` of the
+    surface's optimal value (-1: never, or no known optimum).
+    """
+
+    experiment: Experiment
+    surface: surfaces.Surface
+    steps: np.ndarray
+    indices: list[int]  # position in experiment.optimizers of each result instance
+    position: np.ndarray  # (I, S, R, dim)
+    loss: np.ndarray  # (I, S, R)
+    grad: np.ndarray
+    update: np.ndarray
+    lr: np.ndarray  # the optimizer's own per-weight learning rate
+    state: list[dict[str, np.ndarray]]  # per instance: field -> (S, R, dim)
+    ema: dict[int, np.ndarray]  # instance -> averaged weights (S, R, dim), when use_ema
+    diverged_step: np.ndarray  # (I, S)
+    hit_step: np.ndarray  # (I, S)
+    final_loss: np.ndarray  # (I, S)
+    loss_auc: np.ndarray  # (I, S) mean loss over the steps taken (inf if diverged)
+    settled_step: np.ndarray  # (I, S) after it, every move < 1e-4 of the window diagonal
+    stride: int
+
+    @property
+    def names(self) -> list[str]:
+        return [self.experiment.name_of(i) for i in self.indices]
+
+    @property
+    def colors(self) -> list[str]:
+        return [self.experiment.color_of(i) for i in self.indices]
+
+    @property
+    def kinds(self) -> list[str]:
+        return [self.experiment.optimizers[i].kind for i in self.indices]
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """The realised per-weight step ratio ``-update / gradient`` (NaN where g = 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.grad != 0, -self.update / self.grad, np.nan)
+
+    @property
+    def distance_to_minimum(self) -> np.ndarray:
+        """Distance from each final point to the nearest global minimum (NaN if unknown)."""
+        minima = np.asarray(self.surface.minima)
+        final = self.position[:, :, -1, :]
+        if minima.size == 0:
+            return np.full(final.shape[:2], np.nan)
+        d = np.linalg.norm(final[:, :, None, :] - minima[None, None], axis=-1)
+        return d.min(axis=-1)
+
+    def summary(self) -> list[dict]:
+        """One row per (instance, start): the metrics a table shows."""
+        rows = []
+        dist = self.distance_to_minimum
+        for a, i in enumerate(self.indices):
+            for s in range(self.position.shape[1]):
+                rows.append(
+                    {
+                        "optimizer": self.experiment.name_of(i),
+                        "start": s,
+                        "final_loss": float(self.final_loss[a, s]),
+                        "distance_to_minimum": float(dist[a, s]),
+                        "steps_to_target": int(self.hit_step[a, s]),
+                        "diverged_at": int(self.diverged_step[a, s]),
+                    }
+                )
+        return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A plan with its traced inputs, ready to simulate."""
+
+    plan: kernel.Plan
+    inputs: kernel.Inputs
+    hps: tuple
+    starts: jax.Array
+    members: tuple[tuple[int, ...], ...]  # per group: result-instance indices
+    n_starts: int
+    n_records: int
+
+
+def dtype_of(experiment: Experiment):
+    return np.float64 if experiment.dtype == "float64" else np.float32
+
+
+def group_instances(experiment: Experiment, dtype) -> tuple[list, list, list]:
+    """Groups, their traced hyperparameter arrays (padded to a power of 2), and members."""
+    keyed: dict[kernel.Group, list[tuple[int, dict]]] = {}
+    for a, (_, spec) in enumerate(experiment.active()):
+        static, traced = kernel.split_hyperparams(spec.info, spec.values())
+        group = kernel.Group(spec.info.name, static, tuple(sorted(traced)))
+        keyed.setdefault(group, []).append((a, traced))
+    groups, hps, members = [], [], []
+    for group, items in keyed.items():
+        n = kernel.pow2(len(items))
+        hp = {
+            name: kernel.pad_rows(np.array([t[name] for _, t in items], dtype), n)
+            for name in group.traced_names
+        }
+        groups.append(group)
+        hps.append(hp)
+        members.append(tuple(a for a, _ in items))
+    return groups, hps, members
+
+
+def record_layout(experiment: Experiment, surface, groups, members, record_state: bool):
+    """Stride and number of records so that the recorded arrays fit the memory budget."""
+    itemsize = np.dtype(experiment.dtype).itemsize
+    n_starts = max(1, len(experiment.starts))
+    per_record = 0
+    for group, m in zip(groups, members, strict=True):
+        fields = 4 + (len(kernel.state_fields(group)) if record_state else 0) + group.uses_ema
+        per_record += len(m) * n_starts * (surface.dim * fields + 1) * itemsize
+    max_records = int(min(limits.MAX_RECORDS, max(2, limits.RESULT_BUDGET_BYTES // per_record)))
+    steps = experiment.steps
+    needed = math.ceil(steps / (max_records - 1))
+    stride = max(experiment.stride, needed) if experiment.stride else kernel.pow2(needed)
+    return stride, math.ceil(steps / stride)
+
+
+def prepare(
+    experiment: Experiment,
+    surface: surfaces.Surface,
+    *,
+    record: bool = True,
+    record_state: bool = True,
+    starts: np.ndarray | None = None,
+) -> Prepared:
+    dtype = dtype_of(experiment)
+    groups, hps, members = group_instances(experiment, dtype)
+    pts = experiment.start_points(surface) if starts is None else np.asarray(starts)
+    n_starts = pts.shape[0]
+    if record:
+        stride, n_chunks = record_layout(experiment, surface, groups, members, record_state)
+        scan_chunks = kernel.bucket(n_chunks)
+    else:
+        stride, n_chunks, scan_chunks = kernel.bucket(experiment.steps), 0, 0
+    lo, hi = kernel.divergence_box(surface.bounds)
+    f_star = surface.optimal_value
+    target = -np.inf if f_star is None else f_star + experiment.tolerance
+    window = np.asarray(surface.window, np.float64)
+    settle = SETTLE_FRACTION * float(np.linalg.norm(window[:, 1] - window[:, 0]))
+    plan = kernel.Plan(
+        fn=surface.fn,
+        grad_estimate_fn=surface.grad_estimate_fn,
+        layers=tuple(surface.layers),
+        groups=tuple(groups),
+        n_chunks=scan_chunks,
+        stride=stride,
+        record=record,
+        record_state=record_state,
+    )
+    # NumPy inputs: jit moves them to the device on its fast path (jnp conversions would each
+    # dispatch a computation, milliseconds per run).
+    inputs = kernel.Inputs(
+        theta=surface.theta,
+        n_steps=np.int32(experiment.steps),
+        target=np.asarray(target, dtype),
+        lo=np.asarray(lo, dtype),
+        hi=np.asarray(hi, dtype),
+        settle=np.asarray(settle, dtype),
+    )
+    padded = kernel.pad_rows(pts, kernel.pow2(n_starts))
+    return Prepared(
+        plan, inputs, tuple(hps), np.asarray(padded, dtype), tuple(members), n_starts,
+        n_chunks + 1,
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(seed: int) -> np.ndarray:
+    return np.asarray(jax.random.PRNGKey(seed))
+
+
+def keys_for(seeds) -> np.ndarray:
+    return np.stack([_key(int(s)) for s in seeds])
+
+
+def run(
+    experiment: Experiment,
+    *,
+    record_state: bool = True,
+    validate: bool = True,
+    on_compile: Callable[[], None] | None = None,
+) -> Result:
+    """Run the experiment; bad descriptions raise ``ValueError`` before any work starts."""
+    surface = experiment.validate() if validate else experiment.build_surface()
+    p = prepare(experiment, surface, record_state=record_state)
+    before = kernel.compile_count()
+    outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys_for([experiment.seed]))
+    if on_compile is not None and kernel.compile_count() > before:
+        on_compile()
+    return assemble(experiment, surface, p, jax.device_get(outs))
+
+
+def _offsets(p: Prepared) -> list[int]:
+    """Row of each group's first instance in the concatenated outputs (groups are padded)."""
+    sizes = [next(iter(hp.values())).shape[0] if hp else 1 for hp in p.hps]
+    return [sum(sizes[:g]) for g in range(len(sizes))]
+
+
+def instance_rows(p: Prepared) -> np.ndarray:
+    """For each result instance (experiment order), its row in the concatenated outputs."""
+    rows = {}
+    for offset, members in zip(_offsets(p), p.members, strict=True):
+        for k, a in enumerate(members):
+            rows[a] = offset + k
+    return np.array([rows[a] for a in range(len(rows))])
+
+
+def assemble(experiment, surface, p: Prepared, outs) -> Result:
+    records, summary, extras = outs
+    S, R = p.n_starts, p.n_records
+    rows = instance_rows(p)
+
+    def pick(a, n_records=True):  # (rows, starts, seeds, [R], ...) -> (I, S, [R], ...)
+        a = np.asarray(a)[rows, :S, 0]
+        return a[:, :, :R] if n_records else a
+
+    state: list = [None] * len(rows)
+    ema = {}
+    for members, extra in zip(p.members, extras, strict=True):
+        for k, a in enumerate(members):
+            state[a] = {
+                name.split("/", 1)[1]: np.asarray(v)[k, :S, 0, :R]
+                for name, v in extra.items()
+                if name.startswith("state/")
+            }
+            if "ema" in extra:
+                ema[a] = np.asarray(extra["ema"])[k, :S, 0, :R]
+    steps_taken = np.minimum(np.arange(R) * p.plan.stride, experiment.steps)
+    diverged = pick(summary["diverged"], False)
+    taken = np.where(diverged >= 0, diverged, experiment.steps)
+    return Result(
+        experiment=experiment,
+        surface=surface,
+        steps=steps_taken,
+        indices=[i for i, _ in experiment.active()],
+        position=pick(records["position"]),
+        loss=pick(records["loss"]),
+        grad=pick(records["grad"]),
+        update=pick(records["update"]),
+        lr=pick(records["lr"]),
+        state=state,
+        ema=ema,
+        diverged_step=diverged,
+        hit_step=pick(summary["hit"], False),
+        final_loss=pick(summary["final_loss"], False),
+        loss_auc=pick(summary["loss_sum"], False) / (taken + 1),
+        settled_step=pick(summary["settled"], False),
+        stride=p.plan.stride,
+    )

@@ -1,0 +1,303 @@
+"""Snapshots: an experiment, the library versions and its results, in one JSON file.
+
+Schema ``optimizer-visualizer.snapshot``, version 1::
+
+    {
+      "schema": "optimizer-visualizer.snapshot",
+      "version": 1,
+      "versions": {"app": ..., "python": ..., "jax": ..., "optax": ..., "numpy": ...},
+      "experiment": {... Experiment.to_dict() ...},
+      "result": {
+        "stride": 1,
+        "arrays": {NAME: {"dtype": "float32", "shape": [..], "data": BASE64}, ...}
+      },
+      "sha256": HEX
+    }
+
+Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``position``,
+``loss``, ``grad``, ``update``, ``lr``, ``diverged_step``, ``hit_step``, ``final_loss``,
+``loss_auc``, ``settled_step``, ``state/<instance>/<field>`` and ``ema/<instance>``. ``sha256``
+is the digest of the canonical JSON (sorted keys, no spaces) of everything else: a file edited
+by hand is refused as tampered.
+
+Loading validates everything (size, JSON, schema, version, experiment, every array's dtype,
+shape and byte count against the experiment) and rejects a bad file with a one-line
+``SnapshotError`` reason. Never pickle, never eval.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trajectories.experiment import Experiment
+from trajectories.run import Result, run
+
+SCHEMA = "optimizer-visualizer.snapshot"
+VERSION = 1
+MAX_BYTES = 64 * 2**20  # a snapshot file (JSON text) may not exceed this
+DTYPES = {"float32", "float64", "int32", "int64"}
+_SCALAR_FIELDS = ("position", "loss", "grad", "update", "lr")
+_SUMMARY_FIELDS = ("diverged_step", "hit_step", "final_loss", "loss_auc", "settled_step")
+
+
+class SnapshotError(ValueError):
+    """A snapshot that cannot be loaded; the message is the one-line reason."""
+
+
+def library_versions() -> dict[str, str]:
+    out = {"app": "0.1.0", "python": platform.python_version()}
+    for pkg in ("jax", "jaxlib", "optax", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "unknown"
+    return out
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+@dataclasses.dataclass
+class Snapshot:
+    experiment: Experiment
+    versions: dict[str, str]
+    stride: int
+    arrays: dict[str, np.ndarray]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return (
+            self.experiment.to_dict() == other.experiment.to_dict()
+            and self.versions == other.versions
+            and self.stride == other.stride
+            and self.arrays.keys() == other.arrays.keys()
+            and all(_same_array(a, other.arrays[k]) for k, a in self.arrays.items())
+        )
+
+    def to_result(self) -> Result:
+        """The stored results as a :class:`Result` (no re-computation)."""
+        e = self.experiment
+        a = self.arrays
+        n = len(e.active())
+        state = [
+            {k.split("/")[2]: v for k, v in a.items() if k.startswith(f"state/{i}/")}
+            for i in range(n)
+        ]
+        ema = {int(k.split("/")[1]): v for k, v in a.items() if k.startswith("ema/")}
+        return Result(
+            experiment=e,
+            surface=e.build_surface(),
+            steps=a["steps"],
+            indices=[i for i, _ in e.active()],
+            **{k: a[k] for k in _SCALAR_FIELDS + _SUMMARY_FIELDS},
+            state=state,
+            ema=ema,
+            stride=self.stride,
+        )
+
+
+def from_result(result: Result) -> Snapshot:
+    arrays = {"steps": np.asarray(result.steps, np.int64)}
+    for k in _SCALAR_FIELDS + _SUMMARY_FIELDS:
+        arrays[k] = np.asarray(getattr(result, k))
+    for i, fields in enumerate(result.state):
+        for f, v in fields.items():
+            arrays[f"state/{i}/{f}"] = np.asarray(v)
+    for i, v in result.ema.items():
+        arrays[f"ema/{i}"] = np.asarray(v)
+    return Snapshot(result.experiment, library_versions(), result.stride, arrays)
+
+
+# ---- encoding ----------------------------------------------------------------------------------
+def _encode(a: np.ndarray) -> dict[str, Any]:
+    a = np.ascontiguousarray(a)
+    dtype = a.dtype.newbyteorder("<")
+    return {
+        "dtype": a.dtype.name,
+        "shape": list(a.shape),
+        "data": base64.b64encode(a.astype(dtype).tobytes()).decode("ascii"),
+    }
+
+
+def _canonical(doc: dict) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def dumps(snapshot: Snapshot) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "versions": snapshot.versions,
+        "experiment": snapshot.experiment.to_dict(),
+        "result": {
+            "stride": snapshot.stride,
+            "arrays": {k: _encode(v) for k, v in sorted(snapshot.arrays.items())},
+        },
+    }
+    doc["sha256"] = hashlib.sha256(_canonical(doc)).hexdigest()
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def save(result_or_snapshot: Result | Snapshot, path: str | Path) -> Path:
+    snap = result_or_snapshot
+    if isinstance(snap, Result):
+        snap = from_result(snap)
+    path = Path(path)
+    path.write_text(dumps(snap))
+    return path
+
+
+# ---- decoding and validation --------------------------------------------------------------------
+def _fail(reason: str) -> SnapshotError:
+    return SnapshotError(f"snapshot rejected: {reason}")
+
+
+def _decode(name: str, spec: Any) -> np.ndarray:
+    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
+        raise _fail(f"array {name!r} must have exactly dtype, shape and data")
+    dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
+    if dtype not in DTYPES:
+        raise _fail(f"array {name!r} has unsupported dtype {dtype!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > 6
+        or not all(type(d) is int and 0 <= d <= 10**8 for d in shape)
+    ):
+        raise _fail(f"array {name!r} has an invalid shape {shape!r}")
+    if not isinstance(data, str):
+        raise _fail(f"array {name!r}: data must be base64 text")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    expected = count * np.dtype(dtype).itemsize
+    if expected > MAX_BYTES:
+        raise _fail(f"array {name!r} is too large")
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise _fail(f"array {name!r}: data is not valid base64") from None
+    if len(raw) != expected:
+        raise _fail(f"array {name!r}: {len(raw)} bytes for shape {shape} ({expected} expected)")
+    return np.frombuffer(raw, np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
+
+
+def _check_shapes(e: Experiment, dim: int, arrays: dict[str, np.ndarray]) -> None:
+    n_inst, n_starts = len(e.active()), max(1, len(e.starts))
+    required = {"steps", *_SCALAR_FIELDS, *_SUMMARY_FIELDS}
+    missing = sorted(required - set(arrays))
+    if missing:
+        raise _fail(f"array {missing[0]!r} is missing")
+    n_rec = arrays["steps"].shape[0] if arrays["steps"].ndim == 1 else -1
+    if n_rec < 1:
+        raise _fail("array 'steps' must be one-dimensional and non-empty")
+    want = {k: (n_inst, n_starts, n_rec, dim) for k in ("position", "grad", "update", "lr")}
+    want["loss"] = (n_inst, n_starts, n_rec)
+    want.update({k: (n_inst, n_starts) for k in _SUMMARY_FIELDS})
+    for k, shape in want.items():
+        if arrays[k].shape != shape:
+            raise _fail(f"array {k!r} has shape {list(arrays[k].shape)}, expected {list(shape)}")
+    for k, v in arrays.items():
+        if k in want or k == "steps":
+            continue
+        parts = k.split("/")
+        ok = (parts[0] == "state" and len(parts) == 3) or (parts[0] == "ema" and len(parts) == 2)
+        if not ok or not parts[1].isdigit() or int(parts[1]) >= n_inst:
+            raise _fail(f"unknown array {k!r}")
+        if v.shape != (n_starts, n_rec, dim):
+            raise _fail(f"array {k!r} has shape {list(v.shape)}, expected {[n_starts, n_rec, dim]}")
+
+
+def loads(text: str | bytes, max_bytes: int = MAX_BYTES) -> Snapshot:
+    """Parse and validate a snapshot; any problem is a one-line ``SnapshotError``."""
+    if len(text) > max_bytes:
+        raise _fail(f"file is {len(text):,} bytes, over the {max_bytes:,}-byte limit")
+    if isinstance(text, bytes):
+        if text[:2] in (b"\x80\x03", b"\x80\x04", b"\x80\x05"):
+            raise _fail("this is a Python pickle; only JSON snapshots are accepted")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _fail("not UTF-8 text (a snapshot is a JSON file)") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constants)
+    except SnapshotError:
+        raise
+    except (json.JSONDecodeError, RecursionError, ValueError) as err:
+        raise _fail(f"not valid JSON ({str(err).splitlines()[0][:120]})") from None
+    if not isinstance(doc, dict):
+        raise _fail("the top level must be a JSON object")
+    if doc.get("schema") != SCHEMA:
+        raise _fail(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+    version = doc.get("version")
+    if version != VERSION:
+        raise _fail(f"unknown version {version!r} (this app reads version {VERSION})")
+    expected_keys = {"schema", "version", "versions", "experiment", "result", "sha256"}
+    if set(doc) != expected_keys:
+        extra = sorted(set(doc) ^ expected_keys)
+        raise _fail(f"unexpected or missing field {extra[0]!r}")
+    digest = doc.pop("sha256")
+    if not isinstance(digest, str) or hashlib.sha256(_canonical(doc)).hexdigest() != digest:
+        raise _fail("checksum mismatch: the file was modified after it was saved")
+    versions = doc["versions"]
+    if not isinstance(versions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) < 64 for k, v in versions.items()
+    ):
+        raise _fail("versions must map names to version strings")
+    try:
+        experiment = Experiment.from_dict(doc["experiment"])
+        dim = experiment.build_surface().dim
+    except ValueError as err:
+        raise _fail(f"experiment: {err}") from None
+    res = doc["result"]
+    if not isinstance(res, dict) or set(res) != {"stride", "arrays"}:
+        raise _fail("result must have exactly stride and arrays")
+    stride = res["stride"]
+    if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
+        raise _fail("result.stride must be a positive integer")
+    if not isinstance(res["arrays"], dict):
+        raise _fail("result.arrays must be an object")
+    arrays = {str(k): _decode(str(k), v) for k, v in res["arrays"].items()}
+    _check_shapes(experiment, dim, arrays)
+    return Snapshot(experiment, dict(versions), stride, arrays)
+
+
+def _no_constants(name: str):
+    raise _fail(f"JSON constant {name} is not allowed")
+
+
+def load(path: str | Path, max_bytes: int = MAX_BYTES) -> Snapshot:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise _fail(f"cannot read {path} ({err.strerror})") from None
+    if size > max_bytes:
+        raise _fail(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    try:
+        data = path.read_bytes()
+    except OSError as err:  # a directory, a permission problem...
+        raise _fail(f"cannot read {path} ({err.strerror})") from None
+    return loads(data, max_bytes)
+
+
+def replay(snapshot: Snapshot) -> tuple[Result, list[str]]:
+    """Re-run a snapshot's experiment; return the new result and the arrays that differ."""
+    fresh = from_result(run(snapshot.experiment))
+    differ = [
+        k
+        for k in sorted(set(snapshot.arrays) | set(fresh.arrays))
+        if k not in snapshot.arrays
+        or k not in fresh.arrays
+        or not _same_array(snapshot.arrays[k], fresh.arrays[k])
+    ]
+    return fresh.to_result(), differ
