@@ -125,15 +125,15 @@ class PolynomialDecay(Schedule):
 
 @dataclasses.dataclass(frozen=True)
 class Warmup(Schedule):
-    r"""Linear warm-up from ``initial_learning_rate`` to ``schedule(0)`` over ``warmup_steps``
-    updates, then ``schedule(t - warmup_steps)``: puts a warm-up in front of any schedule."""
+    r"""Linear warm-up from ``initial_learning_rate`` to ``after(0)`` over ``warmup_steps``
+    updates, then ``after(t - warmup_steps)``: puts a warm-up in front of any schedule."""
 
-    schedule: Any  # a Schedule or a plain learning rate
+    after: Any  # a Schedule or a plain learning rate
     warmup_steps: Any
     initial_learning_rate: Any = 0.0
 
     def __call__(self, step):
-        after = as_schedule(self.schedule)
+        after = as_schedule(self.after)
         step, warm = _f(step), _f(self.warmup_steps)
         start, target = _f(self.initial_learning_rate), after(jnp.zeros_like(step))
         rising = start + (target - start) * step / jnp.maximum(warm, 1.0)
@@ -174,9 +174,9 @@ def from_config(config: Mapping[str, Any]) -> Schedule:
         raise ValueError(f"schedule {kind!r}: missing field {missing[0]!r}")
     for name, value in args.items():
         _check_field(kind, name, value)
-    if "schedule" in args:
-        inner = args["schedule"]
-        args["schedule"] = from_config(inner) if isinstance(inner, Mapping) else inner
+    if "after" in args:
+        inner = args["after"]
+        args["after"] = from_config(inner) if isinstance(inner, Mapping) else inner
     return cls(**args)
 
 
@@ -189,7 +189,7 @@ def _check_field(kind: str, name: str, value: Any) -> None:
     if isinstance(value, jax.core.Tracer):  # inside the engine's jit: checked before tracing
         return
     where = f"schedule {kind!r}: {name}={value!r}"
-    if name == "schedule":
+    if name == "after":
         if not isinstance(value, Mapping) and (
             isinstance(value, bool) or not isinstance(value, int | float)
         ):
@@ -203,7 +203,8 @@ def _check_field(kind: str, name: str, value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{where} must be a finite number")
-    if name in _POSITIVE and value <= 0:
+    warmup_start = kind == "warmup" and name == "initial_learning_rate"  # may rise from 0
+    if name in _POSITIVE and value <= 0 and not warmup_start:
         raise ValueError(f"{where} must be positive")
     if value < 0:
         raise ValueError(f"{where} must not be negative")

@@ -235,3 +235,24 @@ def test_lars_polynomial_schedule_is_the_documents():
     s = schedules.lars_polynomial(2.0, 100)
     for t in (0, 10, 50, 99, 100, 150):
         assert float(s(t)) == pytest.approx(2.0 * (1 - min(t, 100) / 100) ** 2)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        schedules.Constant(0.1),
+        schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+        schedules.CosineDecay(0.01, 30, alpha=0.1, warmup_target=0.1, warmup_steps=5),
+        schedules.PolynomialDecay(0.1, 20, 0.001, power=2.0, cycle=True),
+        schedules.Warmup(schedules.CosineDecay(0.1, 50), warmup_steps=5),
+        schedules.Warmup(0.05, warmup_steps=3, initial_learning_rate=0.01),
+    ],
+    ids=repr,
+)
+def test_schedules_round_trip_through_their_config(schedule):
+    import json
+
+    back = schedules.from_config(json.loads(json.dumps(schedule.to_config())))
+    assert back == schedule
+    for t in (0, 3, 7, 40):
+        assert float(back(t)) == float(schedule(t))
