@@ -1,0 +1,257 @@
+"""The page's state: widget values <-> one :class:`~trajectories.Experiment`.
+
+Every widget has a stable key derived from what it edits (``o3.hp.beta_1`` is instance 3's
+beta_1), so reruns, share links and snapshots can set any of them. ``read`` turns the widget
+values into an Experiment and collects inline errors by key; ``write`` puts an Experiment into
+the widgets (before they are drawn: call it at the top of a run, or from a callback).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import MutableMapping
+from typing import Any
+
+import optimizers
+import surfaces
+from trajectories import Experiment, OptimizerSpec
+from trajectories.experiment import PALETTE
+
+# The default scene: six optimizers walking Rosenbrock's valley from the classic start.
+DEFAULT = Experiment(
+    surface="rosenbrock",
+    optimizers=(
+        OptimizerSpec("SGD", {"learning_rate": 1e-3}),
+        OptimizerSpec("Momentum", {"learning_rate": 1e-3}),
+        OptimizerSpec("Nesterov", {"learning_rate": 1e-3}),
+        OptimizerSpec("RMSprop", {"learning_rate": 1e-2}),
+        OptimizerSpec("Adam", {"learning_rate": 0.05}),
+        OptimizerSpec("WAME", {"learning_rate": 1e-3, "variant": "paper_sqrt"}),
+    ),
+    starts=((-1.5, 2.0),),
+    steps=500,
+)
+
+STEPS_CHOICES = (10, 20, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000, 20000)
+# Options offered per instance, in the "advanced" part of its card.
+OPTION_KEYS = (
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "gradient_accumulation_steps",
+)
+SCHEDULES = ("constant", "exponential_decay", "cosine_decay", "polynomial_decay", "warmup")
+
+State = MutableMapping[str, Any]
+
+
+# ---- keys ------------------------------------------------------------------------------------
+def surface_key(surface: str, param: str) -> str:
+    return f"sp.{surface}.{param}"
+
+
+def opt_key(uid: int, field: str) -> str:
+    return f"o{uid}.{field}"
+
+
+def hp_key(uid: int, name: str) -> str:
+    return f"o{uid}.hp.{name}"
+
+
+def instances(state: State) -> list[int]:
+    return list(state.get("instances", []))
+
+
+def new_uid(state: State) -> int:
+    uid = int(state.get("next_uid", 0))
+    state["next_uid"] = uid + 1
+    return uid
+
+
+# ---- writing an experiment into the widgets -----------------------------------------------
+def write(state: State, e: Experiment) -> None:
+    """Set every widget from ``e`` (and forget the instances it does not have)."""
+    for key in [k for k in state if isinstance(k, str) and k.startswith("o") and "." in k]:
+        del state[key]
+    state["surface"] = e.surface
+    family = surfaces.FAMILIES[e.surface]
+    for p in family.params:
+        state[surface_key(e.surface, p.name)] = e.surface_params.get(p.name, p.default)
+    state["steps"] = e.steps
+    state["noise"] = float(e.noise)
+    state["seed"] = int(e.seed)
+    state["tolerance"] = float(e.tolerance)
+    state["start_points"] = [list(map(float, p[:2])) for p in e.starts]
+    state.pop("starts_editor", None)
+    state.pop("start_points_read", None)
+    uids = []
+    for i, spec in enumerate(e.optimizers):
+        uid = new_uid(state)
+        uids.append(uid)
+        write_instance(state, uid, spec, color=e.color_of(i))
+    state["instances"] = uids
+
+
+def write_instance(state: State, uid: int, spec: OptimizerSpec, color: str) -> None:
+    info = spec.info
+    values = spec.values()
+    state[opt_key(uid, "kind")] = info.name
+    state[opt_key(uid, "name")] = spec.name
+    state[opt_key(uid, "color")] = color
+    state[opt_key(uid, "on")] = spec.enabled
+    lr = values.get("learning_rate")
+    schedule = lr if isinstance(lr, dict) else None
+    for h in info.hyperparams:
+        value = values.get(h.name, h.default)
+        if h.name == "learning_rate" and schedule is not None:
+            value = _schedule_base(schedule, h.default)
+        state[hp_key(uid, h.name)] = value
+    for name in OPTION_KEYS:
+        if name in info.defaults():
+            continue  # AdamW's weight_decay is a hyperparameter of its own
+        default = next(o.default for o in optimizers.OPTIONS if o.name == name)
+        state[opt_key(uid, f"opt.{name}")] = values.get(name, default)
+    state[opt_key(uid, "sched")] = (schedule or {}).get("schedule", "constant")
+    for field, value in (schedule or {}).items():
+        if field not in ("schedule", "initial_learning_rate", "learning_rate", "after"):
+            state[opt_key(uid, f"sched.{field}")] = value
+
+
+def _schedule_base(schedule: dict, default: float) -> float:
+    for field in ("initial_learning_rate", "learning_rate"):
+        if isinstance(schedule.get(field), int | float):
+            return float(schedule[field])
+    inner = schedule.get("after")
+    if isinstance(inner, int | float):
+        return float(inner)
+    return _schedule_base(inner, default) if isinstance(inner, dict) else default
+
+
+# ---- reading the widgets into an experiment -----------------------------------------------
+def schedule_config(state: State, uid: int, lr: float, steps: int) -> float | dict:
+    """The learning rate of an instance: a float, or a schedule built from its widgets."""
+    kind = state.get(opt_key(uid, "sched"), "constant")
+
+    def field(name, default):
+        return state.get(opt_key(uid, f"sched.{name}"), default)
+
+    if kind == "exponential_decay":
+        return {
+            "schedule": kind,
+            "initial_learning_rate": lr,
+            "decay_steps": field("decay_steps", max(1, steps // 5)),
+            "decay_rate": field("decay_rate", 0.5),
+        }
+    if kind == "cosine_decay":
+        return {
+            "schedule": kind,
+            "initial_learning_rate": lr,
+            "decay_steps": max(1, steps),
+            "alpha": field("alpha", 0.0),
+        }
+    if kind == "polynomial_decay":
+        return {
+            "schedule": kind,
+            "initial_learning_rate": lr,
+            "decay_steps": max(1, steps),
+            "end_learning_rate": field("end_learning_rate", 0.0),
+            "power": field("power", 2.0),
+        }
+    if kind == "warmup":
+        warm = field("warmup_steps", max(1, steps // 10))
+        return {"schedule": kind, "after": lr, "warmup_steps": warm}
+    return lr
+
+
+def read_instance(state: State, uid: int, steps: int) -> OptimizerSpec:
+    kind = state[opt_key(uid, "kind")]
+    info = optimizers.get(kind)
+    values: dict[str, Any] = {}
+    for h in info.hyperparams:
+        key = hp_key(uid, h.name)
+        if key in state and state[key] != h.default:
+            values[h.name] = state[key]
+    lr = state.get(hp_key(uid, "learning_rate"), info.hparam("learning_rate").default)
+    sched = schedule_config(state, uid, lr, steps)
+    if isinstance(sched, dict):
+        values["learning_rate"] = sched
+    for name in OPTION_KEYS:
+        if name in info.defaults():
+            continue
+        value = state.get(opt_key(uid, f"opt.{name}"))
+        default = next(o.default for o in optimizers.OPTIONS if o.name == name)
+        if value is not None and value != default and value is not False:
+            values[name] = value
+    if values.get("ema_momentum") is not None and not values.get("use_ema"):
+        values.pop("ema_momentum")
+    return OptimizerSpec(
+        kind=info.name,
+        hyperparams=values,
+        name=str(state.get(opt_key(uid, "name"), "") or ""),
+        color=str(state.get(opt_key(uid, "color"), "") or ""),
+        enabled=bool(state.get(opt_key(uid, "on"), True)),
+    )
+
+
+@dataclasses.dataclass
+class Reading:
+    """What the widgets describe: an experiment, or the errors that keep it from running."""
+
+    experiment: Experiment | None
+    errors: dict[str, str]  # widget key (or area) -> message
+
+
+def read(state: State) -> Reading:
+    errors: dict[str, str] = {}
+    surface = state.get("surface", DEFAULT.surface)
+    family = surfaces.FAMILIES.get(surface)
+    if family is None:
+        return Reading(None, {"surface": f"unknown surface {surface!r}"})
+    params = {}
+    for p in family.params:
+        key = surface_key(surface, p.name)
+        if key in state and state[key] != p.default:
+            params[p.name] = state[key]
+    steps = int(state.get("steps", DEFAULT.steps))
+    specs = []
+    for uid in instances(state):
+        try:
+            spec = read_instance(state, uid, steps)
+            spec.build()
+        except ValueError as err:
+            errors[opt_key(uid, "card")] = str(err)
+            continue
+        specs.append(spec)
+    points = state.get("start_points_read", state.get("start_points", []))  # the table's rows
+    starts = tuple(tuple(map(float, p)) for p in points if len(p) == 2)
+    e = Experiment(
+        surface=surface,
+        surface_params=params,
+        optimizers=tuple(specs),
+        starts=starts,
+        steps=steps,
+        noise=float(state.get("noise", 0.0)),
+        seed=int(state.get("seed", 0)),
+        tolerance=float(state.get("tolerance", DEFAULT.tolerance)),
+    )
+    try:
+        e.validate()
+    except ValueError as err:
+        message = str(err)
+        area = "surface" if message.startswith("surface") else "run"
+        if "formula" in message:
+            area = surface_key(surface, "formula")
+        elif message.startswith("optimizers"):
+            area = "optimizers"
+        errors[area] = message
+    if errors:
+        return Reading(None, errors)
+    return Reading(e, errors)
+
+
+def color_for(state: State) -> str:
+    used = {state.get(opt_key(u, "color")) for u in instances(state)}
+    return next((c for c in PALETTE if c not in used), PALETTE[len(used) % len(PALETTE)])
