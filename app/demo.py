@@ -16,9 +16,21 @@ import optax
 import optimizers
 
 # Learning rates that make each optimizer's walk to (1, 1) worth watching.
-DEMO_RATES = {"SGD": 1e-3, "Momentum": 1e-3, "Nesterov": 1e-3, "Adagrad": 0.5, "RMSprop": 1e-3,
-              "Adadelta": 0.05, "Adam": 0.01, "AMSGrad": 0.03, "AdamW": 0.01, "Adamax": 0.1,
-              "Nadam": 0.01, "LARS": 1.0, "WAME": 1e-3}  # fmt: skip
+DEMO_RATES = {
+    "SGD": 1e-3,
+    "Momentum": 1e-3,
+    "Nesterov": 1e-3,
+    "Adagrad": 0.5,
+    "RMSprop": 1e-3,
+    "Adadelta": 0.05,
+    "Adam": 0.01,
+    "AMSGrad": 0.03,
+    "AdamW": 0.01,
+    "Adamax": 0.1,
+    "Nadam": 0.01,
+    "LARS": 1.0,
+    "WAME": 1e-3,
+}
 
 
 def rosenbrock(w):

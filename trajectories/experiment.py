@@ -24,9 +24,17 @@ from optimizers import schedules
 from trajectories import limits
 
 PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DTYPES = ("float32", "float64")
 
@@ -169,12 +177,20 @@ class Experiment:
                 )
         n_starts = max(1, len(self.starts))
         limits.check("steps", self.steps, limits.MAX_STEPS, "ask for fewer steps")
-        limits.check("optimizers", len(self.active()), limits.MAX_INSTANCES,
-                     "disable or remove some instances")  # fmt: skip
+        limits.check(
+            "optimizers",
+            len(self.active()),
+            limits.MAX_INSTANCES,
+            "disable or remove some instances",
+        )
         limits.check("start points", n_starts, limits.MAX_STARTS, "remove some start points")
         work = self.steps * n_starts * len(self.active()) * surface.dim
-        limits.check("work (steps x starts x optimizers x weights)", work, limits.MAX_WORK,
-                     "fewer steps, start points or optimizers")  # fmt: skip
+        limits.check(
+            "work (steps x starts x optimizers x weights)",
+            work,
+            limits.MAX_WORK,
+            "fewer steps, start points or optimizers",
+        )
         if self.dtype == "float64":
             import jax
 
@@ -235,8 +251,13 @@ def _parse_optimizer(i: int, data: Any) -> OptimizerSpec:
         raise ValueError(f"{path}.color: {color!r} is not a colour like #1f77b4")
     if not isinstance(enabled, bool):
         raise ValueError(f"{path}.enabled: must be true or false")
-    return OptimizerSpec(kind=optimizers.get(kind).name, hyperparams=hyperparams, name=name,
-                         color=color, enabled=enabled)  # fmt: skip
+    return OptimizerSpec(
+        kind=optimizers.get(kind).name,
+        hyperparams=hyperparams,
+        name=name,
+        color=color,
+        enabled=enabled,
+    )
 
 
 def _parse(data: Any) -> Experiment:

@@ -196,9 +196,14 @@ def prepare(
     )
     padded = kernel.pad_rows(pts, kernel.pow2(n_starts))
     return Prepared(
-        plan, inputs, tuple(hps), np.asarray(padded, dtype), tuple(members), n_starts,
+        plan,
+        inputs,
+        tuple(hps),
+        np.asarray(padded, dtype),
+        tuple(members),
+        n_starts,
         n_chunks + 1,
-    )  # fmt: skip
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -85,8 +85,12 @@ def _check_axis(spec: OptimizerSpec, axis: Axis) -> None:
         raise ValueError(f"grid {axis.name}: need finite LOW <= HIGH, got {axis.low}:{axis.high}")
     if axis.log and axis.low <= 0:
         raise ValueError(f"grid {axis.name}: a log range needs LOW > 0, got {axis.low}")
-    limits.check(f"grid {axis.name} points", axis.n, limits.MAX_GRID_SIDE,
-                 f"use at most {limits.MAX_GRID_SIDE} points per axis")  # fmt: skip
+    limits.check(
+        f"grid {axis.name} points",
+        axis.n,
+        limits.MAX_GRID_SIDE,
+        f"use at most {limits.MAX_GRID_SIDE} points per axis",
+    )
     _at_least(f"grid {axis.name}: N", axis.n, 1)
     for v in (axis.low, axis.high):
         try:
@@ -210,8 +214,12 @@ def hyperparameter_grid(
         _check_axis(spec, a)
     surface = experiment.build_surface()
     n_cells = math.prod(a.n for a in axes)
-    limits.check("sweep work (cells x steps x weights)", n_cells * experiment.steps * surface.dim,
-                 limits.MAX_SWEEP_WORK, "use fewer grid points or steps")  # fmt: skip
+    limits.check(
+        "sweep work (cells x steps x weights)",
+        n_cells * experiment.steps * surface.dim,
+        limits.MAX_SWEEP_WORK,
+        "use fewer grid points or steps",
+    )
     base = _traced_values(spec)
     values = [a.values() for a in axes]
     mesh = np.meshgrid(*values, indexing="ij")
@@ -261,11 +269,19 @@ def basins(
     label each start by the minimum it ends within ``radius`` of (default: 2% of the window)."""
     experiment.validate()
     _at_least("basins grid side", n, 2)
-    limits.check("basins grid side", n, limits.MAX_GRID_SIDE,
-                 f"use at most {limits.MAX_GRID_SIDE} points per side")  # fmt: skip
+    limits.check(
+        "basins grid side",
+        n,
+        limits.MAX_GRID_SIDE,
+        f"use at most {limits.MAX_GRID_SIDE} points per side",
+    )
     surface = experiment.build_surface()
-    limits.check("sweep work (starts x steps x weights)", n * n * experiment.steps * surface.dim,
-                 limits.MAX_SWEEP_WORK, "use a smaller grid or fewer steps")  # fmt: skip
+    limits.check(
+        "sweep work (starts x steps x weights)",
+        n * n * experiment.steps * surface.dim,
+        limits.MAX_SWEEP_WORK,
+        "use a smaller grid or fewer steps",
+    )
     spec = experiment.optimizers[instance]
     window = np.asarray(surface.window, np.float64)
     x = np.linspace(window[0, 0], window[0, 1], n)
@@ -327,9 +343,12 @@ def seed_ensemble(
     _at_least("seeds", n_seeds, 1)
     limits.check("seeds", n_seeds, limits.MAX_SEEDS, f"use at most {limits.MAX_SEEDS} seeds")
     n_inst = len(experiment.active())
-    limits.check("work (seeds x steps x optimizers x weights)",
-                 n_seeds * experiment.steps * n_inst * surface.dim, limits.MAX_WORK,
-                 "fewer seeds, steps or optimizers")  # fmt: skip
+    limits.check(
+        "work (seeds x steps x optimizers x weights)",
+        n_seeds * experiment.steps * n_inst * surface.dim,
+        limits.MAX_WORK,
+        "fewer seeds, steps or optimizers",
+    )
     # Records shared across seeds: scale the stride so the ensemble fits the same budget.
     one = experiment.replace(starts=tuple(map(tuple, experiment.start_points(surface)[:1])))
     stride_one = prepare(one, surface, record_state=False).plan.stride
@@ -389,9 +408,10 @@ def _score(s, criterion: str) -> np.ndarray:
 def _tunable(spec: OptimizerSpec) -> list:
     """The numeric hyperparameters a fair tuner searches (registry ranges and scales)."""
     return [
-        h for h in spec.info.hyperparams
+        h
+        for h in spec.info.hyperparams
         if h.kind == "float" and h.low is not None and h.high is not None and h.high > h.low
-    ]  # fmt: skip
+    ]
 
 
 def _sample(hparams, n: int, seed: int) -> list[dict[str, float]]:
@@ -441,9 +461,12 @@ def fair_comparison(
     _at_least("trials", trials, 1)
     limits.check("trials", trials, limits.MAX_TRIALS, f"use at most {limits.MAX_TRIALS} trials")
     active = experiment.active()
-    limits.check("sweep work (trials x optimizers x steps x weights)",
-                 2 * trials * len(active) * experiment.steps * surface.dim,
-                 limits.MAX_SWEEP_WORK, "fewer trials, optimizers or steps")  # fmt: skip
+    limits.check(
+        "sweep work (trials x optimizers x steps x weights)",
+        2 * trials * len(active) * experiment.steps * surface.dim,
+        limits.MAX_SWEEP_WORK,
+        "fewer trials, optimizers or steps",
+    )
     starts = experiment.start_points(surface)[:1]
     total = 2 * len(active)
     rows = []
