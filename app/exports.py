@@ -2,12 +2,18 @@
 
 Results go through :func:`export` (``export(result, path)``), which picks the writer from the
 file's suffix in :data:`EXPORTERS`: one function per suffix, each taking ``(result, path)``.
-Adding a format is adding an entry. ``.html``, ``.png`` and ``.gif`` are placeholders until the
-web app's figures land (they raise a ``ValueError`` saying so).
+Adding a format is adding an entry.
 
 ``.json``
     A versioned snapshot (:mod:`trajectories.snapshot`): the experiment, the library versions and
     every recorded array; ``python -m app.cli replay FILE`` re-runs it.
+``.html``
+    The browser animation (the app's own player) as one self-contained page that plays offline
+    from ``file://``.
+``.png``
+    The last frame as a picture: the surface, every path, start and end points, a legend.
+``.gif``
+    The run as an animated GIF (at most 100 frames) for slides.
 ``.csv``
     One row per (optimizer instance, start point, record), in that order, with the columns
     ``optimizer`` (display name), ``kind`` (registry name), ``start`` (0-based start index),
@@ -102,27 +108,45 @@ def export_csv(result: Result, path: Path) -> None:
     _write_csv(path, header, rows)
 
 
-def _lands_with_the_app(suffix: str) -> Exporter:
-    def export(result: Result, path: Path) -> None:
-        raise ValueError(
-            f"{suffix} export lands with the web app's figures; use .json or .csv for now"
-        )
+def _picture(result: Result):
+    from app import surface_image
 
-    export.pending = True  # type: ignore[attr-defined]  # replaced by a real exporter later
-    return export
+    return surface_image.render(result.surface)
+
+
+def export_png(result: Result, path: Path) -> None:
+    """The last frame: the surface, every path and where each optimizer ended."""
+    from app import raster
+
+    path.write_bytes(raster.png(result, _picture(result)))
+
+
+def export_gif(result: Result, path: Path) -> None:
+    """An animated GIF of the run (at most 100 frames), for slides."""
+    from app import raster
+
+    path.write_bytes(raster.gif(result, _picture(result)))
+
+
+def export_html(result: Result, path: Path) -> None:
+    """The browser animation as one offline page: plays from file:// with no outside request."""
+    from app import animator, payload
+
+    doc = payload.build(result, _picture(result))
+    path.write_text(animator.standalone_html(doc, title=result.surface.title), encoding="utf-8")
 
 
 EXPORTERS: dict[str, Exporter] = {
     ".json": export_json,
     ".csv": export_csv,
-    ".html": _lands_with_the_app(".html"),  # a standalone animation
-    ".png": _lands_with_the_app(".png"),
-    ".gif": _lands_with_the_app(".gif"),
+    ".html": export_html,
+    ".png": export_png,
+    ".gif": export_gif,
 }
 
 
 def exporter_for(path: str | Path) -> Exporter:
-    """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown or pending one, or an
+    """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown one, or an
     output folder that does not exist (so that a command can check before it computes)."""
     path = Path(path)
     fn = EXPORTERS.get(path.suffix.lower())
@@ -131,8 +155,6 @@ def exporter_for(path: str | Path) -> Exporter:
             f"cannot write {path}: unknown file type {path.suffix or '(no suffix)'}; "
             f"supported: {', '.join(EXPORTERS)}"
         )
-    if getattr(fn, "pending", False):
-        fn(None, path)  # raises its message
     check_folder(path)
     return fn
 

@@ -90,6 +90,15 @@ def _optimizer(o: OptimizerSpec, color: str) -> str:
     return f"{info.name}({','.join(parts)})"
 
 
+def _effective(e: Experiment) -> list[tuple]:
+    """What the optimizers run as: every value resolved, colours resolved (the form differs
+    between the widgets, links and code; the runs do not)."""
+    return [
+        (o.kind, sorted(o.values().items(), key=str), o.name, e.color_of(i).lower(), o.enabled)
+        for i, o in enumerate(e.optimizers)
+    ]
+
+
 def encode(scene: Scene) -> dict[str, str | list[str]]:
     """Query parameters for a scene (a value per key, or a list for repeated keys)."""
     e, d = scene.experiment, state.DEFAULT
@@ -99,7 +108,7 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
     if e.surface_params:
         q["p"] = ",".join(f"{k}={_value(v)}" for k, v in e.surface_params.items())
     default_colors = [PALETTE[i % len(PALETTE)] for i in range(len(e.optimizers))]
-    if e.optimizers != d.optimizers:
+    if _effective(e) != _effective(d):
         q["o"] = [_optimizer(o, default_colors[i]) for i, o in enumerate(e.optimizers)]
     if e.starts != d.starts:
         q["x"] = [",".join(_num(float(c)) for c in p) for p in e.starts] or ["none"]

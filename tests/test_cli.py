@@ -299,6 +299,19 @@ def test_replay_that_differs(capsys, snap_path, tmp_path):
     assert err == "error: replay differs from the snapshot in: loss, position\n"
 
 
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n"), (".gif", b"GIF89a")])
+def test_run_to_a_picture(capsys, tmp_path, suffix, magic):
+    from PIL import Image
+
+    path = tmp_path / f"run{suffix}"
+    rc, _, err = call(capsys, "run", *SCENE, "--optimizer", "SGD:lr=0.001", "--out", str(path))
+    assert rc == 0, err
+    assert path.read_bytes().startswith(magic)
+    with Image.open(path) as im:
+        assert im.size[0] >= 640
+        assert getattr(im, "n_frames", 1) == (1 if suffix == ".png" else STEPS + 1)
+
+
 def test_replay_writes_out(capsys, snap_path, tmp_path):
     path = tmp_path / "again.csv"
     rc, _, err = call(capsys, "replay", str(snap_path), "--out", str(path))
@@ -321,7 +334,6 @@ BAD = [
     (["run", "--surface", "custom", "--formula", "__import__('os')", *SCENE], "__import__"),
     (["run", "--formula", "x", "--surface", "booth", *SCENE], "--formula needs"),
     (["run", *SCENE, "--out", "result.txt"], "unknown file type .txt"),
-    (["run", *SCENE, "--out", "anim.html"], ".html export lands with the web app"),
     (["run", *SCENE, "--out", "/no/such/folder/r.csv"], "does not exist"),
     (["run", "--steps", "10"], "no --optimizer"),
     (["sweep", *SCENE, "--grid", "lr=1:0:5"], "LOW <= HIGH"),

@@ -66,11 +66,17 @@ def test_engine_paths_equal_a_plain_optax_loop(index):
 
 def test_recorded_quantities_are_consistent():
     r = run(scene(steps=50, dtype="float64"))
-    # update = w_t - w_{t-1}; lr is the optimizer's own; SGD's ratio -u/g equals its lr
-    np.testing.assert_allclose(r.update[:, 0, 1:], np.diff(r.position[:, 0], axis=1), atol=1e-12)
+    # record t: the step taken from w_t is w_{t+1} - w_t; none follows the last record
+    np.testing.assert_allclose(r.update[:, 0, :-1], np.diff(r.position[:, 0], axis=1), atol=1e-12)
+    assert np.all(r.update[:, 0, -1] == 0)
+    # the gradient recorded at w_t is the gradient there
+    s = r.surface
+    np.testing.assert_allclose(r.grad[:, 0, :-1], jax.vmap(jax.vmap(s.grad))(r.position[:, 0, :-1]),
+                               rtol=1e-9)  # fmt: skip
+    # SGD's realised ratio -u/g equals its learning rate
     sgd = r.kinds.index("SGD")
-    np.testing.assert_allclose(r.ratio[sgd, 0, 1:], 1e-3, rtol=1e-9)
-    np.testing.assert_allclose(r.lr[sgd, 0, 1:], 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(r.ratio[sgd, 0, :-1], 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(r.lr[sgd, 0], 1e-3, rtol=1e-9)
     adam = r.state[0]
     assert set(adam) == {"mu", "nu"} and adam["mu"].shape == (1, 51, 2)
 

@@ -156,7 +156,9 @@ def test_seed_ensemble_needs_a_stochastic_surface():
 
 
 def test_fair_comparison_tunes_all_hyperparameters_with_the_same_budget():
-    e = SCENE.replace(optimizers=(ADAM, OptimizerSpec("SGD", {"learning_rate": 1e-3})), steps=150)
+    e = SCENE.replace(
+        optimizers=(ADAM, OptimizerSpec("SGD", {"learning_rate": 1e-3})), steps=150, dtype="float64"
+    )
     rows = sweeps.fair_comparison(e, trials=16, criterion="loss_auc")
     assert [r.kind for r in rows] == ["Adam", "SGD"]
     for r in rows:

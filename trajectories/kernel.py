@@ -136,11 +136,16 @@ class Carry(NamedTuple):
     diverged: jax.Array  # step at which it diverged, -1 if it never did
     hit: jax.Array  # first step with loss <= target, -1 if never
     t: jax.Array
-    g: jax.Array  # gradient used by the last step
-    u: jax.Array  # last update
-    loss: jax.Array  # loss at w
     loss_sum: jax.Array  # sum of losses over steps taken (area under the loss curve)
     settled: jax.Array  # steps after which every move was shorter than ``Inputs.settle``
+
+
+class Seen(NamedTuple):
+    """What one step saw and did: the loss and gradient at w, and the update it applied."""
+
+    loss: jax.Array
+    g: jax.Array
+    u: jax.Array  # zero when the step was not taken (frozen or past the last step)
 
 
 class Inputs(NamedTuple):
@@ -199,7 +204,6 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         return jnp.all(jnp.isfinite(x))
 
     def init_one(h, w):
-        zero = jnp.zeros_like(w)
         return Carry(
             w=w,
             state=optimizer(h).init(_unravel(layers, w)),
@@ -207,17 +211,14 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
             diverged=jnp.int32(-1),
             hit=jnp.int32(-1),
             t=jnp.int32(0),
-            g=zero,
-            u=zero,
-            loss=fn(w, theta),
             loss_sum=jnp.zeros([], w.dtype),
             settled=jnp.int32(0),
         )
 
-    def step_one(h, k0, c: Carry) -> Carry:
+    def step_one(h, k0, c: Carry) -> tuple[Carry, Seen]:
         active = c.alive & (c.t < inp.n_steps)
         loss, g = value_and_grad(c.w, jax.random.fold_in(k0, c.t))
-        hit = jnp.where((c.hit < 0) & active & (loss <= inp.target), c.t, c.hit)
+        hit = jnp.where((c.hit < 0) & c.alive & (loss <= inp.target), c.t, c.hit)
         u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
         u = _ravel(layers, u_tree)
         w = c.w + u
@@ -226,76 +227,82 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         move = active & ok
         # A non-finite loss or gradient at w itself: w is finite, so the path stops there.
         diverged = jnp.where(active & ~ok, c.t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
-        return Carry(
+        new = Carry(
             w=jnp.where(move, w, c.w),
             state=jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state),
             alive=c.alive & (ok | ~active),
             diverged=diverged,
             hit=hit,
             t=c.t + active.astype(c.t.dtype),
-            g=jnp.where(move, g, c.g),
-            u=jnp.where(move, u, c.u),
-            loss=c.loss,
             loss_sum=c.loss_sum + jnp.where(active, loss, 0),
             settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), c.t + 1, c.settled),
         )
+        zero = jnp.zeros_like(u)
+        return new, Seen(loss, jnp.where(finite(g), g, zero), jnp.where(move, u, zero))
 
-    def record_one(h, c: Carry):
+    def record_one(h, w, seen: Seen, after: Carry):
+        """Record at ``w``: its loss and gradient, the step taken from it, and the optimizer's
+        learning rates and state for that step (what an arrow at the current point shows)."""
         out = {
-            "position": c.w,
-            "loss": c.loss,
-            "grad": c.g,
-            "update": c.u,
-            "lr": _ravel(layers, optimizer(h).learning_rates(c.state)),
+            "position": w,
+            "loss": seen.loss,
+            "grad": seen.g,
+            "update": seen.u,
+            "lr": _ravel(layers, optimizer(h).learning_rates(after.state)),
         }
         if plan.record_state:
-            like = _unravel(layers, c.w)
+            like = _unravel(layers, w)
             for f in state_fields(group):
-                out[f"state/{f}"] = _ravel_like(layers, getattr(c.state.inner, f), like)
+                out[f"state/{f}"] = _ravel_like(layers, getattr(after.state.inner, f), like)
         if group.uses_ema:
-            out["ema"] = _ravel(layers, c.state.ema)
+            out["ema"] = _ravel(layers, after.state.ema)
         return out
 
-    def summary_one(c: Carry):
-        # The last point may reach the target too.
-        hit = jnp.where((c.hit < 0) & c.alive & (c.loss <= inp.target), c.t, c.hit)
+    def summary_one(c: Carry, last: Seen):
         return {
             "final_position": c.w,
-            "final_loss": c.loss,
+            "final_loss": last.loss,
             "diverged": c.diverged,
-            "hit": hit,
-            "loss_sum": jnp.where(c.alive, c.loss_sum + c.loss, jnp.inf),
+            "hit": jnp.where((c.hit < 0) & c.alive & (last.loss <= inp.target), c.t, c.hit),
+            "loss_sum": jnp.where(c.alive, c.loss_sum + last.loss, jnp.inf),
             "settled": c.settled,
         }
 
     step = jax.vmap(step_one)
-    with_loss = jax.vmap(lambda c: c._replace(loss=fn(c.w, theta)))
 
-    def steps(c, n):
-        if n == 1:  # no nested one-iteration loop: XLA runs loops as a whole, cheaper flat
-            return with_loss(step(hp, key, c))
-        c, _ = jax.lax.scan(lambda c, _: (step(hp, key, c), None), c, None, length=n)
-        return with_loss(c)
+    def plain(c, n):
+        if n <= 0:
+            return c
+        return jax.lax.scan(lambda c, _: (step(hp, key, c)[0], None), c, None, length=n)[0]
 
-    c0 = jax.vmap(init_one)(hp, w0)
+    def final(c):
+        """Look at the end point without moving: every step is used up, so nothing changes."""
+        done = c._replace(t=jnp.maximum(c.t, inp.n_steps))
+        probe, seen = step(hp, key, done)
+        return probe, seen
+
+    c = jax.vmap(init_one)(hp, w0)
+    recs = {}
     if plan.record:
         record = jax.vmap(record_one)
 
         def chunk(c, _):
-            c = steps(c, plan.stride)
-            return c, record(hp, c)
+            after, seen = step(hp, key, c)
+            rec = record(hp, c.w, seen, after)
+            return plain(after, plan.stride - 1), rec
 
-        c, recs = jax.lax.scan(chunk, c0, None, length=plan.n_chunks)
-        # records (R, B, ...) -> (B, R, ...), the start point first
+        c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks)
+        probe, last = final(c)
+        # records (R, B, ...) -> (B, R, ...), the end point last
         recs = jax.tree.map(
-            lambda a, b: jnp.concatenate([a[:, None], jnp.moveaxis(b, 0, 1)], axis=1),
-            record(hp, c0),
+            lambda b, a: jnp.concatenate([jnp.moveaxis(b, 0, 1), a[:, None]], axis=1),
             recs,
+            record(hp, c.w, last, probe),
         )
     else:
-        c = steps(c0, plan.stride)
-        recs = {}
-    return recs, jax.vmap(summary_one)(c)
+        c = plain(c, plan.stride)
+        _, last = final(c)
+    return recs, jax.vmap(summary_one)(c, last)
 
 
 COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
@@ -320,15 +327,49 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
         out = _trajectories(plan, group, inp, hp_b, w0, key)
         per_group.append(jax.tree.map(lambda a, n=n_i: a.reshape((n, n_s, n_k, *a.shape[1:])), out))
 
-    def concat(items):
-        return jax.tree.map(lambda *a: jnp.concatenate(a), *items)
+    def concat(parts):
+        return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    records = (
-        concat([{k: r[k] for k in COMMON_RECORDS} for r, _ in per_group]) if plan.record else {}
-    )
-    summary = concat([s for _, s in per_group])
+    # A few big arrays cross to the host rather than two dozen small ones: each transfer has a
+    # fixed cost, which dominated warm runs (benchmarks/RESULTS.md).
+    records = concat([pack(r, COMMON_RECORDS) for r, _ in per_group]) if plan.record else None
+    floats = concat([pack(s, SUMMARY_FLOATS) for _, s in per_group])
+    ints = concat([pack(s, SUMMARY_INTS) for _, s in per_group])
     extras = tuple({k: v for k, v in r.items() if k not in COMMON_RECORDS} for r, _ in per_group)
-    return records, summary, extras
+    return records, (floats, ints), extras
+
+
+SUMMARY_FLOATS = ("final_position", "final_loss", "loss_sum")
+SUMMARY_INTS = ("diverged", "hit", "settled")
+VECTOR_FIELDS = frozenset({"position", "grad", "update", "lr", "final_position"})
+
+
+def pack(fields: dict, names: tuple[str, ...]) -> jax.Array:
+    """Join fields along a new last axis: vectors (``VECTOR_FIELDS``) by their width, scalars
+    as one column, all in the first field's dtype."""
+    dtype = fields[names[0]].dtype
+    cols = [fields[n] if n in VECTOR_FIELDS else fields[n][..., None] for n in names]
+    return jnp.concatenate([c.astype(dtype) for c in cols], axis=-1)
+
+
+def unpack(packed: np.ndarray, names: tuple[str, ...], dim: int) -> dict[str, np.ndarray]:
+    """Inverse of :func:`pack`, on the host."""
+    out, i = {}, 0
+    for n in names:
+        if n in VECTOR_FIELDS:
+            out[n], i = packed[..., i : i + dim], i + dim
+        else:
+            out[n], i = packed[..., i], i + 1
+    return out
+
+
+def unpack_outputs(outs, dim: int) -> tuple[dict, dict, tuple]:
+    """``(records, summary, extras)`` of :func:`simulate` as dicts of host arrays."""
+    records, (floats, ints), extras = outs
+    recs = unpack(np.asarray(records), COMMON_RECORDS, dim) if records is not None else {}
+    summary = unpack(np.asarray(floats), SUMMARY_FLOATS, dim)
+    summary.update(unpack(np.asarray(ints), SUMMARY_INTS, dim))
+    return recs, summary, extras
 
 
 def compile_count() -> int:

@@ -28,9 +28,11 @@ class Result:
     """Recorded trajectories; arrays are indexed ``[instance, start, record, ...]``.
 
     ``steps[r]`` is the step of record ``r`` (record 0 is the start point). Record ``r`` holds
-    the position after ``steps[r]`` updates, the loss there, and the gradient, update and
-    per-weight learning rate of the last of those updates (zeros at the start). After a
-    divergence a path stays frozen at its last finite point; ``diverged_step`` says when
+    the position after ``steps[r]`` updates and what the optimizer sees and does there: the
+    loss and gradient at that point, the update it takes from it, and the per-weight learning
+    rates and state of that update (an arrow drawn at the current point shows where it goes
+    next). The last record's update is zero: no step follows. After a divergence a path stays
+    frozen at its last finite point with zero updates; ``diverged_step`` says when
     (-1: never). ``hit_step`` is the first step whose loss is within ``tolerance`` of the
     surface's optimal value (-1: never, or no known optimum).
     """
@@ -215,16 +217,23 @@ def keys_for(seeds) -> np.ndarray:
     return np.stack([_key(int(s)) for s in seeds])
 
 
+@functools.lru_cache(maxsize=256)
+def _prepared(experiment_json: str, record_state: bool):
+    """Validation and preparation depend on the description only: done once per description
+    (warm, they cost more than the computation itself)."""
+    e = Experiment.from_json(experiment_json)  # validates
+    surface = e.build_surface()
+    return surface, prepare(e, surface, record_state=record_state)
+
+
 def run(
     experiment: Experiment,
     *,
     record_state: bool = True,
-    validate: bool = True,
     on_compile: Callable[[], None] | None = None,
 ) -> Result:
     """Run the experiment; bad descriptions raise ``ValueError`` before any work starts."""
-    surface = experiment.validate() if validate else experiment.build_surface()
-    p = prepare(experiment, surface, record_state=record_state)
+    surface, p = _prepared(experiment.to_json(), record_state)
     before = kernel.compile_count()
     outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys_for([experiment.seed]))
     if on_compile is not None and kernel.compile_count() > before:
@@ -248,7 +257,7 @@ def instance_rows(p: Prepared) -> np.ndarray:
 
 
 def assemble(experiment, surface, p: Prepared, outs) -> Result:
-    records, summary, extras = outs
+    records, summary, extras = kernel.unpack_outputs(outs, surface.dim)
     S, R = p.n_starts, p.n_records
     rows = instance_rows(p)
 

@@ -290,14 +290,17 @@ def load(path: str | Path, max_bytes: int = MAX_BYTES) -> Snapshot:
     return loads(data, max_bytes)
 
 
-def replay(snapshot: Snapshot) -> tuple[Result, list[str]]:
-    """Re-run a snapshot's experiment; return the new result and the arrays that differ."""
-    fresh = from_result(run(snapshot.experiment))
-    differ = [
+def differences(a: Snapshot, b: Snapshot) -> list[str]:
+    """The names of the arrays that are not identical (missing, other shape, dtype or values)."""
+    return [
         k
-        for k in sorted(set(snapshot.arrays) | set(fresh.arrays))
-        if k not in snapshot.arrays
-        or k not in fresh.arrays
-        or not _same_array(snapshot.arrays[k], fresh.arrays[k])
+        for k in sorted(set(a.arrays) | set(b.arrays))
+        if k not in a.arrays or k not in b.arrays or not _same_array(a.arrays[k], b.arrays[k])
     ]
-    return fresh.to_result(), differ
+
+
+def replay(snapshot: Snapshot, result: Result | None = None) -> tuple[Result, list[str]]:
+    """Re-run a snapshot's experiment (or take ``result``, a run of it); return the result and
+    the arrays that differ from the snapshot's."""
+    fresh = from_result(result if result is not None else run(snapshot.experiment))
+    return fresh.to_result(), differences(snapshot, fresh)

@@ -158,7 +158,8 @@ def _many_instances(
             pts = _shard_leading(pts)
         else:
             hp = _shard_leading(hp)
-        _, summary, _ = jax.device_get(kernel.simulate(p.plan, p.inputs, (hp,), pts, keys))
+        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, (hp,), pts, keys))
+        _, summary, _ = kernel.unpack_outputs(outs, surface.dim)
         for k, v in summary.items():
             v = np.asarray(v)
             v = v[:, : hi - lo] if by_starts else v[: hi - lo, : len(starts)]
@@ -363,8 +364,8 @@ def seed_ensemble(
     for lo in range(0, n_seeds, per_call):
         keys = keys_all[lo : lo + per_call]
         outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
-        losses.append(_gather_records(p, outs, "loss"))
-        positions.append(_gather_records(p, outs, "position"))
+        losses.append(_gather_records(p, outs, "loss", surface.dim))
+        positions.append(_gather_records(p, outs, "position", surface.dim))
         _report(progress, min(n_seeds, lo + per_call), n_seeds)
     loss = np.concatenate(losses, axis=1)[..., : p.n_records]  # (I, seeds, R)
     pos = np.concatenate(positions, axis=1)[:, :, : p.n_records]  # (I, seeds, R, dim)
@@ -380,9 +381,9 @@ def seed_ensemble(
     )
 
 
-def _gather_records(p, outs, key) -> np.ndarray:
+def _gather_records(p, outs, key, dim) -> np.ndarray:
     """``(instances, seeds, R, ...)`` from one start, instances in experiment order."""
-    records, _, _ = outs
+    records, _, _ = kernel.unpack_outputs(outs, dim)
     return np.asarray(records[key])[instance_rows(p), 0]
 
 

@@ -1,0 +1,263 @@
+"""The browser animator: one payload document in, every panel animated in sync in the browser.
+
+:func:`animator` mounts it in a Streamlit app (a Custom Component v2, registered once at
+import from ``app/animator/animator.js`` and ``animator.css``); :func:`standalone_html`
+writes the same player as one offline page (the ``.html`` export). The document is the one
+:mod:`app.payload` builds; this module adds ``id`` (a hash of the document: the browser keeps
+playing when a rerun sends the same one, and keeps the current step when a new one comes)
+and ``options``:
+
+``autoplay`` (bool, True)
+    Start playing when first shown.
+``frame`` (int, 0)
+    The frame shown first (an index into ``steps``).
+``speed`` (0.25, 0.5, 1, 2 or 4; 1)
+    Playback speed; 1 plays 30 recorded frames a second.
+``loop`` (bool, True)
+    Start again after the last frame.
+``presentation`` (bool, False)
+    Larger fonts, markers and lines (for projectors).
+``hide`` (list of panel names)
+    Panels not shown: ``surface``, ``lr`` (the learning-rate heatmaps; ``heatmap`` is an alias),
+    ``loss``, ``fit``, ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
+``height`` (int, 480)
+    Height in pixels of the panels' area (the controls and the inside panel come below).
+``hidden`` (list of optimizer names)
+    Optimizers hidden at first (the legend toggles them).
+``optimizer`` (name or index; the first)
+    The optimizer inspected: the inside panel, the arrows, the per-layer heatmaps and the
+    decision boundary show this one.
+``start`` (int, 0)
+    The start point inspected (runs with several starts).
+``arrows`` (list; ``["grad", "momentum", "update"]``)
+    The arrows drawn at the current points (lilipads style): negative gradient, momentum (the
+    way it pushes the weights) and update.
+``arrows_all`` (bool, False), ``arrow_scale`` (float, 1)
+    Arrows for every optimizer rather than only the inspected one; a length factor.
+``theme`` (``"light"`` or ``"dark"``; standalone pages only)
+    The page's colours (in Streamlit the app's theme is used).
+
+The component's result has ``click`` (a trigger: ``{"x", "y", "add"}`` in view coordinates
+when the surface is clicked; ``add`` is true for a shift-click) and ``frame`` (state: the
+frame shown when the animation was paused or scrubbed).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ASSETS = Path(__file__).with_name("animator")
+COMPONENT_NAME = "optviz_animator"
+PANELS = ("surface", "lr", "loss", "fit", "inside", "controls", "tools", "events", "legend")
+PANEL_ALIASES = {"heatmap": "lr", "paths": "surface"}
+OPTION_KEYS = (
+    "autoplay", "frame", "speed", "loop", "presentation", "hide", "height", "hidden",
+    "optimizer", "start", "arrows", "arrows_all", "arrow_scale", "theme",
+)  # fmt: skip
+_ENTRY = "export default function"
+
+
+@functools.cache
+def _assets() -> tuple[str, str]:
+    """The component's JavaScript and CSS, read once."""
+    js = (ASSETS / "animator.js").read_text(encoding="utf-8")
+    css = (ASSETS / "animator.css").read_text(encoding="utf-8")
+    return js, css
+
+
+def _register() -> Callable[..., Any] | None:
+    """Register the component with Streamlit (once, at import); None without Streamlit."""
+    try:
+        import streamlit as st
+    except ImportError:  # pragma: no cover - Streamlit is a runtime dependency
+        return None
+    js, css = _assets()
+    return st.components.v2.component(COMPONENT_NAME, css=css, js=js)
+
+
+_MOUNT = _register()
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None (JSON has neither), tuples lists,
+    NumPy scalars Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return _clean(value.tolist())
+    if isinstance(value, int | float):
+        return _clean(float(value))
+    return value
+
+
+def document_id(doc: dict[str, Any]) -> str:
+    """A stable hash of a document (ignoring ``id`` and ``options``): equal documents, equal
+    ids, whatever the order of their keys."""
+    body = {k: v for k, v in doc.items() if k not in ("id", "options")}
+    text = json.dumps(_clean(body), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _options(options: dict[str, Any] | None, height: int | None) -> dict[str, Any]:
+    out = dict(_clean(options or {}))
+    if height is not None:
+        out["height"] = int(height)
+    hide = out.get("hide")
+    if hide is not None:
+        if isinstance(hide, str):
+            hide = [hide]
+        hide = [PANEL_ALIASES.get(h, h) for h in hide]
+        unknown = sorted(set(hide) - set(PANELS))
+        if unknown:
+            raise ValueError(f"options['hide']: unknown panels {unknown}; known: {list(PANELS)}")
+        out["hide"] = list(dict.fromkeys(hide))
+    return out
+
+
+def prepare(
+    doc: dict[str, Any], options: dict[str, Any] | None = None, height: int | None = None
+) -> dict[str, Any]:
+    """The document the browser receives: a JSON-safe copy with ``id`` and ``options``."""
+    if not isinstance(doc, dict):
+        raise TypeError(f"the animator needs a payload dict, not {type(doc).__name__}")
+    clean = _clean({k: v for k, v in doc.items() if k not in ("id", "options")})
+    out = dict(clean)
+    out["id"] = document_id(clean)
+    out["options"] = _options(options, height)
+    return out
+
+
+def animator(
+    doc: dict[str, Any],
+    *,
+    key: str,
+    options: dict[str, Any] | None = None,
+    height: int | None = None,
+    **callbacks: Callable[[], None] | None,
+) -> Any:
+    """Mount the animator in Streamlit and return its result.
+
+    ``doc`` is :func:`app.payload.build`'s document (it is not modified; the browser gets a
+    copy with ``id`` and ``options``, see the module docstring). ``height`` overrides
+    ``options["height"]``. ``callbacks`` are ``on_click_change`` and ``on_frame_change``
+    (both optional). The result has ``.click`` (``{"x", "y", "add"}`` on the run where the
+    surface was clicked, else None) and ``.frame`` (the frame shown when last paused or
+    scrubbed; None before that).
+    """
+    data = prepare(doc, options, height)
+    bad = sorted(k for k in callbacks if k not in ("on_click_change", "on_frame_change"))
+    if bad:
+        raise TypeError(f"animator(): unknown arguments {bad}")
+    if _MOUNT is None:  # pragma: no cover - Streamlit is a runtime dependency
+        raise RuntimeError("Streamlit is not installed")
+
+    def noop() -> None:
+        return None
+
+    return _MOUNT(
+        key=key,
+        data=data,
+        on_click_change=callbacks.get("on_click_change") or noop,
+        on_frame_change=callbacks.get("on_frame_change") or noop,
+    )
+
+
+_THEMES = {
+    "light": {
+        "--st-text-color": "#31333f",
+        "--st-background-color": "#ffffff",
+        "--st-secondary-background-color": "#f0f2f6",
+        "--st-border-color": "rgba(49, 51, 63, 0.18)",
+        "--st-primary-color": "#ff4b4b",
+    },
+    "dark": {
+        "--st-text-color": "#fafafa",
+        "--st-background-color": "#0e1117",
+        "--st-secondary-background-color": "#262730",
+        "--st-border-color": "rgba(250, 250, 250, 0.2)",
+        "--st-primary-color": "#ff4b4b",
+    },
+}
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside ``<script type="application/json">``: no ``<``, ``>`` or
+    ``&`` (escaped as ``\\u003c`` and so on, which JSON.parse reads back unchanged)."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def standalone_html(
+    doc: dict[str, Any],
+    *,
+    title: str = "Optimizer visualizer",
+    options: dict[str, Any] | None = None,
+) -> str:
+    """One complete offline page playing ``doc``: inline CSS and script, the document as JSON
+    in a ``<script type="application/json">``, no external request of any kind (a
+    Content-Security-Policy forbids them); opens from ``file://``."""
+    js, css = _assets()
+    if js.count(_ENTRY) != 1:
+        raise RuntimeError("animator.js must have exactly one default export")
+    for text, tag in ((js, "script"), (css, "style")):
+        if f"</{tag}" in text.lower() or "<!--" in text:
+            raise RuntimeError(f"animator assets must not contain </{tag} or <!--")
+    data = prepare(doc, options)
+    theme = _THEMES.get(str(data["options"].get("theme", "light")), _THEMES["light"])
+    variables = "".join(f"{k}:{v};" for k, v in theme.items())
+    body_js = js.replace(_ENTRY, "const __optvizMount = function", 1)
+    boot = (
+        "(function () {\n"
+        '"use strict";\n'
+        f"{body_js}\n;\n"
+        'const data = JSON.parse(document.getElementById("optviz-data").textContent);\n'
+        "window.__optvizEvents = window.__optvizEvents || [];\n"
+        "window.__optvizMount = __optvizMount;\n"
+        "__optvizMount({\n"
+        '  name: "optviz", key: "standalone", data: data, standalone: true,\n'
+        '  parentElement: document.getElementById("optviz-app"),\n'
+        "  setStateValue: function () {}, setTriggerValue: function () {},\n"
+        "});\n"
+        "})();\n"
+    )
+    csp = (
+        "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'; font-src data:; connect-src 'none'; base-uri 'none'; "
+        "form-action 'none'"
+    )
+    name = html.escape(title)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{name}</title>\n"
+        "<style>\n"
+        f":root{{{variables}color-scheme:{'dark' if theme is _THEMES['dark'] else 'light'};}}\n"
+        "html,body{margin:0;background:var(--st-background-color);color:var(--st-text-color);}\n"
+        "body{padding:20px 24px 28px;font-family:system-ui,-apple-system,'Segoe UI',Roboto,"
+        "'Helvetica Neue',Arial,sans-serif;}\n"
+        "#optviz-app{max-width:1400px;margin:0 auto;}\n"
+        ".optviz-footer{max-width:1400px;margin:14px auto 0;font-size:12px;opacity:.6;}\n"
+        f"{css}\n"
+        "</style>\n</head>\n<body>\n"
+        '<main id="optviz-app"></main>\n'
+        '<footer class="optviz-footer">Optimizer visualizer · offline export · keys: space '
+        "play/pause, ← → step, Home/End first/last</footer>\n"
+        f'<script type="application/json" id="optviz-data">{script_json(data)}</script>\n'
+        f"<script>\n{boot}</script>\n"
+        "</body>\n</html>\n"
+    )

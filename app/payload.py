@@ -1,0 +1,241 @@
+"""What the browser animator receives: one JSON document per run, sent once.
+
+The animator (``app/animator/``) draws every panel from this document and animates them
+in sync in the browser; nothing is re-sent while it plays. Arrays travel as little-endian
+float32 (or uint8) in base64, ``{"b64": ..., "shape": [...], "dtype": "f4"|"u1"}``, which is
+about 5 bytes a number and decodes into a typed array without parsing.
+
+Schema (version 1)::
+
+    {
+      "version": 1,
+      "steps": [0, 1, ...],               # the step of each frame (R frames)
+      "stride": 1,
+      "surface": {
+        "name", "title", "dim", "image" (PNG data URL), "extent": [x0, x1, y0, y1],
+        "log": bool, "vmin", "vmax", "floor",  # colour scale of the image
+        "minima": [[x, y], ...], "local_minima": [[x, y], ...],   # in view coordinates
+        "axes": ["x", "y"],                 # axis titles of the view
+        "projected": bool,                  # the view is a 2-D projection of more weights
+        "learned": bool
+      },
+      "weights": ["x", "y"] or ["W1[0,0]", ...],   # names of the weights (dim)
+      "optimizers": [{
+        "name", "kind", "color",
+        "path": A(S, R, 2),                 # positions in the view, per start
+        "loss": A(S, R),
+        "diverged": [step or -1 per start],
+        "hit": [step or -1 per start],      # first step within tolerance of f*
+        "final_loss": [...], "ema_path": A(S, R, 2) (when use_ema),
+        "arrows": {"grad": A(S, R, 2), "update": A(S, R, 2), "momentum": A(S, R, 2)?},
+                                            # at frame r: the gradient at the current point and
+                                            # the step taken from it (zero at the last frame)
+        "lr": A(S, R, dim)                  # per-weight learning rate (dim <= INLINE_DIM)
+        "inside": {                          # live values for the equations (dim <= INLINE_DIM)
+          "g": A(S, R, dim), "update": A(S, R, dim),
+          "<state symbol>": A(S, R, dim), ...
+        },
+        "symbols": {"<state field>": "<LaTeX symbol>"},
+        "equations": "<LaTeX update rule>", "lr_equation": "<LaTeX>"
+      }],
+      "lr_layers": null or {                 # dim > INLINE_DIM: one heatmap per layer
+        "frames": [frame index, ...],        # the frames sampled (F <= LAYER_FRAMES)
+        "vmin", "vmax",                      # log10 learning-rate scale of the bytes
+        "layers": [{"name", "rows", "cols"}],
+        "values": [A(F, dim) as u1 per optimizer]   # first start; 0..255 over vmin..vmax
+      },
+      "fit": null or {"kind": "line", "x": [...], "y": [...]}                  # regression
+             or {"kind": "boundary", "x": [...], "y": [...], "label": [...],  # classifiers
+                 "extent": [x0, x1, y0, y1], "grid": G, "frames": [...],
+                 "values": [A(F, G, G) as u1 per optimizer]}  # p(class 1) * 255
+    }
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from app.surface_image import SurfaceImage
+from trajectories import Result
+
+VERSION = 1
+INLINE_DIM = 16  # per-weight values travel for every frame up to this many weights
+LAYER_FRAMES = 100  # frames sampled for per-layer heatmaps of larger models
+FIT_FRAMES = 30  # frames sampled for decision boundaries
+FIT_GRID = 32
+
+
+def array(a: np.ndarray, dtype: str = "f4") -> dict[str, Any]:
+    a = np.ascontiguousarray(np.asarray(a, dtype="<f4" if dtype == "f4" else np.uint8))
+    return {
+        "b64": base64.b64encode(a.tobytes()).decode("ascii"),
+        "shape": list(a.shape),
+        "dtype": dtype,
+    }
+
+
+def decode(spec: dict[str, Any]) -> np.ndarray:
+    """Inverse of :func:`array` (tests and exports)."""
+    dtype = "<f4" if spec["dtype"] == "f4" else np.uint8
+    return np.frombuffer(base64.b64decode(spec["b64"]), dtype).reshape(spec["shape"])
+
+
+def _sample(n: int, most: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
+
+
+def _weight_names(result: Result) -> list[str]:
+    s = result.surface
+    if s.layers:
+        names = []
+        for name, shape in s.layers:
+            for idx in np.ndindex(*shape):
+                names.append(f"{name}[{','.join(map(str, idx))}]")
+        return names
+    if s.dim == 2:
+        return ["x", "y"]
+    return [f"w{i + 1}" for i in range(s.dim)]
+
+
+def _view_vectors(result: Result, vectors: np.ndarray) -> np.ndarray:
+    """Directions (..., dim) in the 2-D view: the projection's linear part."""
+    p = result.surface.projection
+    return vectors if p is None else vectors @ np.asarray(p.basis).T
+
+
+def _layers(result: Result) -> list[dict[str, Any]]:
+    s = result.surface
+    if s.layers:
+        out = []
+        for name, shape in s.layers:
+            rows, cols = (shape[0], int(np.prod(shape[1:]))) if len(shape) > 1 else (1, shape[0])
+            out.append({"name": name, "rows": int(rows), "cols": int(cols)})
+        return out
+    cols = math.ceil(math.sqrt(s.dim))
+    return [{"name": "weights", "rows": math.ceil(s.dim / cols), "cols": cols}]
+
+
+def _lr_layers(result: Result) -> dict[str, Any]:
+    frames = _sample(len(result.steps), LAYER_FRAMES)
+    logs = np.log10(np.maximum(result.lr[:, 0, frames], 1e-30))  # (I, F, dim)
+    finite = logs[np.isfinite(logs) & (logs > -29)]
+    vmin, vmax = np.percentile(finite, [1, 99]) if finite.size else (-6.0, 0.0)
+    vmax = vmax if vmax > vmin else vmin + 1
+    q = np.clip((logs - vmin) / (vmax - vmin) * 255, 0, 255).round()
+    return {
+        "frames": frames.tolist(),
+        "vmin": float(vmin),
+        "vmax": float(vmax),
+        "layers": _layers(result),
+        "values": [array(q[i], "u1") for i in range(q.shape[0])],
+    }
+
+
+def _fit(result: Result) -> dict[str, Any] | None:
+    s = result.surface
+    if s.predict_fn is None or not s.data:
+        return None
+    x = np.asarray(s.data["x"], np.float64)
+    y = np.asarray(s.data["y"], np.float64)
+    if x.ndim == 1:  # a regression of y on x: the line is drawn from the path itself
+        return {"kind": "line", "x": x.tolist(), "y": y.tolist()}
+    pad = 0.1 * (x.max(0) - x.min(0))
+    lo, hi = x.min(0) - pad, x.max(0) + pad
+    gx, gy = np.linspace(lo[0], hi[0], FIT_GRID), np.linspace(lo[1], hi[1], FIT_GRID)
+    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2).astype(np.float32)
+    frames = _sample(len(result.steps), FIT_FRAMES)
+    weights = result.position[:, 0, frames].astype(np.float32)  # (I, F, dim)
+    predict = jax.jit(jax.vmap(jax.vmap(lambda w: s.predict(w, jnp.asarray(grid)))))
+    p = np.asarray(predict(jnp.asarray(weights))).reshape(
+        len(weights), len(frames), FIT_GRID, FIT_GRID
+    )
+    p = np.where(np.isfinite(p), p, 0.5)
+    return {
+        "kind": "boundary",
+        "x": x[:, 0].tolist(),
+        "y": x[:, 1].tolist(),
+        "label": y.astype(int).tolist(),
+        "extent": [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])],
+        "grid": FIT_GRID,
+        "frames": frames.tolist(),
+        "values": [array(np.clip(p[i] * 255, 0, 255).round(), "u1") for i in range(len(p))],
+    }
+
+
+def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
+    s = result.surface
+    info = result.experiment.optimizers[result.indices[a]].info
+    pos = result.position[a]  # (S, R, dim)
+    out: dict[str, Any] = {
+        "name": result.names[a],
+        "kind": result.kinds[a],
+        "color": result.colors[a],
+        "path": array(s.project(pos)),
+        "loss": array(result.loss[a]),
+        "diverged": result.diverged_step[a].tolist(),
+        "hit": result.hit_step[a].tolist(),
+        "final_loss": [float(v) if np.isfinite(v) else None for v in result.final_loss[a]],
+        "arrows": {
+            "grad": array(_view_vectors(result, result.grad[a])),
+            "update": array(_view_vectors(result, result.update[a])),
+        },
+        "symbols": dict(info.state_symbols),
+        "equations": info.update_latex,
+        "lr_equation": info.learning_rate_latex,
+    }
+    if result.ema.get(a) is not None:
+        out["ema_path"] = array(s.project(result.ema[a]))
+    state = result.state[a]
+    velocity = state.get("velocity", state.get("mu", state.get("momentum")))
+    if velocity is not None:
+        out["arrows"]["momentum"] = array(_view_vectors(result, velocity))
+    if inline:
+        out["lr"] = array(result.lr[a])
+        # lr travels once (above) and the ratio -update/g is computed in the browser
+        inside = {"g": array(result.grad[a]), "update": array(result.update[a])}
+        inside.update({field: array(v) for field, v in state.items()})
+        out["inside"] = inside
+    return out
+
+
+def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
+    """The whole document for one run."""
+    s = result.surface
+    inline = s.dim <= INLINE_DIM
+
+    def view(points):
+        pts = np.asarray(points, np.float64).reshape(-1, s.dim)
+        return s.project(pts).tolist() if len(pts) else []
+
+    local = s.local_minima if s.local_minima is not None else np.zeros((0, s.dim))
+    return {
+        "version": VERSION,
+        "steps": np.asarray(result.steps).tolist(),
+        "stride": int(result.stride),
+        "surface": {
+            "name": s.name,
+            "title": s.title,
+            "dim": int(s.dim),
+            "image": image.data_url,
+            "extent": list(image.extent),
+            "log": image.log,
+            "vmin": image.vmin,
+            "vmax": image.vmax,
+            "floor": image.floor,
+            "minima": view(s.minima),
+            "local_minima": view(local),
+            "axes": ["x", "y"] if s.projection is None else ["direction 1", "direction 2"],
+            "projected": s.projection is not None,
+            "learned": s.predict_fn is not None,
+        },
+        "weights": _weight_names(result),
+        "optimizers": [_optimizer(result, a, inline) for a in range(len(result.indices))],
+        "lr_layers": None if inline else _lr_layers(result),
+        "fit": _fit(result),
+    }

@@ -1,0 +1,213 @@
+"""The views of one run: animated paths, inside an optimizer, 3-D surface, summary table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import compute, state
+from trajectories import Experiment, Result
+
+ANIMATOR_KEY = "animator"
+
+
+def _on_click() -> None:
+    """A click on the surface moves the first start point there (shift-click adds one)."""
+    ss = st.session_state
+    value = ss.get(ANIMATOR_KEY)
+    click = getattr(value, "click", None) if value is not None else None
+    if not click:
+        return
+    try:
+        point = [float(click["x"]), float(click["y"])]
+    except (KeyError, TypeError, ValueError):
+        return
+    points = [list(p) for p in ss.get("start_points_read", ss.get("start_points", []))]
+    if click.get("add") or not points:
+        points.append(point)
+    else:
+        points[0] = point
+    ss["start_points"] = points[:16]
+    ss.pop("starts_editor", None)  # the table starts again from the new points
+    ss.pop("start_points_read", None)
+
+
+def paths(e: Experiment, options: dict | None = None) -> None:
+    from app import animator
+
+    doc = compute.document(e.to_json())
+    animator.animator(doc, key=ANIMATOR_KEY, options=options or {}, on_click_change=_on_click)
+    r = compute.result(e.to_json())
+    unbounded = r.surface.optimal_value is None and not r.surface.layers
+    for a, name in enumerate(r.names):
+        for s, step in enumerate(r.diverged_step[a]):
+            if step >= 0 and unbounded:  # a saddle: leaving is the point, not a failure
+                st.info(
+                    f"**{name}** left the surface's domain at step {int(step)}.",
+                    icon=":material/open_in_full:",
+                )
+            elif step >= 0:
+                where = f" from start {s + 1}" if r.position.shape[1] > 1 else ""
+                st.warning(
+                    f"**{name}** diverged at step {int(step)}{where}: the path stops at "
+                    "its last finite point. Try a smaller learning rate.",
+                    icon=":material/warning:",
+                )
+
+
+def paused_frame() -> int | None:
+    """The frame the animation was paused or scrubbed at (the animator reports only those)."""
+    value = st.session_state.get(ANIMATOR_KEY)
+    frame = getattr(value, "frame", None) if value is not None else None
+    return int(frame) if isinstance(frame, int) and frame >= 0 else None
+
+
+ANIMATOR_PANELS = ("heatmap", "loss", "inside", "fit", "controls", "legend")  # hideable by links
+
+
+def animator_options(present: bool, hide: tuple[str, ...], frame: int | None) -> dict:
+    """How the animation starts: a linked frame opens paused there; presentation enlarges it."""
+    # the page lists divergences itself (with wording for surfaces that have no minimum)
+    options = {
+        "presentation": present,
+        "hide": ["events", *(h for h in hide if h in ANIMATOR_PANELS)],
+    }
+    if frame is not None:
+        options.update(frame=int(frame), autoplay=False)
+    return options
+
+
+def current_frame(r: Result) -> int:
+    """The paused frame, else the frame a link or lesson named, else the last one."""
+    n = len(r.steps)
+    for frame in (paused_frame(), st.session_state.get("link_frame")):
+        if isinstance(frame, int) and 0 <= frame < n:
+            return frame
+    return n - 1
+
+
+def _value_table(r: Result, a: int, frame: int) -> pd.DataFrame:
+    names = ["x", "y"] if r.surface.dim == 2 else [f"w{i + 1}" for i in range(r.surface.dim)]
+    info = r.experiment.optimizers[r.indices[a]].info
+    symbols = dict(info.state_symbols)
+    columns = {"gradient g": r.grad[a, 0, frame]}
+    for field, values in r.state[a].items():
+        columns[symbols.get(field, field)] = values[0, frame]
+    columns["learning rate"] = r.lr[a, 0, frame]
+    columns["update Δw"] = r.update[a, 0, frame]
+    columns["ratio -Δw/g"] = r.ratio[a, 0, frame]
+    return pd.DataFrame(columns, index=names[: r.surface.dim])
+
+
+def inside(e: Experiment) -> None:
+    r = compute.result(e.to_json())
+    n = len(r.steps)
+    default = current_frame(r)
+    key = "inside_frame"
+    if st.session_state.get("inside_follow", True) or key not in st.session_state:
+        st.session_state[key] = default
+    frame = st.slider(
+        "Step",
+        0,
+        n - 1,
+        key=key,
+        format="frame %d",
+        help="Pausing the animation brings this to the paused step.",
+    )
+    st.caption(f"Values after step {int(r.steps[frame])} (start point 1).")
+    for a, name in enumerate(r.names):
+        info = r.experiment.optimizers[r.indices[a]].info
+        with st.container(border=True):
+            st.markdown(f"**{name}** · {info.title} · matches {info.matches}")
+            st.latex(info.update_latex)
+            st.latex(r"\text{per-weight learning rate} = " + info.learning_rate_latex)
+            if r.surface.dim <= 16:
+                st.dataframe(_value_table(r, a, frame).style.format("{:.4g}"), width="stretch")
+            else:
+                lr = r.lr[a, 0, frame]
+                st.caption(
+                    f"{r.surface.dim} weights: learning rate from {np.nanmin(lr):.3g} to "
+                    f"{np.nanmax(lr):.3g} (median {np.nanmedian(lr):.3g}); see the layer "
+                    "heatmaps in Paths."
+                )
+
+
+def three_d(e: Experiment) -> None:
+    r = compute.result(e.to_json())
+    pic = compute.picture_for(e)
+    x0, x1, y0, y1 = pic.extent
+    z = pic.grid
+    ny, nx = z.shape
+    step = max(1, nx // 96)  # a lighter mesh: WebGL surfaces above ~100x100 get slow
+    shown = np.log10(z - pic.floor + 1e-12) if pic.log else z
+    fig = go.Figure()
+    fig.add_trace(
+        go.Surface(
+            x=np.linspace(x0, x1, nx)[::step],
+            y=np.linspace(y0, y1, ny)[::step],
+            z=shown[::step, ::step],
+            colorscale="Viridis",
+            opacity=0.85,
+            showscale=False,
+            name="surface",
+        )
+    )
+    for a, name in enumerate(r.names):
+        for s in range(r.position.shape[1]):
+            xy = r.surface.project(r.position[a, s])
+            loss = r.loss[a, s]
+            zz = np.log10(loss - pic.floor + 1e-12) if pic.log else loss
+            fig.add_trace(
+                go.Scatter3d(
+                    x=xy[:, 0],
+                    y=xy[:, 1],
+                    z=zz,
+                    mode="lines",
+                    line={"color": r.colors[a], "width": 5},
+                    name=name if s == 0 else f"{name} ({s + 1})",
+                )
+            )
+    fig.update_layout(
+        height=560,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        scene={
+            "zaxis_title": "log10(f - f*)" if pic.log else "f",
+            "xaxis_title": "x",
+            "yaxis_title": "y",
+        },
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(fig, key="three_d", config={"displaylogo": False})
+
+
+def summary(e: Experiment) -> None:
+    r = compute.result(e.to_json())
+    rows = pd.DataFrame(r.summary())
+    rows["start"] += 1
+    rows["steps_to_target"] = rows["steps_to_target"].where(rows["steps_to_target"] >= 0)
+    rows["diverged_at"] = rows["diverged_at"].where(rows["diverged_at"] >= 0)
+    st.dataframe(
+        rows,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "final_loss": st.column_config.NumberColumn(format="%.3e"),
+            "distance_to_minimum": st.column_config.NumberColumn(format="%.3g"),
+        },
+    )
+    target = r.surface.optimal_value
+    if target is not None:
+        st.caption(
+            f"Steps to target: first step with f ≤ f* + {e.tolerance:g} (f* = {target:.6g})."
+        )
+
+
+def banner_if_stale(reading: state.Reading) -> None:
+    if reading.experiment is None and "last_good" in st.session_state:
+        st.info(
+            "Showing the last run that could be computed; fix the highlighted setting "
+            "to update it.",
+            icon=":material/info:",
+        )

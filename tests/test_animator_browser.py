@@ -1,0 +1,629 @@
+"""The animator in a real browser: standalone pages of real runs in headless chromium.
+
+Pages are the offline export (``animator.standalone_html``) written to a temporary folder and
+opened from ``file://``; the payloads are built here from ``trajectories.run``, the way the
+app builds them. Screenshots of every scene go to ``artifacts/screenshots/`` and the measured
+frame rates to ``artifacts/fps_<scene>.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from app import animator, payload
+from tests.browser import (
+    ARTIFACTS,
+    CANVAS_STATS_JS,
+    browser,
+    open_page,
+    screenshot,
+    streamlit_server,
+)
+
+__all__ = ["browser"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = ".optviz"
+STATE = f"document.querySelector('{ROOT}').__optviz.state()"
+
+
+def _specs():
+    from trajectories import OptimizerSpec
+
+    six = (
+        OptimizerSpec("Adam", {"learning_rate": 0.05}),
+        OptimizerSpec("SGD", {"learning_rate": 1e-3}),
+        OptimizerSpec("Momentum", {"learning_rate": 1e-3}),
+        OptimizerSpec("RMSprop", {"learning_rate": 1e-2}),
+        OptimizerSpec("WAME", {"learning_rate": 1e-3, "variant": "paper_sqrt"}),
+        OptimizerSpec("Adagrad", {"learning_rate": 0.5}),
+    )
+    fast = OptimizerSpec("SGD", {"learning_rate": 0.01}, name="SGD too fast")
+    rates = tuple(
+        OptimizerSpec("SGD", {"learning_rate": lr}, name=f"lr {lr}") for lr in (0.01, 0.1, 0.5)
+    )
+    return {
+        "rosenbrock": dict(surface="rosenbrock", optimizers=six, steps=500),
+        "rosenbrock_diverge": dict(
+            surface="rosenbrock",
+            optimizers=(*six, fast),
+            steps=300,
+            starts=((-1.5, 2.0), (1.5, -0.5)),
+        ),
+        "linear_regression": dict(surface="linear_regression", optimizers=rates, steps=100),
+        "mlp": dict(surface="mlp", optimizers=six[:4], steps=300),
+    }
+
+
+class _Docs(dict):
+    """Payloads built on first use (with pytest-xdist, each worker builds only what its own
+    tests need)."""
+
+    def __missing__(self, name: str) -> dict:
+        from app import surface_image
+        from trajectories import Experiment, run
+
+        r = run(Experiment(**_specs()[name]))
+        doc = self[name] = payload.build(r, surface_image.render(r.surface))
+        return doc
+
+
+@pytest.fixture(scope="session")
+def docs() -> dict[str, dict]:
+    return _Docs()
+
+
+@pytest.fixture(scope="session")
+def page_file(docs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pages")
+
+    def make(name: str, doc: dict | None = None, **options) -> str:
+        doc = docs[name] if doc is None else doc
+        text = animator.standalone_html(doc, title=name, options=options)
+        tag = "_".join(f"{k}-{v}" for k, v in sorted(options.items()))
+        path = folder / f"{name}_{abs(hash(tag))}.html"
+        path.write_text(text, encoding="utf-8")
+        return path.as_uri()
+
+    return make
+
+
+def state(page) -> dict:
+    return page.evaluate(STATE)
+
+
+def wait_ready(page, drawn: int = 1) -> dict:
+    page.wait_for_function(
+        f"() => {{ const r = document.querySelector('{ROOT}'); return r && r.__optviz && "
+        f"r.__optviz.state().imageReady && r.__optviz.state().drawn >= {drawn}; }}",
+        timeout=10_000,
+    )
+    page.wait_for_timeout(100)
+    return state(page)
+
+
+def canvas_stats(page, name: str) -> dict:
+    return page.locator(f"[data-testid='ov-{name}']").evaluate(CANVAS_STATS_JS)
+
+
+def assert_drawn(stats: dict, what: str) -> None:
+    assert stats["drawn"] > 0.1 and stats["std"] > 8, f"{what} looks blank: {stats}"
+
+
+def events(page) -> list[dict]:
+    return page.evaluate("window.__optvizEvents || []")
+
+
+def path_of(doc: dict, i: int) -> np.ndarray:
+    return payload.decode(doc["optimizers"][i]["path"])
+
+
+# ---------------------------------------------------------------- every scene
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "rosenbrock_diverge", "linear_regression", "mlp"])
+def test_scene_loads_and_draws_every_panel(browser, docs, page_file, name):
+    doc = docs[name]
+    frames = len(doc["steps"])
+    page, log = open_page(browser, page_file(name, autoplay=False, frame=int(frames * 0.6)))
+    st = wait_ready(page)
+    assert st["frame"] == int(frames * 0.6) and not st["playing"]
+    assert st["failed"] == [] and not any(st["errors"].values()), st["errors"]
+    expected = {"surface", "lr", "loss"} | ({"fit"} if doc["fit"] else set())
+    assert set(st["panels"]) == expected
+    for panel in expected:
+        assert_drawn(canvas_stats(page, panel), panel)
+    n_runs = sum(len(o["diverged"]) for o in doc["optimizers"])
+    assert len(st["markers"]) == n_runs
+    if name == "rosenbrock_diverge":
+        text = page.locator("[data-testid='ov-diverged']").inner_text()
+        expected_msgs = [
+            f"{o['name']} (start {s + 1}) diverged at step {step}"
+            for o in doc["optimizers"]
+            for s, step in enumerate(o["diverged"])
+            if step >= 0
+        ]
+        assert expected_msgs and all(m in text for m in expected_msgs), text
+        assert any(m["diverged"] for m in st["markers"])
+        assert {(d["name"], d["start"]) for d in st["diverged"]} == {
+            (o["name"], s)
+            for o in doc["optimizers"]
+            for s, step in enumerate(o["diverged"])
+            if step >= 0
+        }
+    if name == "mlp":
+        layers = [layer["name"] for layer in doc["lr_layers"]["layers"]]
+        assert st["layers"] == layers  # one heatmap per layer matrix
+        title = page.locator("[data-testid='ov-panel-fit'] .ov-ptitle").inner_text()
+        assert "Decision boundary" in title
+        # the boundary image holds both classes' colours
+        reds, blues = page.locator("[data-testid='ov-fit']").evaluate(
+            """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let r = 0, b = 0; for (let i = 0; i < d.length; i += 16) {
+                   if (d[i] > d[i + 2] + 60) r++; if (d[i + 2] > d[i] + 60) b++; }
+                 return [r, b]; }"""
+        )
+        assert reds > 500 and blues > 500
+        assert page.locator("[data-testid='ov-inside-note']").count() == 1
+    else:
+        rows = page.locator("[data-testid='ov-inside-table'] tbody tr")
+        assert rows.count() == doc["surface"]["dim"]
+        assert page.locator("[data-testid='ov-equations']").inner_text().strip()
+    screenshot(page, name)
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- playing
+
+
+def test_plays_with_every_panel_drawn_in_every_sampled_frame(browser, page_file):
+    page, log = open_page(browser, page_file("rosenbrock", speed=1))
+    wait_ready(page)
+    samples = page.evaluate(
+        """async ([stats]) => {
+          const statsOf = eval(stats);
+          const root = document.querySelector('.optviz');
+          const out = [];
+          for (let k = 0; k < 8; k++) {
+            await new Promise((r) => setTimeout(r, 120));
+            await new Promise((r) => requestAnimationFrame(r));  // right after a drawn frame
+            const s = root.__optviz.state();
+            const c = (n) => statsOf(root.querySelector(`[data-testid='ov-${n}']`));
+            out.push({frame: s.frame, playing: s.playing, markers: s.markers,
+                      surface: c('surface'), lr: c('lr'), loss: c('loss')});
+          }
+          return out;
+        }""",
+        [CANVAS_STATS_JS],
+    )
+    frames = [s["frame"] for s in samples]
+    assert all(s["playing"] for s in samples)
+    assert all(b > a for a, b in itertools.pairwise(frames)), frames
+    first, last = samples[0]["markers"], samples[-1]["markers"]
+    moved = [math.hypot(a["x"] - b["x"], a["y"] - b["y"]) for a, b in zip(first, last, strict=True)]
+    assert max(moved) > 3, moved
+    for s in samples:
+        for panel in ("surface", "lr", "loss"):
+            assert_drawn(s[panel], f"{panel} at frame {s['frame']}")
+    log.assert_clean()
+    page.context.close()
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "rosenbrock_diverge", "mlp"])
+def test_frame_rate_is_at_least_30(browser, page_file, name, record_property):
+    page, log = open_page(browser, page_file(name, speed=1))
+    wait_ready(page)
+    page.wait_for_timeout(600)  # warm up
+    a = state(page)
+    t0 = page.evaluate("performance.now()")
+    page.wait_for_timeout(2000)
+    b = state(page)
+    t1 = page.evaluate("performance.now()")
+    rate = (b["drawn"] - a["drawn"]) / ((t1 - t0) / 1000)
+    fps = b["fps"]  # the animator's own count over the last second
+    record_property(f"fps_{name}", round(rate, 1))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = {"drawn_per_second": round(rate, 1), "fps_last_second": fps}
+    (ARTIFACTS / f"fps_{name}.json").write_text(json.dumps(report))
+    print(f"{name}: {rate:.1f} frames drawn per second (animator's count: {fps})")
+    assert b["playing"] and b["frame"] != a["frame"]
+    assert rate >= 30 and fps >= 30, f"{name}: {rate:.1f} fps measured, {fps} reported"
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- controls
+
+
+def test_playback_controls_and_keyboard(browser, docs, page_file):
+    frames = len(docs["rosenbrock"]["steps"])
+    page, log = open_page(browser, page_file("rosenbrock", autoplay=False, frame=100))
+    wait_ready(page)
+    tid = lambda t: page.locator(f"[data-testid='ov-{t}']")  # noqa: E731
+    assert page.get_attribute(ROOT, "data-frame") == "100"
+    tid("play").click()
+    page.wait_for_timeout(300)
+    assert state(page)["playing"] and page.get_attribute(ROOT, "data-playing") == "true"
+    tid("play").click()  # pause
+    st = state(page)
+    assert not st["playing"] and st["frame"] > 100
+    f = st["frame"]
+    tid("back").click()
+    assert state(page)["frame"] == f - 1
+    tid("forward").click()
+    tid("forward").click()
+    assert state(page)["frame"] == f + 1
+    tid("first").click()
+    assert state(page)["frame"] == 0
+    tid("last").click()
+    assert state(page)["frame"] == frames - 1
+    assert tid("step-label").inner_text() == f"step {frames - 1} / {frames - 1}"
+    # scrub
+    tid("scrub").fill("250")
+    assert state(page)["frame"] == 250 and page.get_attribute(ROOT, "data-frame") == "250"
+    page.wait_for_timeout(300)
+    sent = [e["value"] for e in events(page) if e["name"] == "frame"]
+    assert sent and sent[-1] == 250
+    # keyboard
+    page.focus(ROOT)
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["frame"] == 249
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert state(page)["frame"] == 251
+    page.keyboard.press("Home")
+    assert state(page)["frame"] == 0
+    page.keyboard.press("End")
+    assert state(page)["frame"] == frames - 1
+    page.keyboard.press("Home")
+    page.keyboard.press(" ")
+    page.wait_for_timeout(200)
+    assert state(page)["playing"]
+    page.keyboard.press(" ")
+    assert not state(page)["playing"]
+    # space on a focused button plays (the button's own click would pause and step)
+    tid("forward").focus()
+    page.keyboard.press(" ")
+    page.wait_for_timeout(150)
+    assert state(page)["playing"]
+    page.keyboard.press(" ")
+    assert not state(page)["playing"]
+
+    def advance(speed: str) -> float:
+        tid("speed").select_option(speed)
+        page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek(0)")
+        page.evaluate(f"document.querySelector('{ROOT}').__optviz.play()")
+        t0, f0 = page.evaluate("performance.now()"), state(page)["pos"]
+        page.wait_for_timeout(1000)
+        t1, f1 = page.evaluate("performance.now()"), state(page)["pos"]
+        page.evaluate(f"document.querySelector('{ROOT}').__optviz.pause()")
+        return (f1 - f0) / ((t1 - t0) / 1000)
+
+    slow, normal, fast = advance("0.25"), advance("1"), advance("4")
+    assert 4 <= slow <= 11, slow
+    assert 22 <= normal <= 38, normal
+    assert 90 <= fast <= 150, fast
+    tid("speed").select_option("1")
+    # loop off: stops at the last frame; loop on: starts again
+    assert tid("loop").get_attribute("aria-pressed") == "true"
+    tid("loop").click()
+    assert tid("loop").get_attribute("aria-pressed") == "false"
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek({frames - 10})")
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.play()")
+    page.wait_for_timeout(900)
+    st = state(page)
+    assert st["frame"] == frames - 1 and not st["playing"]
+    tid("loop").click()
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek({frames - 5})")
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.play()")
+    page.wait_for_timeout(1100)
+    st = state(page)
+    assert st["playing"] and st["frame"] < frames - 5
+    log.assert_clean()
+    page.context.close()
+
+
+def test_click_on_the_surface_sends_view_coordinates(browser, docs, page_file):
+    doc = docs["rosenbrock"]
+    page, log = open_page(browser, page_file("rosenbrock", autoplay=False, frame=200))
+    st = wait_ready(page)
+    box = page.locator("[data-testid='ov-surface']").bounding_box()
+    plot = st["plot"]
+    x0, x1, y0, y1 = plot["extent"]
+    per_px = ((x1 - x0) / plot["w"], (y1 - y0) / plot["h"])
+    for i, shift in ((0, False), (2, True)):
+        marker = next(m for m in st["markers"] if m["name"] == doc["optimizers"][i]["name"])
+        want = path_of(doc, i)[0, 200]
+        page.mouse.move(box["x"] + marker["x"], box["y"] + marker["y"])
+        if shift:
+            page.keyboard.down("Shift")
+        page.mouse.click(box["x"] + marker["x"], box["y"] + marker["y"])
+        if shift:
+            page.keyboard.up("Shift")
+        click = [e for e in events(page) if e["kind"] == "trigger" and e["name"] == "click"][-1]
+        got = click["value"]
+        assert got["add"] is shift
+        assert abs(got["x"] - want[0]) <= per_px[0] * 1.01, (got, want, per_px)
+        assert abs(got["y"] - want[1]) <= per_px[1] * 1.01, (got, want, per_px)
+    assert page.locator("[data-testid='ov-readout']").inner_text().startswith("x = ")
+    # outside the plot area: nothing is sent
+    n = len(events(page))
+    page.mouse.click(box["x"] + 3, box["y"] + 3)
+    assert len(events(page)) == n
+    log.assert_clean()
+    page.context.close()
+
+
+def test_legend_toggles_and_inspected_optimizer(browser, docs, page_file):
+    doc = docs["rosenbrock"]
+    page, log = open_page(browser, page_file("rosenbrock", autoplay=False, frame=50))
+    wait_ready(page)
+    n = len(doc["optimizers"])
+    page.locator("[data-testid='ov-legend-1']").click()
+    st = state(page)
+    assert st["hidden"] == [doc["optimizers"][1]["name"]] and len(st["markers"]) == n - 1
+    page.locator("[data-testid='ov-legend-1']").click()
+    assert len(state(page)["markers"]) == n
+    page.locator("[data-testid='ov-focus']").select_option("4")  # WAME: zeta, Z, theta
+    head = page.locator("[data-testid='ov-inside-table'] thead").inner_text()
+    for sym in ("ζ", "Z", "θ", "η"):
+        assert sym in head, head
+    assert "WAME" in page.locator("[data-testid='ov-inside']").inner_text()
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- re-mounting
+
+
+def test_same_data_keeps_playing_new_data_keeps_the_step(browser, page_file):
+    page, log = open_page(browser, page_file("rosenbrock", speed=1))
+    wait_ready(page)
+    page.wait_for_timeout(400)
+    remount = """(change) => {
+      const data = JSON.parse(document.getElementById('optviz-data').textContent);
+      if (change) { data.id = 'changed-' + change; data.optimizers[0].name = 'Adam ' + change; }
+      const root = document.querySelector('.optviz');
+      root.__optvizInstance.__tag = root.__optvizInstance.__tag || 'first';
+      window.__optvizMount({data, parentElement: document.getElementById('optviz-app'),
+                            setStateValue() {}, setTriggerValue() {}});
+      return root.__optvizInstance.__tag || 'new';
+    }"""
+    before = state(page)
+    assert page.evaluate(remount, None) == "first"  # same id: the same instance goes on
+    page.wait_for_timeout(200)
+    after = state(page)
+    assert (
+        after["playing"] and after["frame"] > before["frame"] and after["drawn"] > before["drawn"]
+    )
+    # new data while playing: rebuilt, still playing, from (about) the same frame
+    old = state(page)
+    at = old["frame"]
+    assert page.evaluate(remount, "a") == "new"
+    st = state(page)
+    assert st["playing"] and at <= st["frame"] <= at + 10 and st["drawn"] < old["drawn"]
+    assert st["markers"][0]["name"] == "Adam a"
+    # paused: the step stays exactly
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.pause()")
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek(321)")
+    assert page.evaluate(remount, "b") == "new"
+    st = state(page)
+    assert st["frame"] == 321 and not st["playing"]
+    page.wait_for_timeout(100)
+    assert_drawn(canvas_stats(page, "surface"), "surface after new data")
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- robustness and layouts
+
+
+def test_bad_fields_show_messages_not_exceptions(browser, docs, page_file):
+    bad = json.loads(json.dumps(docs["linear_regression"]))
+    r = len(bad["steps"])
+    bad["optimizers"][0]["lr"] = {"b64": "!!not base64", "shape": [1, r, 2], "dtype": "f4"}
+    nan_path = np.full((1, r, 2), np.nan, np.float32)
+    nan_path[0, : r // 2] = 0.5
+    bad["optimizers"][1]["path"] = payload.array(nan_path)
+    bad["optimizers"][2]["loss"] = payload.array(np.full((1, r), np.inf, np.float32))
+    bad["fit"] = {"kind": "line", "x": [1.0, 2.0]}
+    page, log = open_page(browser, page_file("linear_regression", bad, autoplay=False, frame=r - 1))
+    st = wait_ready(page)
+    assert st["errors"]["lr"] and st["errors"]["fit"]
+    assert "lr" in page.locator("[data-testid='ov-panel-lr'] .ov-msg").inner_text()
+    assert page.locator("[data-testid='ov-panel-fit'] .ov-msg").is_visible()
+    assert_drawn(canvas_stats(page, "surface"), "surface")
+    assert_drawn(canvas_stats(page, "loss"), "loss")
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.play()")
+    page.wait_for_timeout(300)
+    assert state(page)["drawn"] > 3
+    assert not log.page_errors and not log.console_errors
+    page.context.close()
+    # nothing usable at all: a message, no exception
+    page, log = open_page(browser, page_file("linear_regression", {"version": 1}))
+    page.wait_for_selector("[data-testid='ov-error']")
+    assert "Cannot animate" in page.locator("[data-testid='ov-error']").inner_text()
+    assert not log.page_errors and not log.console_errors
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "options"),
+    [
+        ("narrow", 720, {}),
+        ("phone", 420, {}),
+        ("dark_presentation", 1400, {"theme": "dark", "presentation": True}),
+    ],
+)
+def test_layouts(browser, page_file, label, width, options):
+    page, log = open_page(
+        browser, page_file("rosenbrock_diverge", autoplay=False, frame=120, **options), width=width
+    )
+    wait_ready(page)
+    overflow = page.evaluate(
+        f"(() => {{ const r = document.querySelector('{ROOT}'); "
+        "return r.scrollWidth - r.clientWidth; })()"
+    )
+    assert overflow <= 0, f"{label}: {overflow}px wider than the page"
+    boxes = [
+        page.locator(f"[data-testid='ov-panel-{p}']").bounding_box()
+        for p in ("surface", "lr", "loss")
+    ]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            overlap_x = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+            overlap_y = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+            assert overlap_x <= 0 or overlap_y <= 0, f"{label}: panels overlap {a} {b}"
+    for p in ("surface", "lr", "loss"):
+        assert_drawn(canvas_stats(page, p), f"{label} {p}")
+    screenshot(page, f"rosenbrock_diverge_{label}")
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- inside a real Streamlit app
+
+
+def test_inside_streamlit(browser, docs, tmp_path):
+    """The component in a real app: shadow DOM, theme, click and frame back in Python, and
+    a rerun with the same document goes on where it was."""
+    doc = docs["linear_regression"]
+    doc_path = tmp_path / "doc.json"
+    doc_path.write_text(json.dumps(doc))
+    script = tmp_path / "animator_app.py"  # not app.py: that would shadow the app package
+    script.write_text(
+        "import json\n"
+        "import streamlit as st\n"
+        "from app.animator import animator\n"
+        "st.set_page_config(layout='wide')\n"
+        f"doc = json.loads(open({str(doc_path)!r}).read())\n"
+        "st.session_state.setdefault('runs', 0)\n"
+        "st.session_state.runs += 1\n"
+        "res = animator(doc, key='anim', options={'speed': 0.5})\n"
+        "st.text('python: ' + json.dumps({'runs': st.session_state.runs, 'click': res.click,"
+        " 'frame': res.frame}))\n"
+    )
+
+    def python(page) -> dict:
+        text = page.locator("[data-testid='stText']").filter(has_text="python: ").inner_text()
+        return json.loads(text.split("python: ", 1)[1])
+
+    with streamlit_server(script) as url:
+        ws = url.replace("http", "ws", 1)
+        page, log = open_page(browser, url, width=1300, allow=(url, ws))
+        root = page.locator(ROOT)
+        root.wait_for(timeout=20_000)
+        page.wait_for_function(
+            "() => { const h = [...document.querySelectorAll('*')].find(e => e.shadowRoot &&"
+            " e.shadowRoot.querySelector('.optviz')); if (!h) return false;"
+            " const s = h.shadowRoot.querySelector('.optviz').__optviz.state();"
+            " return s.imageReady && s.playing && s.frame > 3; }",
+            timeout=20_000,
+        )
+        assert python(page)["frame"] is None
+        root.evaluate("r => { r.__optvizInstance.__tag = 'kept'; }")
+        page.locator("[data-testid='ov-play']").click()  # pause: the frame goes to Python
+        paused = root.evaluate("r => r.__optviz.state()")
+        assert not paused["playing"]
+        page.wait_for_function(
+            "f => document.body.innerText.includes('\"frame\": ' + f)", arg=paused["frame"]
+        )
+        st = root.evaluate("r => r.__optviz.state()")
+        box = page.locator("[data-testid='ov-surface']").bounding_box()
+        marker = st["markers"][1]
+        page.mouse.click(box["x"] + marker["x"], box["y"] + marker["y"])
+        page.wait_for_function("() => document.body.innerText.includes('\"add\": false')")
+        got = python(page)
+        want = path_of(doc, 1)[0, paused["frame"]]
+        x0, x1, y0, y1 = st["plot"]["extent"]
+        assert abs(got["click"]["x"] - want[0]) <= (x1 - x0) / st["plot"]["w"] * 1.01
+        assert abs(got["click"]["y"] - want[1]) <= (y1 - y0) / st["plot"]["h"] * 1.01
+        assert got["runs"] >= 3 and got["frame"] == paused["frame"]
+        # the reruns sent the same document: the same instance, still at the paused frame
+        after = root.evaluate("r => [r.__optvizInstance.__tag, r.__optviz.state()]")
+        assert after[0] == "kept" and after[1]["frame"] == paused["frame"]
+        page.locator("[data-testid='ov-play']").click()
+        page.wait_for_timeout(600)
+        assert root.evaluate("r => r.__optviz.state().frame") > paused["frame"]
+        screenshot(page, "streamlit_app")
+        log.assert_clean()
+        page.context.close()
+
+
+def test_inside_table_shows_the_values_at_the_current_step(browser, docs, page_file):
+    """Every cell is the payload's value at the frame shown; lr and ratio, derivable, may be
+    left out of the payload (the browser uses ``lr`` and computes ``-update / g``)."""
+    full = docs["linear_regression"]
+    slim = json.loads(json.dumps(full))
+    for o in slim["optimizers"]:
+        del o["inside"]["lr"], o["inside"]["ratio"]
+    frame = 7
+    tables = []
+    for doc in (full, slim):
+        page, log = open_page(browser, page_file("linear_regression", doc, autoplay=False))
+        wait_ready(page)
+        page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek({frame})")
+        head = page.locator("[data-testid='ov-inside-table'] thead th").all_inner_texts()
+        rows = [
+            r.locator("td").all_inner_texts()
+            for r in page.locator("[data-testid='ov-inside-table'] tbody tr").all()
+        ]
+        tables.append((head, rows))
+        log.assert_clean()
+        page.context.close()
+    assert tables[0] == tables[1]
+    head, rows = tables[0]
+    inside = full["optimizers"][0]["inside"]
+    state = [k for k in inside if k not in ("g", "update", "lr", "ratio")]
+    keys = ["g", *state, "lr", "update", "ratio"]
+    assert len(head) == 1 + len(keys)
+    for j, key in enumerate(keys):
+        want = payload.decode(inside[key])[0, frame]
+        for w, row in enumerate(rows):
+            got = float(row[j].replace("−", "-"))
+            assert got == pytest.approx(float(want[w]), rel=6e-3, abs=1e-12), (key, w)
+
+
+def test_ema_path_is_drawn(browser, docs, page_file):
+    doc = json.loads(json.dumps(docs["linear_regression"]))
+    ema = payload.decode(doc["optimizers"][0]["path"]).copy()
+    ema[..., 1] += 0.4  # an average that visibly differs from the path
+    doc["optimizers"][0]["ema_path"] = payload.array(ema)
+    stats = []
+    for d in (docs["linear_regression"], doc):
+        page, log = open_page(browser, page_file("linear_regression", d, autoplay=False, frame=60))
+        wait_ready(page)
+        stats.append(canvas_stats(page, "surface"))
+        key = page.locator("[data-testid='ov-key']").inner_text()
+        log.assert_clean()
+        page.context.close()
+    assert "EMA" in key
+    assert stats[0]["mean"] != stats[1]["mean"]
+
+
+def test_hidden_panels_and_presentation(browser, page_file):
+    url = page_file(
+        "linear_regression",
+        autoplay=False,
+        frame=40,
+        presentation=True,
+        hide=["heatmap", "inside", "tools"],
+    )
+    page, log = open_page(browser, url)
+    st = wait_ready(page)
+    assert set(st["panels"]) == {"surface", "loss", "fit"}
+    assert page.locator("[data-testid='ov-inside']").count() == 0
+    assert page.locator("[data-testid='ov-focus']").count() == 0
+    assert "ov-present" in page.get_attribute(ROOT, "class")
+    for p in st["panels"]:
+        assert_drawn(canvas_stats(page, p), p)
+    screenshot(page, "linear_regression_presentation")
+    log.assert_clean()
+    page.context.close()
