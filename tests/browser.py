@@ -187,7 +187,8 @@ def free_port() -> int:
 def streamlit_server(script: Path, *, timeout: float = 40.0) -> Iterator[str]:
     """Run ``streamlit run script`` headless on a free port; yields the app's URL."""
     port = free_port()
-    log_path = Path(script).with_suffix(".log")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / f"{Path(script).stem}-{port}.log"  # never inside the source tree
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
