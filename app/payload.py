@@ -92,6 +92,8 @@ def _sample(n: int, most: int) -> np.ndarray:
 
 def _weight_names(result: Result) -> list[str]:
     s = result.surface
+    if s.weight_names:
+        return list(s.weight_names)
     if s.layers:
         names = []
         for name, shape in s.layers:
@@ -230,7 +232,9 @@ def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
             "floor": image.floor,
             "minima": view(s.minima),
             "local_minima": view(local),
-            "axes": ["x", "y"] if s.projection is None else ["direction 1", "direction 2"],
+            "axes": (list(s.weight_names) if s.weight_names and s.dim == 2 else ["x", "y"])
+            if s.projection is None
+            else ["direction 1", "direction 2"],
             "projected": s.projection is not None,
             "learned": s.predict_fn is not None,
         },

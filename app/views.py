@@ -89,7 +89,9 @@ def current_frame(r: Result) -> int:
 
 
 def _value_table(r: Result, a: int, frame: int) -> pd.DataFrame:
-    names = ["x", "y"] if r.surface.dim == 2 else [f"w{i + 1}" for i in range(r.surface.dim)]
+    names = list(r.surface.weight_names) or (
+        ["x", "y"] if r.surface.dim == 2 else [f"w{i + 1}" for i in range(r.surface.dim)]
+    )
     info = r.experiment.optimizers[r.indices[a]].info
     symbols = dict(info.state_symbols)
     columns = {"gradient g": r.grad[a, 0, frame]}

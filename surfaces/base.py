@@ -105,6 +105,7 @@ class Surface:
     layers: tuple[tuple[str, tuple[int, ...]], ...] = ()  # pytree layout of w; () = one vector
     predict_fn: Callable[[Array, Any, Array], Array] | None = None  # learned models: w, theta, x
     data: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)  # for plots
+    weight_names: tuple[str, ...] = ()  # what the weights mean ("slope", "intercept"); optional
     notes: str = ""
 
     # -- evaluation --------------------------------------------------------------------------

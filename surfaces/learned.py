@@ -93,6 +93,7 @@ def build_linear(**values: Any) -> Surface:
         "linear_regression",
         LINEAR_PARAMS,
         values,
+        weight_names=("slope", "intercept"),
         x=X[:, 0],
         y=y[:, 0],
         title="Linear regression (kerasy)",
@@ -298,7 +299,9 @@ def build_mlp(**values: Any) -> Surface:
         how="filter-normalised random directions (Li et al. 2018), orthonormalised, "
         "through the first start",
     )
-    radius = float(np.linalg.norm(starts[0]))
+    # Training moves a few tenths of the weights' norm within these two random directions:
+    # a window a third of the norm wide on each side frames the paths (and holds both starts).
+    radius = 0.3 * float(np.linalg.norm(starts[0]))
     sizes = "-".join(map(str, (2, *hidden, 1)))
     return _learned_surface(
         "mlp",
@@ -320,7 +323,7 @@ def build_mlp(**values: Any) -> Surface:
         starts=starts,
         projection=projection,
         notes="Weights start from seeded Glorot-uniform draws; the view is centred on the first "
-        "start with a half-width of its norm. predict gives p(class 1 | x).",
+        "start with a half-width of 0.3 times its norm. predict gives p(class 1 | x).",
     )
 
 
