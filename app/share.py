@@ -180,10 +180,10 @@ def _scalar(text: str) -> Any:
     if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?", t):
         v = float(t)
         if not math.isfinite(v):
-            raise ValueError(f"{t!r} is not a finite number")
+            raise ValueError(f"{t[:30]!r} is not a finite number")
         return v
     if t.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
-        raise ValueError(f"{t!r} is not a finite number")
+        raise ValueError(f"{t[:30]!r} is not a finite number")
     return t
 
 

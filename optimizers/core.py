@@ -131,12 +131,17 @@ def check_range(
         raise ValueError(
             f"{owner}: {name}={value!r} must be {what} in {allowed}, got {type(value).__name__}"
         )
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer too large for a float: certainly out of range
+        raise ValueError(
+            f"{owner}: {name}={str(value)[:20]}... is out of range {allowed}"
+        ) from None
     bad = (
         math.isnan(v)
         or (low is not None and (v < low or (low_open and v == low)))
         or (high is not None and (v > high or (high_open and v == high)))
-        or (math.isinf(v) and not (low is None or high is None))
+        or math.isinf(v)  # no hyperparameter is meaningful at infinity
     )
     if bad:
         raise ValueError(f"{owner}: {name}={value!r} is out of range {allowed}")

@@ -204,15 +204,23 @@ _FIELDS = {f.name for f in dataclasses.fields(Experiment)}
 _OPT_FIELDS = {f.name for f in dataclasses.fields(OptimizerSpec)}
 
 
+def _show(value: Any) -> str:
+    """A value as messages quote it: never more than a line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _number(path: str, value: Any, *, integer: bool = False, low=None, high=None) -> Any:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if integer:
-        ok = ok and float(value).is_integer()
-    if not ok or not math.isfinite(value):
-        kind = "an integer" if integer else "a finite number"
-        raise ValueError(f"{path}: {value!r} is not {kind}")
+    kind = "an integer" if integer else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path}: {_show(value)} is not {kind}")
+    # floats only: a huge int compares exactly but would overflow float()
+    if isinstance(value, float) and (
+        not math.isfinite(value) or (integer and not value.is_integer())
+    ):
+        raise ValueError(f"{path}: {_show(value)} is not {kind}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{path}: {value!r} is out of range [{low}, {high}]")
+        raise ValueError(f"{path}: {_show(value)} is out of range [{low}, {high}]")
     return int(value) if integer else float(value)
 
 
