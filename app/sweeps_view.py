@@ -16,7 +16,11 @@ SWEEP_TABS = ["Hyperparameter grid", "Basins of attraction", "Seed ensemble", "F
 
 
 def _progress_bar(label: str):
-    bar = st.progress(0.0, text=label)
+    """A progress bar with a Cancel button: clicking it (or anything else) reruns the page,
+    which stops the sweep at its next progress report."""
+    cols = st.columns([5, 1])
+    bar = cols[0].progress(0.0, text=label)
+    cols[1].button("Cancel", key=f"cancel_{label}", icon=":material/stop:", width="stretch")
 
     def report(done: int, total: int) -> None:
         bar.progress(min(1.0, done / max(total, 1)), text=f"{label}: {done:,} / {total:,}")
