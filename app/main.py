@@ -113,7 +113,7 @@ def main() -> None:
                     sidebar.optimizer_controls(errors)
             if "starts" not in hide:
                 with st.expander("Start points", expanded=False, icon=":material/place:"):
-                    sidebar.start_controls()
+                    sidebar.start_controls(errors)
             if "run" not in hide:
                 with st.expander("Run", expanded=False, icon=":material/settings:"):
                     sidebar.run_controls(errors)

@@ -41,6 +41,7 @@ def surface_controls(errors: dict[str, str]) -> None:
     for p in family.params:
         key = state.surface_key(family.name, p.name)
         if family.name == "custom" and p.name == "formula":
+            ss.setdefault(key, p.default)
             st.text_input(
                 "f(x, y) =",
                 key=key,
@@ -84,7 +85,7 @@ def run_controls(errors: dict[str, str]) -> None:
         st.error(errors["run"], icon=":material/error:")
 
 
-def start_controls() -> None:
+def start_controls(errors: dict[str, str] | None = None) -> None:
     ss = st.session_state
     ss.setdefault("start_points", [list(p) for p in state.DEFAULT.starts])
     frame = pd.DataFrame(ss["start_points"] or [], columns=["x", "y"], dtype=float)
@@ -106,6 +107,8 @@ def start_controls() -> None:
         "Click on the surface to move the first start point; shift-click adds one. "
         "Empty: the surface's own start."
     )
+    if errors and "starts" in errors:
+        st.error(errors["starts"], icon=":material/error:")
 
 
 # ---- optimizer instances ---------------------------------------------------------------------

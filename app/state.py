@@ -14,6 +14,7 @@ from typing import Any
 
 import optimizers
 import surfaces
+from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
 from trajectories.experiment import PALETTE
 
@@ -115,55 +116,88 @@ def write_instance(state: State, uid: int, spec: OptimizerSpec, color: str) -> N
         default = next(o.default for o in optimizers.OPTIONS if o.name == name)
         state[opt_key(uid, f"opt.{name}")] = values.get(name, default)
     state[opt_key(uid, "sched")] = (schedule or {}).get("schedule", "constant")
-    for field, value in (schedule or {}).items():
-        if field not in ("schedule", "initial_learning_rate", "learning_rate", "after"):
-            state[opt_key(uid, f"sched.{field}")] = value
+    # The schedule as it arrived (from a link, a snapshot, a lesson): fields no widget edits
+    # (decay_steps of a cosine, staircase, a warm-up's inner schedule) are kept from it.
+    state[opt_key(uid, "sched.raw")] = dict(schedule) if schedule else None
+    kind = (schedule or {}).get("schedule")
+    for name in SCHEDULE_FIELDS.get(kind, {}):
+        # what the schedule says, else the schedule's own default (not the page's)
+        value = schedule.get(name, _schedule_default(kind, name))
+        if value is not None:
+            state[opt_key(uid, f"sched.{name}")] = value
 
 
 def _schedule_base(schedule: dict, default: float) -> float:
+    """The rate the page's learning-rate slider shows for a schedule: its starting rate, or for
+    a warm-up the rate it warms up to (its own initial_learning_rate is where it starts from)."""
+    if schedule.get("schedule") == "warmup":
+        inner = schedule.get("after")
+        if isinstance(inner, int | float) and not isinstance(inner, bool):
+            return float(inner)
+        return _schedule_base(inner, default) if isinstance(inner, dict) else default
     for field in ("initial_learning_rate", "learning_rate"):
         if isinstance(schedule.get(field), int | float):
             return float(schedule[field])
-    inner = schedule.get("after")
-    if isinstance(inner, int | float):
-        return float(inner)
-    return _schedule_base(inner, default) if isinstance(inner, dict) else default
+    return default
 
 
 # ---- reading the widgets into an experiment -----------------------------------------------
+# The schedule fields the page edits, with their defaults (callables take the run's steps).
+SCHEDULE_FIELDS: dict[str, dict[str, Any]] = {
+    "exponential_decay": {"decay_steps": lambda steps: max(1, steps // 5), "decay_rate": 0.5},
+    "cosine_decay": {"alpha": 0.0},
+    "polynomial_decay": {"end_learning_rate": 0.0, "power": 2.0},
+    "warmup": {"warmup_steps": lambda steps: max(1, steps // 10)},
+}
+
+
+def _with_rate(after: Any, lr: float) -> Any:
+    """A warm-up's inner schedule (or rate) with its base learning rate set to ``lr``."""
+    if not isinstance(after, dict):
+        return lr
+    inner = dict(after)
+    field = "learning_rate" if inner.get("schedule") == "constant" else "initial_learning_rate"
+    if inner.get("schedule") == "warmup":
+        inner["after"] = _with_rate(inner.get("after"), lr)
+    else:
+        inner[field] = lr
+    return inner
+
+
 def schedule_config(state: State, uid: int, lr: float, steps: int) -> float | dict:
-    """The learning rate of an instance: a float, or a schedule built from its widgets."""
+    """The learning rate of an instance: a float, or its schedule: the one it arrived with,
+    with the base rate and the page-edited fields taken from the widgets."""
     kind = state.get(opt_key(uid, "sched"), "constant")
-
-    def field(name, default):
-        return state.get(opt_key(uid, f"sched.{name}"), default)
-
-    if kind == "exponential_decay":
-        return {
-            "schedule": kind,
-            "initial_learning_rate": lr,
-            "decay_steps": field("decay_steps", max(1, steps // 5)),
-            "decay_rate": field("decay_rate", 0.5),
-        }
-    if kind == "cosine_decay":
-        return {
-            "schedule": kind,
-            "initial_learning_rate": lr,
-            "decay_steps": max(1, steps),
-            "alpha": field("alpha", 0.0),
-        }
-    if kind == "polynomial_decay":
-        return {
-            "schedule": kind,
-            "initial_learning_rate": lr,
-            "decay_steps": max(1, steps),
-            "end_learning_rate": field("end_learning_rate", 0.0),
-            "power": field("power", 2.0),
-        }
+    if kind not in SCHEDULE_FIELDS:
+        return lr
+    raw = state.get(opt_key(uid, "sched.raw"))
+    config = dict(raw) if isinstance(raw, dict) and raw.get("schedule") == kind else {}
+    config["schedule"] = kind
     if kind == "warmup":
-        warm = field("warmup_steps", max(1, steps // 10))
-        return {"schedule": kind, "after": lr, "warmup_steps": warm}
-    return lr
+        config["after"] = _with_rate(config.get("after"), lr)
+    else:
+        config["initial_learning_rate"] = lr
+        config.setdefault("decay_steps", max(1, steps))
+    for name, default in SCHEDULE_FIELDS[kind].items():
+        key = opt_key(uid, f"sched.{name}")
+        if key in state:
+            value = state[key]
+            if name in config and config[name] == value:
+                continue  # unchanged: keep the form it arrived in (5, not 5.0)
+            if name not in config and value == _schedule_default(kind, name):
+                continue  # the schedule's default: leave it implicit
+            config[name] = value
+        elif name not in config and _schedule_default(kind, name) is None:
+            config[name] = default(steps) if callable(default) else default  # required
+    return config
+
+
+def _schedule_default(kind: str, name: str) -> Any:
+    """A schedule field's own default (None for a required field)."""
+    for f in dataclasses.fields(schedules.KINDS[kind]):
+        if f.name == name:
+            return None if f.default is dataclasses.MISSING else f.default
+    return None
 
 
 def read_instance(state: State, uid: int, steps: int) -> OptimizerSpec:
@@ -244,11 +278,13 @@ def read(state: State) -> Reading:
         area = "surface" if message.startswith("surface") else "run"
         if "formula" in message:
             area = surface_key(surface, "formula")
-        elif message.startswith("optimizers"):
+        elif message.startswith(("optimizers", "choose")):
             area = "optimizers"
+        elif message.startswith(("start", "starts")):
+            area = "starts"
         errors[area] = message
-    if errors:
         return Reading(None, errors)
+    # An instance with a bad setting shows its error on its card; the others still run.
     return Reading(e, errors)
 
 

@@ -108,8 +108,12 @@ def inside(e: Experiment) -> None:
     n = len(r.steps)
     default = current_frame(r)
     key = "inside_frame"
-    if st.session_state.get("inside_follow", True) or key not in st.session_state:
-        st.session_state[key] = default
+    ss = st.session_state
+    # Follow the animation (a new paused frame, a new run) but leave the slider where the
+    # user put it while that stays the same.
+    if ss.get("inside_default") != (default, n) or key not in ss or ss[key] >= n:
+        ss[key] = default
+        ss["inside_default"] = (default, n)
     frame = st.slider(
         "Step",
         0,
