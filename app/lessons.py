@@ -21,20 +21,12 @@ import surfaces
 from app.share import Scene, query_string
 from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
+from trajectories.experiment import PALETTE
 
 SWEEPS = ("basins", "ensemble")
 
 # Colours, fixed per role so an instance keeps its colour from stage to stage.
-BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-)
+BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = PALETTE[:8]
 
 
 @dataclasses.dataclass(frozen=True)
