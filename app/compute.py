@@ -7,7 +7,11 @@ picture depends on the surface alone; the run on the whole description).
 
 from __future__ import annotations
 
+import collections
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -38,25 +42,53 @@ def document(experiment_json: str) -> dict:
     return payload.build(result(experiment_json), picture_for(e))
 
 
-# Sweeps: ``_progress`` (not hashed by Streamlit) reports progress; a rerun started while a
-# sweep runs (any click) interrupts it at the next report: that is how a sweep is cancelled.
-@st.cache_data(max_entries=16, show_spinner=False)
-def grid(experiment_json: str, instance: int, axes: tuple, _progress=None) -> sweeps.GridResult:
+# Sweeps report progress through a callback that draws on the page, which Streamlit's caches
+# cannot replay: they are kept in a small cache of their own (shared by sessions, like results).
+# A rerun started while a sweep runs (any click, the Cancel button) interrupts it at its next
+# progress report: that is how a sweep is cancelled.
+_SWEEPS: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+_SWEEPS_LOCK = threading.Lock()
+MAX_SWEEPS = 16
+
+
+def _sweep(key: tuple, compute: Callable[[], Any]) -> Any:
+    with _SWEEPS_LOCK:
+        if key in _SWEEPS:
+            _SWEEPS.move_to_end(key)
+            return _SWEEPS[key]
+    value = compute()
+    with _SWEEPS_LOCK:
+        _SWEEPS[key] = value
+        while len(_SWEEPS) > MAX_SWEEPS:
+            _SWEEPS.popitem(last=False)
+    return value
+
+
+def grid(experiment_json: str, instance: int, axes: tuple, progress=None) -> sweeps.GridResult:
     e = Experiment.from_json(experiment_json)
-    return sweeps.hyperparameter_grid(e, instance, [sweeps.Axis(*a) for a in axes], _progress)
+    return _sweep(
+        ("grid", experiment_json, instance, axes),
+        lambda: sweeps.hyperparameter_grid(e, instance, [sweeps.Axis(*a) for a in axes], progress),
+    )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def basins(experiment_json: str, instance: int, n: int, _progress=None) -> sweeps.BasinsResult:
-    return sweeps.basins(Experiment.from_json(experiment_json), instance, n, _progress)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def ensemble(experiment_json: str, n_seeds: int, _progress=None) -> sweeps.EnsembleResult:
-    return sweeps.seed_ensemble(Experiment.from_json(experiment_json), n_seeds, _progress)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def fair(experiment_json: str, trials: int, criterion: str, _progress=None) -> list:
+def basins(experiment_json: str, instance: int, n: int, progress=None) -> sweeps.BasinsResult:
     e = Experiment.from_json(experiment_json)
-    return sweeps.fair_comparison(e, trials, criterion, _progress)
+    return _sweep(
+        ("basins", experiment_json, instance, n), lambda: sweeps.basins(e, instance, n, progress)
+    )
+
+
+def ensemble(experiment_json: str, n_seeds: int, progress=None) -> sweeps.EnsembleResult:
+    e = Experiment.from_json(experiment_json)
+    return _sweep(
+        ("ensemble", experiment_json, n_seeds), lambda: sweeps.seed_ensemble(e, n_seeds, progress)
+    )
+
+
+def fair(experiment_json: str, trials: int, criterion: str, progress=None) -> list:
+    e = Experiment.from_json(experiment_json)
+    return _sweep(
+        ("fair", experiment_json, trials, criterion),
+        lambda: sweeps.fair_comparison(e, trials, criterion, progress),
+    )

@@ -61,12 +61,16 @@ def apply_pending() -> None:
     ss = st.session_state
     pending = ss.pop("pending_experiment", None)
     if pending is not None:
-        state.write(ss, Experiment.from_json(pending))
+        try:
+            state.write(ss, Experiment.from_json(pending))
+        except ValueError as err:  # never expected; a bad scene must not break the page
+            ss["link_warnings"] = [f"could not load that setting ({err})"]
     view = ss.pop("pending_view", None)
     if view in TABS:
         ss["view_tab"] = TABS[view]
-    if "pending_frame" in ss:
+    if "pending_frame" in ss:  # a new scene (a lesson stage): its own frame, or none
         ss["link_frame"] = ss.pop("pending_frame")
+        ss.pop("last_frame", None)
 
 
 def presentation_css(present: bool, hide: tuple[str, ...]) -> None:
@@ -79,7 +83,7 @@ def presentation_css(present: bool, hide: tuple[str, ...]) -> None:
             '[data-testid="stExpandSidebarButton"] { display: none !important; }'
         )
     if "tabs" in hide:
-        rules.append('[data-baseweb="tab-list"] { display: none !important; }')
+        rules.append('.st-key-view_tab [role="tablist"] { display: none !important; }')
     if rules:
         st.html(f"<style>{' '.join(rules)}</style>")
 
@@ -136,11 +140,17 @@ def main() -> None:
     labels = list(TABS.values())
     active = ss.get("view_tab") if ss.get("view_tab") in VIEW_OF else labels[0]
     view = VIEW_OF[active]
-    frame = views.paused_frame() if view == "paths" else None
+    if view == "paths":
+        paused = views.paused_frame()
+        if paused is not None:
+            ss["last_frame"] = paused
+    if view != "share":
+        ss["last_view"] = view
+    frame = ss.get("last_frame", ss.get("link_frame"))
     scene = share.Scene(
         e,
-        view=view,
-        frame=frame if frame is not None else ss.get("link_frame"),
+        view=view if view != "share" else ss.get("last_view", "paths"),  # share what was seen
+        frame=frame,
         present=present,
         hide=hide,
         lesson=ss.get("lesson"),
@@ -150,9 +160,7 @@ def main() -> None:
     lessons_view.narration(present, scene)
     tabs = st.tabs(labels, key="view_tab", default=active, on_change="rerun")
     renderers = {
-        "paths": lambda: views.paths(
-            e, views.animator_options(present, hide, ss.get("link_frame"))
-        ),
+        "paths": lambda: views.paths(e, views.animator_options(present, hide, frame)),
         "inside": lambda: views.inside(e),
         "3d": lambda: views.three_d(e),
         "sweeps": lambda: sweeps_view.sweeps_tab(e),

@@ -159,7 +159,7 @@ def instance_card(uid: int, errors: dict[str, str]) -> None:
     lr = ss.get(state.hp_key(uid, "learning_rate"))
     on = ss.get(state.opt_key(uid, "on"), True)
     label = f"{'●' if on else '○'} {title}" + (f" · lr {widgets.fmt(lr)}" if lr else "")
-    with st.expander(label, expanded=False):
+    with st.expander(label, expanded=False, key=state.opt_key(uid, "open")):
         top = st.columns([3, 1])
         top[0].selectbox(
             "Optimizer",

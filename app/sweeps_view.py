@@ -45,7 +45,9 @@ def _load_cell(e: Experiment, instance: int) -> None:
     if not points:
         return
     custom = points[0].get("customdata")
-    if not custom:
+    if isinstance(custom, dict):  # a typed array from the browser arrives as {"0": v, ...}
+        custom = [custom[k] for k in sorted(custom, key=int)]
+    if not isinstance(custom, list | tuple) or not custom:
         return
     grid = st.session_state.get("grid_result")
     if grid is None:
@@ -94,7 +96,7 @@ def grid_section(e: Experiment) -> None:
     if st.button("Run grid", key="grid_run", icon=":material/grid_on:", type="primary"):
         _, report = _progress_bar("Sweeping")
         try:
-            g = compute.grid(e.to_json(), instance, tuple(axes), _progress=report)
+            g = compute.grid(e.to_json(), instance, tuple(axes), report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -120,7 +122,9 @@ def grid_section(e: Experiment) -> None:
     if len(g.axes) == 1:
         xs = g.values[0]
         fig.add_trace(
-            go.Scatter(x=xs, y=values, mode="lines+markers", customdata=xs[:, None], name=metric)
+            go.Scatter(
+                x=xs, y=values, mode="lines+markers", customdata=xs[:, None].tolist(), name=metric
+            )
         )
         fig.update_yaxes(type="log" if metric != "steps_to_target" else "linear", title=metric)
         fig.update_xaxes(type="log" if stored["axes"][0][1] else "linear", title=g.axes[0].name)
@@ -141,7 +145,7 @@ def grid_section(e: Experiment) -> None:
                         "title": ("log10 " if metric != "steps_to_target" else "") + metric
                     },
                 },
-                customdata=np.stack([xx.ravel(), yy.ravel()], 1),
+                customdata=np.stack([xx.ravel(), yy.ravel()], 1).tolist(),
                 hovertemplate=f"{g.axes[0].name}=%{{customdata[0]:.4g}}<br>{g.axes[1].name}=%{{customdata[1]:.4g}}<br>value=%{{marker.color:.4g}}<extra></extra>",
             )
         )
@@ -184,7 +188,7 @@ def basins_section(e: Experiment) -> None:
     if st.button("Map the basins", key="basins_run", icon=":material/map:", type="primary"):
         _, report = _progress_bar("Starting everywhere")
         try:
-            b = compute.basins(e.to_json(), instance, n, _progress=report)
+            b = compute.basins(e.to_json(), instance, n, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -247,7 +251,7 @@ def ensemble_section(e: Experiment) -> None:
     ):
         _, report = _progress_bar("Seeds")
         try:
-            st.session_state["ensemble_result"] = compute.ensemble(e.to_json(), n, _progress=report)
+            st.session_state["ensemble_result"] = compute.ensemble(e.to_json(), n, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -302,7 +306,7 @@ def fair_section(e: Experiment) -> None:
     if st.button("Compare fairly", key="fair_run", icon=":material/balance:", type="primary"):
         _, report = _progress_bar("Tuning")
         try:
-            rows = compute.fair(e.to_json(), trials, criterion, _progress=report)
+            rows = compute.fair(e.to_json(), trials, criterion, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return

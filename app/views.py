@@ -10,13 +10,19 @@ import streamlit as st
 from app import compute, state
 from trajectories import Experiment, Result
 
-ANIMATOR_KEY = "animator"
+
+def animator_key() -> str:
+    """The animator's widget key: one per lesson stage, so a stage starts afresh (its own frame
+    and playing state) rather than inheriting the previous stage's."""
+    ss = st.session_state
+    lesson = ss.get("lesson")
+    return f"animator-{lesson}-{ss.get('stage', 0)}" if lesson else "animator"
 
 
 def _on_click() -> None:
     """A click on the surface moves the first start point there (shift-click adds one)."""
     ss = st.session_state
-    value = ss.get(ANIMATOR_KEY)
+    value = ss.get(animator_key())
     click = getattr(value, "click", None) if value is not None else None
     if not click:
         return
@@ -38,7 +44,7 @@ def paths(e: Experiment, options: dict | None = None) -> None:
     from app import animator
 
     doc = compute.document(e.to_json())
-    animator.animator(doc, key=ANIMATOR_KEY, options=options or {}, on_click_change=_on_click)
+    animator.animator(doc, key=animator_key(), options=options or {}, on_click_change=_on_click)
     r = compute.result(e.to_json())
     unbounded = r.surface.optimal_value is None and not r.surface.layers
     for a, name in enumerate(r.names):
@@ -59,7 +65,7 @@ def paths(e: Experiment, options: dict | None = None) -> None:
 
 def paused_frame() -> int | None:
     """The frame the animation was paused or scrubbed at (the animator reports only those)."""
-    value = st.session_state.get(ANIMATOR_KEY)
+    value = st.session_state.get(animator_key())
     frame = getattr(value, "frame", None) if value is not None else None
     return int(frame) if isinstance(frame, int) and frame >= 0 else None
 

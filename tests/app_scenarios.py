@@ -136,7 +136,8 @@ def select_points(at: AppTest, chart_key: str, points: list[dict]) -> AppTest:
 
 # ---- reading the page ----------------------------------------------------------------------------
 def animator_element(at: AppTest):
-    found = [e for e in at.main if getattr(e, "key", None) == "animator"]
+    # "animator", or "animator-<lesson>-<stage>" in a lesson (a fresh instance per stage)
+    found = [e for e in at.main if str(getattr(e, "key", None) or "").startswith("animator")]
     assert len(found) == 1, f"expected one animator, found {len(found)}"
     return found[0]
 

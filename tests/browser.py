@@ -6,7 +6,7 @@ fixture (session scope) skips the tests when either is missing, with the reason,
 environment variable ``CI`` is set: in CI a missing browser is a failure, so browser tests
 never skip silently there.
 
-Use ``from tests.browser import browser, open_page`` in a test module; ``open_page`` gives a
+The ``browser`` fixture is registered once in tests/conftest.py; ``open_page`` gives a
 page whose console errors, page errors and network requests are recorded (``PageLog``):
 anything but ``file:``, ``data:``, ``blob:``, ``about:`` and the allowed prefixes (a local test
 server) is recorded as external and aborted. ``streamlit_server(script)`` runs a Streamlit app

@@ -653,13 +653,22 @@ function colorbar(ctx, x, y, w, h, lo, hi, isLog, theme, lut) {
 
 // ---------------------------------------------------------------- the animator
 
+// What decides whether a new mount keeps the running instance: the layout options. `frame`
+// and `autoplay` only set how a new instance starts (Python passes the last paused frame on
+// every rerun so that a remount, e.g. after switching tabs, resumes there): changing them must
+// not rebuild a running animation.
+function optionsKeyOf(data) {
+  const { frame, autoplay, ...layout } = (data && data.options) || {};
+  return JSON.stringify(layout);
+}
+
 class Animator {
   constructor(root, data, callbacks, prev) {
     this.root = root;
     this.cb = callbacks;
     this.data = data;
     this.id = data && data.id;
-    this.optionsKey = JSON.stringify((data && data.options) || {});
+    this.optionsKey = optionsKeyOf(data);
     this.alive = true;
     this.listeners = [];
     this.raf = 0;
@@ -2714,7 +2723,7 @@ export default function (component) {
   }
   const callbacks = { setStateValue: component.setStateValue, setTriggerValue: component.setTriggerValue, standalone: !!component.standalone };
   const current = root.__optvizInstance;
-  const optionsKey = JSON.stringify((data && data.options) || {});
+  const optionsKey = optionsKeyOf(data);
   try {
     if (current && current.alive && data && current.id !== undefined && current.id === data.id && current.optionsKey === optionsKey) {
       current.cb = callbacks; // same run: keep playing as is
