@@ -18,10 +18,22 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import trajectories  # noqa: E402  (sets XLA flags before JAX starts)
-from app import icon, lessons, lessons_view, share, share_view, sidebar, state, sweeps_view, views  # noqa: E402
+from app import (  # noqa: E402
+    icon,
+    jax_cache,
+    lessons,
+    lessons_view,
+    share,
+    share_view,
+    sidebar,
+    state,
+    sweeps_view,
+    views,
+)
 from trajectories import Experiment  # noqa: E402
 
 del trajectories
+jax_cache.enable()
 
 TABS = {
     "paths": "Paths",

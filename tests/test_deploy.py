@@ -15,7 +15,7 @@ def test_dockerfile_copies_what_exists_and_runs_the_app():
         assert (ROOT / source).exists(), source
     assert re.search(r"^FROM python:3\.11", text, re.M)
     cmd = re.search(r"^CMD (.+)$", text, re.M).group(1)
-    assert "app/main.py" in cmd and (ROOT / "app" / "main.py").exists()
+    assert "app.serve" in cmd and (ROOT / "app" / "serve.py").exists()
     assert "/_stcore/health" in text and "USER " in text
 
 

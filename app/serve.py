@@ -1,0 +1,39 @@
+"""Start the web app with the engine warmed up: ``python -m app.serve [streamlit options]``.
+
+``streamlit run app/main.py`` works too; this launcher first computes the default scene in
+the server's own process (imports, tracing, compiling: a few seconds), so the first visitor
+does not wait for them, then hands over to Streamlit's command line in the same process.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "main.py"
+
+
+def warm() -> float:
+    """Run the default scene through the engine, the surface picture and the payload."""
+    start = time.perf_counter()
+    import trajectories  # first: XLA flags before JAX starts
+    from app import jax_cache, payload, state, surface_image
+
+    jax_cache.enable()
+    r = trajectories.run(state.DEFAULT)
+    payload.build(r, surface_image.render(r.surface))
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    seconds = warm()
+    print(f"Engine warmed up in {seconds:.1f} s; starting the app.", flush=True)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()
