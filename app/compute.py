@@ -19,16 +19,24 @@ import surfaces
 from app import payload, surface_image
 from trajectories import Experiment, Result, run, sweeps
 
+# One engine computation at a time in a server: a new scene traces and compiles (a second or
+# more, with a burst of Python objects); many side by side on a small machine take the same
+# total time but starve the event loop (every session's requests) and peak in memory.
+# Queued, each session still gets its own result as soon as its turn comes.
+_ENGINE = threading.Lock()
+
 
 @st.cache_resource(max_entries=128, show_spinner=False)
 def result(experiment_json: str) -> Result:
     """Results are read-only and shared (not copied) between sessions."""
-    return run(Experiment.from_json(experiment_json))
+    with _ENGINE:
+        return run(Experiment.from_json(experiment_json))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def surface_picture(name: str, params_json: str) -> surface_image.SurfaceImage:
-    return surface_image.render(surfaces.get(name, **json.loads(params_json)))
+    with _ENGINE:
+        return surface_image.render(surfaces.get(name, **json.loads(params_json)))
 
 
 def picture_for(e: Experiment) -> surface_image.SurfaceImage:

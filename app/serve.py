@@ -7,6 +7,7 @@ does not wait for them, then hands over to Streamlit's command line in the same 
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -26,8 +27,18 @@ def warm() -> float:
     return time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> None:
+def prepare() -> float:
+    """Warm up, then move everything alive (modules, JAX's traced programs) out of the garbage
+    collector's sight: a full collection holds the GIL while it walks every tracked object,
+    which stalled all sessions for up to 1.5 s under load (benchmarks/RESULTS.md)."""
     seconds = warm()
+    gc.collect()
+    gc.freeze()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    seconds = prepare()
     print(f"Engine warmed up in {seconds:.1f} s; starting the app.", flush=True)
     from streamlit.web import cli
 
