@@ -20,7 +20,6 @@ import streamlit as st  # noqa: E402
 import trajectories  # noqa: E402  (sets XLA flags before JAX starts)
 from app import (  # noqa: E402
     icon,
-    jax_cache,
     lessons,
     lessons_view,
     share,
@@ -33,7 +32,6 @@ from app import (  # noqa: E402
 from trajectories import Experiment  # noqa: E402
 
 del trajectories
-jax_cache.enable()
 
 TABS = {
     "paths": "Paths",
@@ -115,6 +113,7 @@ def main() -> None:
     if "instances" not in ss:
         from_link()
     apply_pending()
+    state.keep_instance_values(ss)
     present, hide = bool(ss.get("present")), tuple(ss.get("hide", ()))
     presentation_css(present, hide)
     errors = ss.get("errors", {})

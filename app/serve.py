@@ -21,9 +21,10 @@ def warm() -> float:
     import trajectories  # first: XLA flags before JAX starts
     from app import jax_cache, payload, state, surface_image
 
-    jax_cache.enable()
-    r = trajectories.run(state.DEFAULT)
-    payload.build(r, surface_image.render(r.surface))
+    with jax_cache.persistent():
+        r = trajectories.run(state.DEFAULT)
+        picture = surface_image.render(r.surface)
+    payload.build(r, picture)
     return time.perf_counter() - start
 
 

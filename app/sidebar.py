@@ -116,6 +116,7 @@ def _add(kind: str) -> None:
     ss = st.session_state
     uid = state.new_uid(ss)
     state.write_instance(ss, uid, OptimizerSpec(kind), color=state.color_for(ss))
+    ss[state.opt_key(uid, "open")] = True  # a new card opens: its settings come next
     ss["instances"] = [*state.instances(ss), uid]
 
 
@@ -127,6 +128,7 @@ def _duplicate(uid: int) -> None:
     state.write_instance(
         ss, new, OptimizerSpec(spec.kind, spec.hyperparams, name=name), color=state.color_for(ss)
     )
+    ss[state.opt_key(new, "open")] = True
     order = state.instances(ss)
     order.insert(order.index(uid) + 1, new)
     ss["instances"] = order
@@ -159,48 +161,62 @@ def instance_card(uid: int, errors: dict[str, str]) -> None:
     lr = ss.get(state.hp_key(uid, "learning_rate"))
     on = ss.get(state.opt_key(uid, "on"), True)
     label = f"{'●' if on else '○'} {title}" + (f" · lr {widgets.fmt(lr)}" if lr else "")
-    with st.expander(label, expanded=False, key=state.opt_key(uid, "open")):
-        top = st.columns([3, 1])
-        top[0].selectbox(
-            "Optimizer",
-            list(optimizers.OPTIMIZERS),
-            key=state.opt_key(uid, "kind"),
-            on_change=_change_kind,
-            args=(uid,),
-            help=info.summary,
-        )
-        top[1].color_picker("Colour", key=state.opt_key(uid, "color"))
-        row = st.columns([3, 1])
-        row[0].text_input("Name", key=state.opt_key(uid, "name"), placeholder=kind, max_chars=60)
-        row[1].toggle("On", key=state.opt_key(uid, "on"))
-        for h in info.hyperparams:
-            if h.name in info.fixed:
-                continue
-            widgets.param(h, state.hp_key(uid, h.name))
-        with st.popover("Schedule & options", width="stretch"):
-            schedule_controls(uid)
-            option_controls(uid, info)
-        cols = st.columns(2)
-        cols[0].button(
-            "Duplicate",
-            key=state.opt_key(uid, "dup"),
-            on_click=_duplicate,
-            args=(uid,),
-            icon=":material/content_copy:",
-            width="stretch",
-        )
-        cols[1].button(
-            "Remove",
-            key=state.opt_key(uid, "rm"),
-            on_click=_remove,
-            args=(uid,),
-            icon=":material/delete:",
-            width="stretch",
-        )
-        st.caption(f"Matches {info.matches}. {info.reference}.")
+    # A card's widgets are built only while it is open (six closed cards cost the page 0.7 s
+    # to draw; benchmarks/RESULTS.md): ``on_change="rerun"`` tracks the open state, and
+    # state.keep_instance_values keeps what the closed cards' widgets held. The expander's
+    # identity includes its label (which shows the learning rate), so it starts from the open
+    # state it had: a card stays open while its values change.
+    key = state.opt_key(uid, "open")
+    card = st.expander(label, expanded=bool(ss.get(key)), key=key, on_change="rerun")
+    with card:
+        if card.open:
+            card_controls(uid, info)
     message = errors.get(state.opt_key(uid, "card"))
     if message:
         st.error(message, icon=":material/error:")
+
+
+def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
+    """What an open card holds: the instance's optimizer, name, colour, hyperparameters."""
+    kind = st.session_state[state.opt_key(uid, "kind")]
+    top = st.columns([3, 1])
+    top[0].selectbox(
+        "Optimizer",
+        list(optimizers.OPTIMIZERS),
+        key=state.opt_key(uid, "kind"),
+        on_change=_change_kind,
+        args=(uid,),
+        help=info.summary,
+    )
+    top[1].color_picker("Colour", key=state.opt_key(uid, "color"))
+    row = st.columns([3, 1])
+    row[0].text_input("Name", key=state.opt_key(uid, "name"), placeholder=kind, max_chars=60)
+    row[1].toggle("On", key=state.opt_key(uid, "on"))
+    for h in info.hyperparams:
+        if h.name in info.fixed:
+            continue
+        widgets.param(h, state.hp_key(uid, h.name))
+    with st.popover("Schedule & options", width="stretch"):
+        schedule_controls(uid)
+        option_controls(uid, info)
+    cols = st.columns(2)
+    cols[0].button(
+        "Duplicate",
+        key=state.opt_key(uid, "dup"),
+        on_click=_duplicate,
+        args=(uid,),
+        icon=":material/content_copy:",
+        width="stretch",
+    )
+    cols[1].button(
+        "Remove",
+        key=state.opt_key(uid, "rm"),
+        on_click=_remove,
+        args=(uid,),
+        icon=":material/delete:",
+        width="stretch",
+    )
+    st.caption(f"Matches {info.matches}. {info.reference}.")
 
 
 def schedule_controls(uid: int) -> None:

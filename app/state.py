@@ -9,6 +9,7 @@ the widgets (before they are drawn: call it at the top of a run, or from a callb
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -60,6 +61,16 @@ def opt_key(uid: int, field: str) -> str:
 
 def hp_key(uid: int, name: str) -> str:
     return f"o{uid}.hp.{name}"
+
+
+_INSTANCE_WIDGET = re.compile(r"o\d+\.(?!open$|dup$|rm$)")  # not the expander, not buttons
+
+
+def keep_instance_values(state: State) -> None:
+    """Run first: make the instances' widget values the page's own, so that Streamlit keeps
+    them while their card is closed (it drops the value of a widget not drawn in a run)."""
+    for key in [k for k in state if isinstance(k, str) and _INSTANCE_WIDGET.match(k)]:
+        state[key] = state[key]
 
 
 def instances(state: State) -> list[int]:

@@ -10,9 +10,10 @@ heatmap) visible in every sampled frame; figure payload under 1 MB.
 What is measured, all on loopback (the server binds 127.0.0.1; every other request of a page is
 aborted and reported):
 
-* **cold load**: a fresh ``streamlit run app/main.py`` (its own process: Streamlit, JAX, the
-  app's imports, JAX's compiles all happen in this first run), then a new browser context; the
-  time from navigation start to the first frame the animator draws while playing
+* **cold load**: a fresh server started as the Quick start starts it, ``python -m app.serve``
+  (it computes the default scene in its own process before it answers: JAX's imports and
+  compiles; Streamlit's caches are still empty), then a new browser context; the time from
+  navigation start to the first frame the animator draws while playing
   (``state().drawn > 0 and playing``), in page time (``performance.now()``). Repeated on
   ``--cold`` fresh servers.
 * **warm load**: the same server, a new browser context (a new session; the server's caches
@@ -43,8 +44,9 @@ Where the time goes (evidence for a missed target):
   export of the default document, timed from ``file://`` (**the animator alone**);
 * main-thread long tasks in each phase of a load (``PerformanceObserver``);
 * **what-ifs**, each on servers of its own: warm loads of ``?hide=sidebar`` (the app skips the
-  sidebar), a server started with ``--runner.postScriptGC=false``, and a launcher
-  (``WARM_UP``) that imports the app and compiles the default scene before serving.
+  sidebar), a server with Streamlit's default ``--runner.postScriptGC=true`` (the app's
+  ``.streamlit/config.toml`` turns it off), and a plain ``streamlit run app/main.py`` (no
+  warm-up: the first visitor pays for JAX's imports and compiles).
 
 ``--from-json artifacts/app_bench.json`` writes the report again from a run's raw figures.
 
@@ -79,22 +81,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 ARTIFACTS = ROOT / "artifacts"
-NO_GC = ("--runner.postScriptGC=false",)
-# A launcher that pays the imports and the default scene's compiles before serving: the same
-# `streamlit run`, preceded in the same process by what the first script run would do.
-WARM_UP = """
-import sys, time
-t = time.perf_counter()
-import trajectories
-from app import (animator, compute, lessons, lessons_view, payload, share, share_view,
-                 sidebar, state, surface_image, sweeps_view, views)
-r = trajectories.run(state.DEFAULT)
-surface_image.render(r.surface)
-print(f"warm-up {time.perf_counter() - t:.2f} s", flush=True)
-from streamlit.web.cli import main
-sys.argv = ["streamlit", *sys.argv[1:]]
-main()
-"""
+# Streamlit's default, which the app's config turns off: a full gc.collect() after each run.
+WITH_GC = ("--runner.postScriptGC=true",)
 TARGETS = {"cold_s": 4.0, "warm_s": 2.0, "change_s": 0.5, "fps": 30.0, "payload_mb": 1.0}
 WIDTH, HEIGHT = 1400, 1000
 
@@ -383,18 +371,18 @@ def server(
     *,
     profile: bool = False,
     extra: tuple[str, ...] = (),
-    warm_up: bool = False,
-    timeout: float = 60.0,
+    plain: bool = False,
+    timeout: float = 120.0,
 ) -> Iterator[Server]:
-    """A fresh ``streamlit run app/main.py`` on 127.0.0.1 (``profile``: usage stats on, so
-    each run's page profile reaches the page; the page's outside requests are aborted;
-    ``extra``: more command-line options; ``warm_up``: the WARM_UP launcher)."""
+    """A fresh ``python -m app.serve`` on 127.0.0.1 (``profile``: usage stats on, so each
+    run's page profile reaches the page; the page's outside requests are aborted; ``extra``:
+    more command-line options; ``plain``: ``streamlit run app/main.py`` instead)."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"bench-app-{port}.log"
-    launcher = ["-c", WARM_UP] if warm_up else ["-m", "streamlit"]
+    launcher = ["-m", "streamlit", "run", "app/main.py"] if plain else ["-m", "app.serve"]
     cmd = [
-        sys.executable, *launcher, "run", "app/main.py",
+        sys.executable, *launcher,
         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
         f"--browser.gatherUsageStats={'true' if profile else 'false'}",
         "--server.fileWatcherType=none", "--global.developmentMode=false", *extra,
@@ -603,7 +591,7 @@ def open_card(page: Any, kind: str) -> Any:
 def change(p: Page, key: str, kind: str = "SGD") -> dict:
     """One notch of an instance's learning rate; the change's timeline (ms from the keydown)."""
     page = p.page
-    slider = open_card(page, kind)  # the card closes after each change (it is re-labelled)
+    slider = open_card(page, kind)  # opened once, it stays open through the changes
     idle(page)
     old = page.evaluate(f"() => {FIND_JS}.__optviz.state().id")
     page.evaluate(ARM_JS, old)
@@ -803,8 +791,8 @@ def bench(cfg: Config, log: Any) -> dict[str, Any]:
             results["profiled_outside"] = sorted(set(p.outside))
             results["profiled_errors"] = p.errors  # its metrics requests are aborted
             p.close()
-        log(f"what if: {' '.join(NO_GC)} (no full garbage collection after each run)")
-        with server(extra=NO_GC) as srv:
+        log(f"what if: {' '.join(WITH_GC)} (a full garbage collection after each run)")
+        with server(extra=WITH_GC) as srv:
             p, b = load(browser, srv.url)
             what_if: dict[str, Any] = {"cold": [b], "warm": [], "new": [], "cached": []}
             p.close()
@@ -818,7 +806,7 @@ def bench(cfg: Config, log: Any) -> dict[str, Any]:
             outside += p.outside
             errors += p.errors
             p.close()
-            results["no_gc"] = what_if
+            results["with_gc"] = what_if
             log(
                 "  cold {:.2f} s, warm {}, new {}, cached {}".format(
                     what_if["cold"][0]["ready"] / 1000,
@@ -827,20 +815,20 @@ def bench(cfg: Config, log: Any) -> dict[str, Any]:
                     [round(c["total"]) for c in what_if["cached"]],
                 )
             )
-        log("what if: the server imports and compiles the default scene before serving")
-        results["warmed"] = []
+        log("what if: plain `streamlit run app/main.py` (no warm-up before serving)")
+        results["plain"] = []
         for _ in range(cfg.cold):
-            with server(warm_up=True) as srv:
+            with server(plain=True) as srv:
                 p, b = load(browser, srv.url)
                 b["health_s"] = srv.health_s
-                results["warmed"].append(b)
+                results["plain"].append(b)
                 outside += p.outside
                 errors += p.errors
                 p.close()
         log(
             "  healthy after {} s, cold load ready at {} s".format(
-                [round(b["health_s"], 2) for b in results["warmed"]],
-                [round(b["ready"] / 1000, 2) for b in results["warmed"]],
+                [round(b["health_s"], 2) for b in results["plain"]],
+                [round(b["ready"] / 1000, 2) for b in results["plain"]],
             )
         )
         browser.close()
@@ -927,9 +915,9 @@ def analysis(r: dict[str, Any]) -> list[str]:
         _median([b["ready"] for b in cold], 1e-3),
         _median([b["ready"] for b in warm], 1e-3),
     )
-    warmed_s = _median([b["ready"] for b in r["warmed"]], 1e-3)
-    warmed_h = _median([b["health_s"] for b in r["warmed"]])
-    plain_h = _median([b["health_s"] for b in cold])
+    plain_s = _median([b["ready"] for b in r["plain"]], 1e-3)
+    plain_h = _median([b["health_s"] for b in r["plain"]])
+    serve_h = _median([b["health_s"] for b in cold])
     no_sidebar = _median([b["ready"] for b in r["no_sidebar"]], 1e-3)
     standalone = _median([b["ready"] for b in r["standalone"]], 1e-3)
     new = r["changes_new"]
@@ -956,26 +944,20 @@ def analysis(r: dict[str, Any]) -> list[str]:
     return [
         "## Analysis",
         "",
-        f"**Cold load: {cold_s:.2f} s (target 4 s).** The Streamlit frontend boots until its "
-        f"websocket opens ({_median([b['open'] for b in cold], 1e-3):.2f} s; the same when warm: "
+        f"**Cold load: {cold_s:.2f} s (target 4 s).** The server starts as the Quick start "
+        "starts it (`python -m app.serve`): it imports JAX and compiles the default scene "
+        f"before it answers (`/_stcore/health` after {serve_h:.2f} s; JAX's persistent "
+        "compilation cache shortens later starts), so the first visitor finds the engine warm "
+        "and only Streamlit's caches empty. The Streamlit frontend boots until its websocket "
+        f"opens ({_median([b['open'] for b in cold], 1e-3):.2f} s; the same when warm: "
         "Streamlit's own bundle, not the app); the first script run then takes "
         f"{phase(cold, 'new_session_net', 'document_message_net'):.2f} s until the document "
         f"reaches the browser, which draws {phase(cold, 'document_message_net', 'ready'):.2f} s "
-        "later. That script run is the app's first imports and JAX's compiles: in a fresh "
-        "process, importing trajectories (JAX, optax) takes "
-        f"{probe['import trajectories (JAX, optax)']:.2f} s "
-        f"and the default scene's first run {probe['run, cold (compiles)']:.2f} s (a cProfile "
-        "of the server's first run, taken separately: six kernels traced and compiled, one "
-        "per optimizer, about half tracing and half XLA; warm, a run takes "
-        f"{probe['run, warm (new learning rate), median'] * 1000:.0f} ms). A server that pays "
-        f"for both before serving (the `WARM_UP` launcher) loads cold in {warmed_s:.2f} s "
-        f"({'under' if warmed_s < 4 else 'still over'} the target), answering `/_stcore/health` "
-        f"after {warmed_h:.2f} s instead of {plain_h:.2f} s. Suggested: start the server through "
-        "such a launcher (import `trajectories` and the app's modules, run `state.DEFAULT`, then "
-        "`streamlit.web.cli.main`), or keep a process warm; JAX's persistent compilation cache "
-        "(`jax_compilation_cache_dir`, `jax_persistent_cache_min_compile_time_secs=0`) shortens "
-        "the compile part for every later start; compiling the six optimizers as one program "
-        "would trace and compile once instead of six times.",
+        "later. Without the warm-up (a plain `streamlit run app/main.py`, healthy after "
+        f"{plain_h:.2f} s) the first visitor pays for the imports (importing trajectories: "
+        f"{probe['import trajectories (JAX, optax)']:.2f} s in a fresh process) and the "
+        f"compiles (the default scene's first run: {probe['run, cold (compiles)']:.2f} s), "
+        f"and the cold load takes {plain_s:.2f} s.",
         "",
         f"**Warm load: {warm_s:.2f} s (target 2 s).** Websocket open at "
         f"{_median([b['open'] for b in warm], 1e-3):.2f} s, the script run "
@@ -996,16 +978,14 @@ def analysis(r: dict[str, Any]) -> list[str]:
         f"500 ms); {n_paused:.0f} ms paused.** About "
         f"{_median([c['sent_net'] for c in new]):.0f} ms until the rerun request leaves the "
         f"page, {script(new):.0f} ms from the run's start to the new document's arrival "
-        f"(Streamlit's page profile puts the script's own execution at {exec_ms:.0f} ms; "
-        "much of the rest is the full `gc.collect()` Streamlit runs after every script run, "
-        "holding the GIL while the run's last messages wait to be sent: 110-140 ms a run in "
-        "a cProfile of the server taken separately), then "
+        f"(Streamlit's page profile puts the script's own execution at {exec_ms:.0f} ms; the "
+        "full `gc.collect()` Streamlit runs after every script run by default is off in the "
+        "app's config, see the what-if), then "
         f"{after(new):.0f} ms in the browser until the first frame "
         f"({after(paused):.0f} ms when paused: a playing animation shares the main thread with "
         "React). The JAX run itself is a few ms. Suggested, to keep a margin: fewer widgets "
-        "per rerun (above), `gc.freeze()` once the app is warm or `runner.postScriptGC = "
-        "false` (see the what-if; compare at a quiet moment), and the component's script "
-        f"served as a file: the message is {message / 1e6:.3f} MB for a "
+        "per rerun (above) and the component's script served as a file: the message is "
+        f"{message / 1e6:.3f} MB for a "
         f"{r['payload']['total'] / 1e6:.3f} MB document because "
         "`st.components.v2.component(js=..., css=...)` sends the 112 KB script and 10 KB "
         "stylesheet inline in every rerun's delta.",
@@ -1052,7 +1032,7 @@ def report(r: dict[str, Any], elapsed: float, quick: bool) -> str:
         "",
         "| target | measured: median (min – max, n) | |",
         "|---|---|---|",
-        f"| cold load < {TARGETS['cold_s']:g} s (fresh server: imports, compiles) | "
+        f"| cold load < {TARGETS['cold_s']:g} s (fresh `python -m app.serve`) | "
         f"{fmt_stats(cold_s)} | {verdict(cold_s['median'] < TARGETS['cold_s'])} |",
         f"| warm load < {TARGETS['warm_s']:g} s (new session, same server) | "
         f"{fmt_stats(warm_s)} | {verdict(warm_s['median'] < TARGETS['warm_s'])} |",
@@ -1103,7 +1083,7 @@ def report(r: dict[str, Any], elapsed: float, quick: bool) -> str:
         "navigation.",
         "",
         f"Server start to `/_stcore/health`: {fmt_stats(stats([b['health_s'] for b in r['cold']]))}"
-        " (before navigation; not part of the cold load). Script runs per load: cold "
+        " (the warm-up; before navigation, not part of the cold load). Script runs per load: cold "
         f"{[b['runs'] for b in r['cold']]}, warm {[b['runs'] for b in r['warm']]}.",
         "",
         "### Hyperparameter change (ms from the keydown)",
@@ -1141,38 +1121,37 @@ def report(r: dict[str, Any], elapsed: float, quick: bool) -> str:
         f"Outside requests it tried (aborted): {r['profiled_outside'] or 'none'}; the console "
         f"errors that follows from that (expected here only): {len(r['profiled_errors'])}.",
         "",
-        "### What if: no garbage collection after each script run",
+        "### What if: a garbage collection after each script run (Streamlit's default)",
         "",
-        "Streamlit runs a full `gc.collect()` after every script run (`runner.postScriptGC`, "
-        "default true), in the script thread, holding the GIL while the server's event loop "
-        "still has the run's last messages to send. A server started with "
-        f"`{' '.join(NO_GC)}`:",
+        "By default Streamlit runs a full `gc.collect()` after every script run "
+        "(`runner.postScriptGC`), in the script thread, holding the GIL while the server's "
+        "event loop still has the run's last messages to send; the app's "
+        "`.streamlit/config.toml` turns it off. A server started with "
+        f"`{' '.join(WITH_GC)}`:",
         "",
-        "| measure | default server | without the collection |",
+        "| measure | the app's server | with the collection |",
         "|---|---|---|",
         f"| cold load | {fmt_stats(cold_s)} | "
-        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['no_gc']['cold']]))} |",
+        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['with_gc']['cold']]))} |",
         f"| warm load | {fmt_stats(warm_s)} | "
-        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['no_gc']['warm']]))} |",
+        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['with_gc']['warm']]))} |",
         f"| change, new value (playing) | {fmt_stats(new_s)} | "
-        f"{fmt_stats(stats([c['total'] / 1000 for c in r['no_gc']['new']]))} |",
+        f"{fmt_stats(stats([c['total'] / 1000 for c in r['with_gc']['new']]))} |",
         f"| change, cached value (playing) | {fmt_stats(cached_s)} | "
-        f"{fmt_stats(stats([c['total'] / 1000 for c in r['no_gc']['cached']]))} |",
+        f"{fmt_stats(stats([c['total'] / 1000 for c in r['with_gc']['cached']]))} |",
         "",
-        "### What if: the server warms up before serving",
+        "### What if: no warm-up before serving",
         "",
-        "A launcher (`WARM_UP` in the script) that imports the app's modules and runs the "
-        "default scene once (JAX traces and compiles its kernels) in the server's process, "
-        "then starts the same `streamlit run`: the first visitor finds JAX imported and "
-        "compiled (Streamlit's caches are still empty).",
+        "A plain `streamlit run app/main.py` instead of `python -m app.serve`: the first "
+        "visitor's script run imports JAX and the app and compiles the default scene.",
         "",
-        "| measure | default server | warmed before serving |",
+        "| measure | `python -m app.serve` | `streamlit run app/main.py` |",
         "|---|---|---|",
         f"| server start to `/_stcore/health` | "
         f"{fmt_stats(stats([b['health_s'] for b in r['cold']]))} | "
-        f"{fmt_stats(stats([b['health_s'] for b in r['warmed']]))} |",
+        f"{fmt_stats(stats([b['health_s'] for b in r['plain']]))} |",
         f"| cold load | {fmt_stats(cold_s)} | "
-        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['warmed']]))} |",
+        f"{fmt_stats(stats([b['ready'] / 1000 for b in r['plain']]))} |",
         "",
         "### What if: no sidebar",
         "",

@@ -1,6 +1,6 @@
 """Benchmark the engine on fixed scenes against the usual ways of doing the same work.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/engine.py [--quick] [--out benchmarks/RESULTS.md]
+    PYTHONPATH=. .venv/bin/python benchmarks/engine.py [--quick] [--out FILE]  (ENGINE_RESULTS.md)
 
 Scenes (Rosenbrock from (-1.5, 2.0) unless said otherwise):
 
@@ -701,7 +701,7 @@ class CompileLog:
     def summary(self, since: int = 0) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for event, name, duration in self.events[since:]:
-            which = "simulate" if name in ("simulate", "jit(simulate)") else "other"
+            which = "simulate" if name in ("_simulate", "jit(_simulate)") else "other"
             key = f"{which}:{event}"
             count, total = out.get(key, (0, 0.0))
             out[key] = (count + 1, total + duration)
@@ -1688,7 +1688,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--quick", action="store_true", help="smoke run: small scenes, few repeats")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "ENGINE_RESULTS.md")
     ap.add_argument(
         "--no-profile", action="store_true", help="skip the engine's profile (--quick skips it)"
     )

@@ -53,14 +53,33 @@ TABS = _tabs()
 
 
 # ---- running the page --------------------------------------------------------------------------
-def page(query: Mapping[str, Any] | None = None, *, run: bool = True) -> AppTest:
-    """The app, opened with ``query`` as its URL's query (lists for repeated keys)."""
+def page(
+    query: Mapping[str, Any] | None = None, *, run: bool = True, cards: bool = True
+) -> AppTest:
+    """The app, opened with ``query`` as its URL's query (lists for repeated keys); ``cards``:
+    then its optimizer cards opened (one more run: what the first run showed once, such as a
+    link's warnings, is gone by then)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in (query or {}).items():
         at.query_params[key] = list(value) if isinstance(value, list | tuple) else value
     if run:
         at.run()
+        if cards:
+            open_cards(at)
     return at
+
+
+def open_cards(at: AppTest) -> AppTest:
+    """Open every optimizer card, as clicking them does (a closed card builds no widgets)."""
+    closed = [u for u in at.session_state["instances"] if not _is_open(at, u)]
+    for uid in closed:
+        at.session_state[f"o{uid}.open"] = True
+    return at.run() if closed else at
+
+
+def _is_open(at: AppTest, uid: int) -> bool:
+    key = f"o{uid}.open"
+    return key in at.session_state and bool(at.session_state[key])
 
 
 def light(**extra: Any) -> AppTest:

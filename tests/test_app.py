@@ -34,6 +34,7 @@ from tests.app_scenarios import (
     light,
     link_query,
     names,
+    open_cards,
     open_view,
     page,
     path,
@@ -75,7 +76,7 @@ def paths_doc(at) -> dict:
 
 # ---- the default page ----------------------------------------------------------------------------
 def test_default_page():
-    at = page()
+    at = page(cards=False)  # as it opens
     assert_ok(at)
     assert [t.label for t in at.tabs] == list(TABS.values())
     assert at.session_state["view_tab"] == TABS["paths"]
@@ -123,6 +124,40 @@ def test_every_sidebar_widget_has_a_stable_key():
             assert f"o{uid}.{field}" in keys
     at.run()
     assert widget_keys(at.sidebar) == keys  # the same keys on every rerun
+
+
+def test_a_closed_card_builds_no_widgets_and_keeps_its_values():
+    at = light()  # cards opened
+    adam, sgd = uids(at)
+    at.select_slider(key=f"o{sgd}.hp.learning_rate").set_value(0.002)
+    at.slider(key=f"o{adam}.hp.beta_1").set_value(0.5).run()
+    assert card_labels(at) == ["● Adam · lr 0.05", "● SGD · lr 0.002"]
+    assert at.session_state[f"o{sgd}.open"]  # re-labelled, still open
+    before = doc(at)["id"]
+    for uid in (adam, sgd):  # closed, as a click on their titles does
+        at.session_state[f"o{uid}.open"] = False
+    at.run().run()  # a second run: Streamlit drops what a run did not draw after the first
+    assert_ok(at)
+    assert not [k for k in widget_keys(at.sidebar) if k.startswith(("o0.", "o1."))]
+    assert card_labels(at) == ["● Adam · lr 0.05", "● SGD · lr 0.002"]
+    assert doc(at)["id"] == before  # the same experiment: nothing set was lost
+    assert [o.hyperparams for o in experiment(at).optimizers] == [
+        {"learning_rate": 0.05, "beta_1": 0.5},
+        {"learning_rate": 0.002},
+    ]
+    open_cards(at)
+    assert at.slider(key=f"o{adam}.hp.beta_1").value == 0.5
+
+
+def test_an_added_card_opens_and_the_others_stay_closed():
+    at = page(LIGHT, cards=False)
+    assert not [k for k in widget_keys(at.sidebar) if k.startswith("o")]  # all closed
+    at.selectbox(key="add_kind").set_value("WAME")
+    at.button(key="add_button").click().run()
+    new = uids(at)[-1]
+    keys = widget_keys(at.sidebar)
+    assert f"o{new}.hp.learning_rate" in keys
+    assert not [k for k in keys if k.startswith(tuple(f"o{u}." for u in uids(at)[:-1]))]
 
 
 # ---- surface -------------------------------------------------------------------------------------
@@ -790,7 +825,7 @@ LINKED = Experiment(
 
 def test_a_link_reproduces_its_scene():
     scene = share.Scene(LINKED, view="summary")
-    at = page(link_query(scene))
+    at = page(link_query(scene), cards=False)
     assert_ok(at)
     assert not at.main.warning
     assert lessons.effective(experiment(at)) == lessons.effective(LINKED)
@@ -805,7 +840,7 @@ def test_a_link_reproduces_its_scene():
         ["SGD", 1],
         ["SGD", 2],
     ]
-    assert at.toggle(key=f"o{uids(at)[2]}.on").value is False
+    assert card_labels(at)[2].startswith("○ RMSprop")  # off
     d = paths_doc(at)
     r = run(LINKED)
     assert names(d) == r.names == ["fast", "SGD"]
@@ -835,7 +870,7 @@ def test_a_link_reproduces_its_scene():
 )
 def test_a_link_with_a_schedule_reproduces_it(lr):
     e = Experiment(optimizers=(OptimizerSpec("Adam", {"learning_rate": lr}),), steps=50)
-    at = page(link_query(share.Scene(e)))
+    at = page(link_query(share.Scene(e)), cards=False)
     assert_ok(at)
     assert not at.main.warning  # nothing was reported as ignored ...
     assert lessons.effective(experiment(at)) == lessons.effective(e)  # ... so nothing may be
@@ -843,14 +878,15 @@ def test_a_link_with_a_schedule_reproduces_it(lr):
 
 def test_a_malformed_link_warns_and_the_rest_applies():
     at = page(
-        {
+        cards=False,  # the link's warnings show on its first run
+        query={
             "o": ["Adam(learning_rate=abc)", "SGD(learning_rate=0.002)"],
             "x": ["1,2,3", "0.5,0.5"],
             "seed": "3",
             "n": "50",
             "bogus": "1",
             "v": "nope",
-        }
+        },
     )
     assert_ok(at)
     warnings = texts(at.main.warning)
@@ -907,7 +943,7 @@ def test_a_diverging_optimizer_warns_with_its_step():
 
 
 def test_steps_beyond_the_limit_in_a_link_warn_and_the_rest_applies():
-    at = light(n="50000", seed="3")
+    at = page({**LIGHT, "n": "50000", "seed": "3"}, cards=False)  # the link's warnings
     assert_ok(at)
     (warning,) = texts(at.main.warning)
     assert "n='50000'" in warning and "out of range [1, 20000]" in warning
@@ -918,7 +954,7 @@ def test_steps_beyond_the_limit_in_a_link_warn_and_the_rest_applies():
 
 def test_too_many_optimizers():
     sixteen = {"o": ["SGD(learning_rate=0.001)"] * limits.MAX_INSTANCES, "n": "50"}
-    at = page({**sixteen, "o": sixteen["o"] + ["Adam()"]})  # a link with 17: 16 are kept
+    at = page({**sixteen, "o": sixteen["o"] + ["Adam()"]}, cards=False)  # 17: 16 are kept
     assert_ok(at)
     assert "only the first 16 optimizers were kept" in " ".join(texts(at.main.warning))
     assert len(names(doc(at))) == 16
@@ -932,7 +968,7 @@ def test_too_many_optimizers():
     assert index_of(order, "add_button") < errors_in(order)[0] < index_of(order, "starts_editor")
     assert STALE in " ".join(texts(at.main.info))
     assert len(uids(at)) == 17 and len(names(doc(at))) == 16  # nothing lost, last run kept
-    at.toggle(key=f"o{uids(at)[0]}.on").set_value(False).run()
+    open_cards(at).toggle(key=f"o{uids(at)[0]}.on").set_value(False).run()
     assert not at.sidebar.error
     assert names(doc(at))[-1] == "Adam" and len(names(doc(at))) == 16
 

@@ -93,6 +93,32 @@ def test_changing_values_never_recompiles():
     assert kernel.compile_count() == before
 
 
+def test_compiled_kernels_are_bounded_and_a_dropped_plan_compiles_again(monkeypatch):
+    """A server meets new plans without end (each typed formula is one): past
+    MAX_COMPILED_PLANS the least recently used kernel is dropped, and comes back on demand."""
+    monkeypatch.setattr(kernel, "MAX_COMPILED_PLANS", 2)
+
+    def formula(k: int) -> Experiment:
+        return Experiment(
+            surface="custom",
+            surface_params={"formula": f"(x - {k})^2 + 3*y^2"},
+            optimizers=(OptimizerSpec("Adam", {"learning_rate": 0.1}),),
+            steps=30,
+        )
+
+    first = run(formula(101))
+    count = kernel.compile_count()
+    run(formula(102))
+    run(formula(103))  # the third plan: the first is dropped
+    assert len(kernel._COMPILED) == 2
+    assert kernel.compile_count() == count + 2
+    again = run(formula(101))  # compiles again, the same result bit for bit
+    assert kernel.compile_count() == count + 3
+    np.testing.assert_array_equal(again.position, first.position)
+    run(formula(101))  # now kept: no compile
+    assert kernel.compile_count() == count + 3
+
+
 def test_steps_are_bucketed():
     base = kernel.compile_count()
     for steps in range(200, 260, 7):  # 9 step counts

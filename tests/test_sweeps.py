@@ -192,6 +192,6 @@ def test_trajectory_loop_compiles_as_one_native_function():
     s = e.validate()
     p = prepare(e, s)
     text = (
-        kernel.simulate.lower(p.plan, p.inputs, p.hps, p.starts, keys_for([0])).compile().as_text()
+        kernel.compiled(p.plan).lower(p.inputs, p.hps, p.starts, keys_for([0])).compile().as_text()
     )
     assert 'xla_cpu_small_call="true"' in text

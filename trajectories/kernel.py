@@ -2,9 +2,9 @@
 
 A :class:`Plan` is everything static about a computation (the surface's code, each optimizer
 group's structure, record layout, bucket sizes); every value (hyperparameters, surface
-parameters, start points, keys, the number of steps) is a traced argument. One jitted function
-serves every plan and JAX caches one executable per distinct plan and input shapes for the life
-of the process, so:
+parameters, start points, keys, the number of steps) is a traced argument. Each plan has its
+jitted function, holding one executable per input shapes, the least recently used plans dropped
+past ``limits.MAX_COMPILED_PLANS`` (memory stays bounded on a server), so:
 
 * changing any hyperparameter or surface value never recompiles;
 * the number of steps is traced (steps past it are frozen no-ops), and the scan length, the
@@ -23,9 +23,11 @@ step is recorded. Other trajectories are unaffected.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -35,6 +37,7 @@ import numpy as np
 
 import optimizers
 from optimizers import schedules
+from trajectories import limits
 
 DIVERGENCE_MARGIN = 1.0
 TRACED_SEP = "/"  # "learning_rate/decay_steps": a traced field of a schedule
@@ -308,8 +311,44 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
 COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
 
 
-@functools.partial(jax.jit, static_argnames=("plan",))
 def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
+    """Run every group; arrays are ``(instances, starts, seeds, ...)`` (compiled per plan and
+    input shapes, see :func:`compiled`)."""
+    return compiled(plan)(inp, hps, starts, keys)
+
+
+# Every compiled executable holds about 14 MiB for as long as its jitted function lives
+# (measured: benchmarks/RESULTS.md), and a server meets new plans without end (each typed
+# formula is one). One jitted function per plan, the least recently used dropped past
+# MAX_COMPILED_PLANS, bounds that memory; a dropped plan compiles again if it comes back.
+MAX_COMPILED_PLANS = limits.MAX_COMPILED_PLANS
+_COMPILED: collections.OrderedDict[Plan, Any] = collections.OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+_compiles_dropped = [0]  # executables of dropped plans, for compile_count
+
+
+def compiled(plan: Plan) -> Any:
+    """The jitted kernel of ``plan`` (``fn(inputs, hps, starts, keys)``; ``.lower`` works)."""
+    with _COMPILED_LOCK:
+        fn = _COMPILED.get(plan)
+        if fn is not None:
+            _COMPILED.move_to_end(plan)
+            return fn
+        fn = _COMPILED[plan] = jax.jit(functools.partial(_simulate, plan))
+        while len(_COMPILED) > MAX_COMPILED_PLANS:
+            _, old = _COMPILED.popitem(last=False)
+            _compiles_dropped[0] += old._cache_size()
+        return fn
+
+
+def clear_compiled() -> None:
+    """Drop every compiled kernel (their memory goes back; the next runs compile again)."""
+    with _COMPILED_LOCK:
+        _compiles_dropped[0] += sum(fn._cache_size() for fn in _COMPILED.values())
+        _COMPILED.clear()
+
+
+def _simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
     """Run every group; arrays are ``(instances, starts, seeds, ...)``.
 
     Returns ``(records, summary, extras)``: the fields every group records and the summaries
@@ -374,7 +413,8 @@ def unpack_outputs(outs, dim: int) -> tuple[dict, dict, tuple]:
 
 def compile_count() -> int:
     """How many executables the kernel has compiled in this process (for no-recompile tests)."""
-    return simulate._cache_size()
+    with _COMPILED_LOCK:
+        return _compiles_dropped[0] + sum(fn._cache_size() for fn in _COMPILED.values())
 
 
 # ---- buckets -------------------------------------------------------------------------------
