@@ -100,6 +100,24 @@ def settle(page, quiet_ms: int = 300, timeout: float = 30_000) -> None:
     )
 
 
+PLAYED_PAST_JS = f"""(frame) => {{
+  const r = {OV_JS};
+  if (!r || !r.__optviz) return false;
+  const s = r.__optviz.state();
+  return s.playing && s.frame > frame && s.frame < s.frames - 10;
+}}"""
+
+
+def pause(page, after: int = 5) -> dict:
+    """Let the animation play past frame ``after`` (a paused frame 0 is the default and goes
+    into no link), then pause it with its button: the animator's state, paused."""
+    page.wait_for_function(PLAYED_PAST_JS, arg=after, timeout=30_000)
+    page.locator("[data-testid='ov-play']").click()
+    paused = state(page)
+    assert not paused["playing"] and paused["frame"] > after, paused
+    return paused
+
+
 def state(page) -> dict:
     return page.locator(ROOT).evaluate("r => r.__optviz.state()")
 
@@ -241,11 +259,7 @@ def test_load_and_play(browser, app_url):
 def test_step_back(browser, app_url):
     """Pause, step back: one frame back, and the paused frame reaches the URL (Python)."""
     page, log = open_app(browser, app_url)
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='ov-play']").click()
-    paused = state(page)
-    assert not paused["playing"]
-    f = paused["frame"]
+    f = pause(page)["frame"]
     page.locator(ROOT).evaluate("r => { r.__optvizInstance.__tag = 'kept'; }")
     page.locator("[data-testid='ov-back']").click()
     st = state(page)
@@ -303,11 +317,8 @@ def test_hyperparameter_change_keeps_the_frame(browser, app_url):
     """Moving SGD's learning-rate slider changes SGD's path only; the animation keeps its frame
     (paused: exactly; playing: goes on from where it was, not from 0)."""
     page, log = open_app(browser, app_url)
-    page.wait_for_timeout(600)
-    page.locator("[data-testid='ov-play']").click()  # pause
-    paused = state(page)
+    paused = pause(page)
     f = paused["frame"]
-    assert not paused["playing"] and f > 5
     wait_query(page, "f", lambda v: v == [str(f)])
     settle(page)
     before = plotted(page)
@@ -442,9 +453,7 @@ def test_share_link_reproduces_the_scene(browser, app_url):
     nudge_learning_rate(page, "Momentum")  # 0.001 -> 0.0015: a scene that is not the default
     wait_new_data(page, first["id"])
     settle(page)
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='ov-play']").click()  # pause: the frame goes into the link
-    f = state(page)["frame"]
+    f = pause(page)["frame"]  # the frame goes into the link
     wait_query(page, "f", lambda v: v == [str(f)])
     settle(page)
     link = page.url
@@ -465,9 +474,7 @@ def test_share_link_reproduces_the_scene(browser, app_url):
 
 def test_share_tab_link_keeps_the_paused_frame(browser, app_url):
     page, log = open_app(browser, app_url)
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='ov-play']").click()
-    f = state(page)["frame"]
+    f = pause(page)["frame"]
     wait_query(page, "f", lambda v: v == [str(f)])
     open_tab(page, "Share & export")
     link = main_area(page).locator("[data-testid='stCode']").inner_text().strip()
