@@ -2,7 +2,7 @@
 
 ``app.serve`` compiles the default scene inside :func:`persistent`, so a restarted server
 finds that kernel on disk instead of compiling it (measured: a cold run of the default scene
-2.7 s -> 0.75 s; benchmarks/RESULTS.md). Only the warm-up uses it: an executable loaded from
+2.7 s -> 0.75 s; benchmarks/ENGINE_RESULTS.md). Only the warm-up uses it: an executable loaded from
 the cache holds about twice the memory of one compiled in the process (measured: 8 scenes'
 kernels +288 MiB loaded against +166 MiB compiled), and a shared server keeps every kernel it
 runs, so the scenes visitors ask for are compiled, not loaded. Folder: ``$OPTVIZ_CACHE_DIR`` or
