@@ -186,6 +186,14 @@ def state_fields(group: Group) -> tuple[str, ...]:
     return tuple(f for f, _ in group.info.state_symbols)
 
 
+def extra_names(plan: Plan, group: Group) -> tuple[str, ...]:
+    """A group's own recorded fields, in the order :func:`simulate` stacks them."""
+    if not plan.record:
+        return ()
+    names = tuple(f"state/{f}" for f in state_fields(group)) if plan.record_state else ()
+    return names + (("ema",) if group.uses_ema else ())
+
+
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
 
@@ -353,7 +361,8 @@ def _simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.
 
     Returns ``(records, summary, extras)``: the fields every group records and the summaries
     are concatenated over the groups' (padded) instances, so few arrays cross to the host;
-    ``extras`` holds each group's own fields (optimizer state, weight average). Each group's
+    ``extras`` holds each group's own fields (optimizer state, weight average) stacked, one
+    array per group (:func:`extra_names`; :func:`unpack_outputs` names them again). Each group's
     (instance, start, seed) combinations are flattened into one batch axis.
     """
     n_s, n_k = starts.shape[0], keys.shape[0]
@@ -374,7 +383,12 @@ def _simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.
     records = concat([pack(r, COMMON_RECORDS) for r, _ in per_group]) if plan.record else None
     floats = concat([pack(s, SUMMARY_FLOATS) for _, s in per_group])
     ints = concat([pack(s, SUMMARY_INTS) for _, s in per_group])
-    extras = tuple({k: v for k, v in r.items() if k not in COMMON_RECORDS} for r, _ in per_group)
+    # a group's own fields (all per weight) stacked: one array per group, not one per field
+    extras = tuple(
+        jnp.stack([r[k] for k in names], axis=-2) if names else None
+        for (r, _), group in zip(per_group, plan.groups, strict=True)
+        for names in [extra_names(plan, group)]
+    )
     return records, (floats, ints), extras
 
 
@@ -402,12 +416,19 @@ def unpack(packed: np.ndarray, names: tuple[str, ...], dim: int) -> dict[str, np
     return out
 
 
-def unpack_outputs(outs, dim: int) -> tuple[dict, dict, tuple]:
-    """``(records, summary, extras)`` of :func:`simulate` as dicts of host arrays."""
-    records, (floats, ints), extras = outs
+def unpack_outputs(outs, dim: int, plan: Plan | None = None) -> tuple[dict, dict, tuple]:
+    """``(records, summary, extras)`` of :func:`simulate` as dicts of host arrays (``extras``,
+    one dict per group, only with ``plan``)."""
+    records, (floats, ints), packed = outs
     recs = unpack(np.asarray(records), COMMON_RECORDS, dim) if records is not None else {}
     summary = unpack(np.asarray(floats), SUMMARY_FLOATS, dim)
     summary.update(unpack(np.asarray(ints), SUMMARY_INTS, dim))
+    extras = ()
+    if plan is not None:
+        extras = tuple(
+            {n: np.asarray(a)[..., i, :] for i, n in enumerate(extra_names(plan, group))}
+            for a, group in zip(packed, plan.groups, strict=True)
+        )
     return recs, summary, extras
 
 
