@@ -113,7 +113,7 @@ def main() -> None:
     if "instances" not in ss:
         from_link()
     apply_pending()
-    state.keep_instance_values(ss)
+    state.keep_widget_values(ss)
     present, hide = bool(ss.get("present")), tuple(ss.get("hide", ()))
     presentation_css(present, hide)
     errors = ss.get("errors", {})
@@ -127,11 +127,9 @@ def main() -> None:
                 with st.expander("Optimizers", expanded=True, icon=":material/tune:"):
                     sidebar.optimizer_controls(errors)
             if "starts" not in hide:
-                with st.expander("Start points", expanded=False, icon=":material/place:"):
-                    sidebar.start_controls(errors)
+                sidebar.section("Start points", "starts", ":material/place:", errors)
             if "run" not in hide:
-                with st.expander("Run", expanded=False, icon=":material/settings:"):
-                    sidebar.run_controls(errors)
+                sidebar.section("Run", "run", ":material/settings:", errors)
     reading = state.read(ss)
     if reading.errors != errors:  # errors are drawn next to their control: draw them again
         ss["errors"] = reading.errors

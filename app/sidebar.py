@@ -58,6 +58,24 @@ def surface_controls(errors: dict[str, str]) -> None:
         st.error(errors["surface"], icon=":material/error:")
 
 
+def section(label: str, name: str, icon: str, errors: dict[str, str]) -> None:
+    """A closable section (``starts``, ``run``), built only while open like the optimizer
+    cards (on a warm load, their widgets cost the page about 0.26 s; benchmarks/RESULTS.md).
+    Closed, its error shows below it."""
+    ss = st.session_state
+    key = f"{name}_open"
+    box = st.expander(label, expanded=bool(ss.get(key)), key=key, icon=icon, on_change="rerun")
+    draw = {"starts": start_controls, "run": run_controls}[name]
+    with box:
+        if box.open:
+            draw(errors)
+    if not box.open:
+        if name == "starts":
+            state.fold_start_edits(ss)
+        if name in errors:
+            st.error(errors[name], icon=":material/error:")
+
+
 def run_controls(errors: dict[str, str]) -> None:
     ss = st.session_state
     ss.setdefault("steps", state.DEFAULT.steps)
@@ -163,7 +181,7 @@ def instance_card(uid: int, errors: dict[str, str]) -> None:
     label = f"{'●' if on else '○'} {title}" + (f" · lr {widgets.fmt(lr)}" if lr else "")
     # A card's widgets are built only while it is open (six closed cards cost the page 0.7 s
     # to draw; benchmarks/RESULTS.md): ``on_change="rerun"`` tracks the open state, and
-    # state.keep_instance_values keeps what the closed cards' widgets held. The expander's
+    # state.keep_widget_values keeps what the closed cards' widgets held. The expander's
     # identity includes its label (which shows the learning rate), so it starts from the open
     # state it had: a card stays open while its values change.
     key = state.opt_key(uid, "open")

@@ -63,14 +63,25 @@ def hp_key(uid: int, name: str) -> str:
     return f"o{uid}.hp.{name}"
 
 
-_INSTANCE_WIDGET = re.compile(r"o\d+\.(?!open$|dup$|rm$)")  # not the expander, not buttons
+# Widgets in sections built only while open (the optimizer cards, Run): not the expanders
+# themselves, not buttons (whose values cannot be set).
+_KEPT_WIDGET = re.compile(r"o\d+\.(?!open$|dup$|rm$)|(steps|noise|seed)$")
 
 
-def keep_instance_values(state: State) -> None:
-    """Run first: make the instances' widget values the page's own, so that Streamlit keeps
-    them while their card is closed (it drops the value of a widget not drawn in a run)."""
-    for key in [k for k in state if isinstance(k, str) and _INSTANCE_WIDGET.match(k)]:
+def keep_widget_values(state: State) -> None:
+    """Run first: make the values of widgets in closable sections the page's own, so that
+    Streamlit keeps them while their section is closed (it drops the value of a widget not
+    drawn in a run)."""
+    for key in [k for k in state if isinstance(k, str) and _KEPT_WIDGET.match(k)]:
         state[key] = state[key]
+
+
+def fold_start_edits(state: State) -> None:
+    """The start-point table's edits become the start points (its section closed: the
+    table's own edit state goes when it is not drawn)."""
+    if "start_points_read" in state:
+        state["start_points"] = state.pop("start_points_read")
+        state.pop("starts_editor", None)
 
 
 def instances(state: State) -> list[int]:

@@ -65,21 +65,18 @@ def page(
     if run:
         at.run()
         if cards:
-            open_cards(at)
+            open_controls(at)
     return at
 
 
-def open_cards(at: AppTest) -> AppTest:
-    """Open every optimizer card, as clicking them does (a closed card builds no widgets)."""
-    closed = [u for u in at.session_state["instances"] if not _is_open(at, u)]
-    for uid in closed:
-        at.session_state[f"o{uid}.open"] = True
+def open_controls(at: AppTest) -> AppTest:
+    """Open every optimizer card and the Start points and Run sections, as clicking them does
+    (closed, they build no widgets)."""
+    keys = [f"o{u}.open" for u in at.session_state["instances"]] + ["starts_open", "run_open"]
+    closed = [k for k in keys if not (k in at.session_state and at.session_state[k])]  # noqa: RUF019 (AppTest state: no .get)
+    for key in closed:
+        at.session_state[key] = True
     return at.run() if closed else at
-
-
-def _is_open(at: AppTest, uid: int) -> bool:
-    key = f"o{uid}.open"
-    return key in at.session_state and bool(at.session_state[key])
 
 
 def light(**extra: Any) -> AppTest:

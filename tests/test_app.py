@@ -34,7 +34,7 @@ from tests.app_scenarios import (
     light,
     link_query,
     names,
-    open_cards,
+    open_controls,
     open_view,
     page,
     path,
@@ -145,7 +145,7 @@ def test_a_closed_card_builds_no_widgets_and_keeps_its_values():
         {"learning_rate": 0.05, "beta_1": 0.5},
         {"learning_rate": 0.002},
     ]
-    open_cards(at)
+    open_controls(at)
     assert at.slider(key=f"o{adam}.hp.beta_1").value == 0.5
 
 
@@ -529,6 +529,41 @@ def test_start_points_from_the_table():
     assert query(at)["x"] == ["none"]
     own = surfaces.get("rosenbrock").starts[0]
     np.testing.assert_allclose(path(doc(at), "Adam")[0, 0], own)
+
+
+def test_closed_sections_keep_the_table_edits_and_run_settings():
+    at = light()  # cards and sections opened
+    at.session_state["starts_editor"] = {
+        "edited_rows": {0: {"x": 0.5}},
+        "added_rows": [{"x": 2.0, "y": 2.0}],
+        "deleted_rows": [],
+    }
+    at.number_input(key="seed").set_value(7).run()
+    edited = experiment(at)
+    assert (edited.starts, edited.seed) == (((0.5, 2.0), (2.0, 2.0)), 7)
+    at.session_state["starts_open"] = False
+    at.session_state["run_open"] = False
+    at.run().run()  # closed: nothing built (Streamlit drops what a run did not draw)
+    assert_ok(at)
+    keys = widget_keys(at.sidebar)
+    assert "starts_editor" not in keys and "seed" not in keys
+    assert experiment(at) == edited and doc(at)["id"]
+    assert query(at)["x"] == ["0.5,2", "2,2"] and query(at)["seed"] == ["7"]
+    open_controls(at)  # opened again: the table shows the edited points, once
+    assert at.data_editor(key="starts_editor").value.values.tolist() == [[0.5, 2.0], [2.0, 2.0]]
+    assert at.number_input(key="seed").value == 7
+    assert experiment(at) == edited
+
+
+def test_an_error_shows_below_its_closed_section():
+    at = page({**LIGHT, "x": [f"{i / 10},1" for i in range(limits.MAX_STARTS)]}, cards=False)
+    at.session_state["start_points"] = [[i / 10, 1.0] for i in range(limits.MAX_STARTS + 1)]
+    at.run()
+    assert_ok(at)
+    (message,) = texts(at.sidebar.error)
+    assert "start points = 17 is over the limit of 16" in message
+    order = in_order(at.sidebar)
+    assert index_of(order, "starts_open") < errors_in(order)[0] < index_of(order, "run_open")
 
 
 def test_several_start_points_from_session_state():
@@ -965,10 +1000,10 @@ def test_too_many_optimizers():
     (message,) = texts(at.sidebar.error)
     assert "optimizers = 17 is over the limit of 16" in message
     order = in_order(at.sidebar)
-    assert index_of(order, "add_button") < errors_in(order)[0] < index_of(order, "starts_editor")
+    assert index_of(order, "add_button") < errors_in(order)[0] < index_of(order, "starts_open")
     assert STALE in " ".join(texts(at.main.info))
     assert len(uids(at)) == 17 and len(names(doc(at))) == 16  # nothing lost, last run kept
-    open_cards(at).toggle(key=f"o{uids(at)[0]}.on").set_value(False).run()
+    open_controls(at).toggle(key=f"o{uids(at)[0]}.on").set_value(False).run()
     assert not at.sidebar.error
     assert names(doc(at))[-1] == "Adam" and len(names(doc(at))) == 16
 

@@ -30,6 +30,7 @@ from tests.browser import (
     open_page,
     screenshot,
     streamlit_server,
+    until_playing,
 )
 
 pytestmark = pytest.mark.slow
@@ -113,7 +114,7 @@ def pause(page, after: int = 5) -> dict:
     into no link), then pause it with its button: the animator's state, paused."""
     page.wait_for_function(PLAYED_PAST_JS, arg=after, timeout=30_000)
     page.locator("[data-testid='ov-play']").click()
-    paused = state(page)
+    paused = until_playing(lambda: state(page), False)
     assert not paused["playing"] and paused["frame"] > after, paused
     return paused
 
@@ -193,8 +194,9 @@ def card(page, title: str):
     summary = page.locator("[data-testid='stSidebar'] summary").filter(has_text=title)
     details = summary.locator("xpath=..")
     if details.get_attribute("open") is None:
-        summary.click()
+        summary.click()  # a rerun builds the card's widgets (closed, it has none)
         details.locator("[data-testid='stSlider']").first.wait_for()
+        settle(page)  # that run over: a key pressed now is not lost to a re-render
     return details
 
 
