@@ -1216,12 +1216,12 @@ def targets(results: dict, cfg: Config, prof: dict | None = None) -> list[tuple[
     vs_optax = vs_numpy = ""
     if pair:
         med = {k: statistics.median(v) for k, v in pair.items()}
-        vs_optax = f"; interleaved in one process: {med['ours'] / med['optax']:.1f}x"
+        vs_optax = f"; interleaved in one process: {med['ours'] / med['optax']:.2f}x"
         vs_numpy = f"; interleaved in one process: {med['numpy'] / med['ours']:.0f}x"
     return [
         (
             "S2 warm within 1.5x of (a) optax",
-            f"{s2_ours / s2_optax:.1f}x ({s2_ours * 1e3:.2f} ms vs {s2_optax * 1e3:.2f} ms)"
+            f"{s2_ours / s2_optax:.2f}x ({s2_ours * 1e3:.2f} ms vs {s2_optax * 1e3:.2f} ms)"
             + vs_optax,
             s2_ours <= 1.5 * s2_optax,
         ),
