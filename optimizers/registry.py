@@ -478,6 +478,8 @@ OPTIONS: tuple[HParam, ...] = (
 
 def get(name: str) -> OptimizerInfo:
     """The registry entry of an optimizer, by name (case-insensitive)."""
+    if isinstance(name, str) and name in OPTIMIZERS:  # the usual case, on every run's hot path
+        return OPTIMIZERS[name]
     for key, info in OPTIMIZERS.items():
         if key.lower() == str(name).lower():
             return info

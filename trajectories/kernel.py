@@ -188,9 +188,14 @@ def state_fields(group: Group) -> tuple[str, ...]:
 
 def extra_names(plan: Plan, group: Group) -> tuple[str, ...]:
     """A group's own recorded fields, in the order :func:`simulate` stacks them."""
-    if not plan.record:
+    return _extra_names(plan.record, plan.record_state, group)
+
+
+@functools.lru_cache(maxsize=1024)
+def _extra_names(record: bool, record_state: bool, group: Group) -> tuple[str, ...]:
+    if not record:
         return ()
-    names = tuple(f"state/{f}" for f in state_fields(group)) if plan.record_state else ()
+    names = tuple(f"state/{f}" for f in state_fields(group)) if record_state else ()
     return names + (("ema",) if group.uses_ema else ())
 
 

@@ -242,7 +242,7 @@ def run(
 ) -> Result:
     """Run the experiment; bad descriptions raise ``ValueError`` before any work starts."""
     surface, p = _prepared(experiment.to_json(), record_state)
-    before = kernel.compile_count()
+    before = kernel.compile_count() if on_compile is not None else 0
     outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(experiment.seed))
     if on_compile is not None and kernel.compile_count() > before:
         on_compile()
