@@ -59,11 +59,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime
-import importlib.metadata
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -79,6 +76,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # shadow the app package: the repository's root goes first instead.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from benchmarks.machine import describe, git_revision, loadavg, now  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts"
 # Streamlit's default, which the app's config turns off: a full gc.collect() after each run.
@@ -214,60 +213,10 @@ FPS_JS = f"""async ([stats, ms, every]) => {{
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem = "unknown"
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
-
-    info = {
-        "CPU": model,
-        "cores": f"{os.cpu_count()} logical ({usable} usable by this process)",
-        "RAM": mem,
-        "OS": platform.platform(),
-        "Python": platform.python_version(),
-    }
-    info.update({n: version(n) for n in ("streamlit", "jax", "jaxlib", "playwright")})
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "app", "trajectories"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        info["code"] = f"git {rev}" + (
-            " (with uncommitted changes in app/ or trajectories/)" if dirty else ""
-        )
-    except (OSError, subprocess.SubprocessError):
-        info["code"] = "unknown"
-    info["date"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info = describe(("streamlit", "jax", "jaxlib", "playwright"))
+    info["code"] = git_revision("app", "trajectories")
+    info["date"] = now()
     return info
-
-
-def loadavg() -> str:
-    try:
-        return " / ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 # ---------------------------------------------------------------- the engine probe

@@ -33,13 +33,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import hashlib
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -55,6 +52,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import describe, loadavg, now  # noqa: E402
 
 MARK = "@@BENCH@@"
 START = (-1.5, 2.0)
@@ -1003,42 +1002,9 @@ def profile_cache(scene: str, cfg: Config) -> dict:
 # The parent: run everything, write the report
 # ================================================================================================
 def machine() -> dict[str, str]:
-    model = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem = "unknown"
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-    def version(name):
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
-
-    info = {
-        "CPU": model,
-        "cores": f"{os.cpu_count()} logical ({usable} usable by this process)",
-        "RAM": mem,
-        "OS": platform.platform(),
-        "Python": platform.python_version(),
-    }
-    info.update({n: version(n) for n in ("jax", "jaxlib", "optax", "numpy", "torch")})
-    info["date"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info = describe(("jax", "jaxlib", "optax", "numpy", "torch"))
+    info["date"] = now()
     return info
-
-
-def loadavg() -> str:
-    try:
-        return " / ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def _spread(times: list[float]) -> str:

@@ -53,12 +53,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import re
 import signal
 import subprocess
@@ -81,6 +78,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
 from app import share  # noqa: E402
+from benchmarks.machine import describe as describe_machine  # noqa: E402
+from benchmarks.machine import git_revision, loadavg, now  # noqa: E402
 from trajectories import Experiment, OptimizerSpec  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -1158,47 +1157,10 @@ BOUND_TRIAL = 4  # kernel_growth: plans kept while measuring the bound
 
 # ---- the report ------------------------------------------------------------------------------
 def machine() -> dict[str, str]:
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = "?"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    versions = {}
-    for pkg in ("streamlit", "jax", "jaxlib", "numpy", "playwright"):
-        try:
-            versions[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            versions[pkg] = "-"
-    try:  # read-only git queries
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        rev = rev + (" (with uncommitted changes)" if dirty else "")
-    except OSError:
-        rev = "?"
     return {
-        "CPU": cpu,
-        "cores": f"{os.cpu_count()} logical ({len(os.sched_getaffinity(0))} usable)",
-        "RAM": mem,
-        "OS": platform.platform(),
-        "Python": platform.python_version(),
-        **versions,
-        "git": rev,
+        **describe_machine(("streamlit", "jax", "jaxlib", "numpy", "playwright")),
+        "git": git_revision(),
     }
-
-
-def loadavg() -> str:
-    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def fmt(v: float | None, digits: int = 1) -> str:
@@ -1795,7 +1757,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_env": args.server_env,
         "machine": machine(),
         "load_start": loadavg(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": now(),
         "rss": {},
         "probe": {},
     }
