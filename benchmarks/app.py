@@ -65,7 +65,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 from benchmarks.machine import describe, git_revision, loadavg, now  # noqa: E402
+from tests.browser import StreamlitProcess, streamlit_process  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts"
 # Streamlit's default, which the app's config turns off: a full gc.collect() after each run.
@@ -301,20 +301,6 @@ def run_probe() -> dict[str, Any]:
 # ---------------------------------------------------------------- server and pages
 
 
-@dataclasses.dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen
-    health_s: float
-    log: Path
-
-
-def free_port() -> int:
-    from tests.browser import free_port as fp
-
-    return fp()
-
-
 @contextlib.contextmanager
 def server(
     *,
@@ -322,48 +308,15 @@ def server(
     extra: tuple[str, ...] = (),
     plain: bool = False,
     timeout: float = 120.0,
-) -> Iterator[Server]:
+) -> Iterator[StreamlitProcess]:
     """A fresh ``python -m app.serve`` on 127.0.0.1 (``profile``: usage stats on, so each
     run's page profile reaches the page; the page's outside requests are aborted; ``extra``:
     more command-line options; ``plain``: ``streamlit run app/main.py`` instead)."""
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / f"bench-app-{port}.log"
-    launcher = ["-m", "streamlit", "run", "app/main.py"] if plain else ["-m", "app.serve"]
-    cmd = [
-        sys.executable, *launcher,
-        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        f"--browser.gatherUsageStats={'true' if profile else 'false'}",
-        "--server.fileWatcherType=none", "--global.developmentMode=false", *extra,
-    ]  # fmt: skip
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
-    t0 = time.perf_counter()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.perf_counter() - t0 > timeout:
-                raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield Server(url, proc, time.perf_counter() - t0, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    launcher = ("-m", "streamlit", "run", "app/main.py") if plain else ("-m", "app.serve")
+    with streamlit_process(
+        launcher, *extra, log_name="bench-app", usage_stats=profile, timeout=timeout
+    ) as s:
+        yield s
 
 
 def decode(payload: bytes | str, outgoing: bool) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,39 +195,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclasses.dataclass
+class StreamlitProcess:
+    url: str
+    proc: subprocess.Popen
+    health_s: float  # from the start to the first healthy answer
+    log: Path
+
+
 @contextlib.contextmanager
-def streamlit_server(script: Path, *, timeout: float = 40.0) -> Iterator[str]:
-    """Run ``streamlit run script`` headless on a free port; yields the app's URL."""
+def streamlit_process(
+    launcher: Sequence[str],
+    *options: str,
+    log_name: str,
+    usage_stats: bool = False,
+    timeout: float = 40.0,
+) -> Iterator[StreamlitProcess]:
+    """``python <launcher> <options>`` headless on 127.0.0.1 and a free port (``launcher``:
+    ``-m streamlit run SCRIPT`` or ``-m app.serve``), until it answers its health check; it is
+    stopped when the ``with`` block ends. Its output goes to ``artifacts/<log_name>-<port>.log``
+    (never inside the source tree)."""
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / f"{Path(script).stem}-{port}.log"  # never inside the source tree
+    log = ARTIFACTS / f"{log_name}-{port}.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, *launcher,
         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-        "--global.developmentMode=false",
+        f"--browser.gatherUsageStats={'true' if usage_stats else 'false'}",
+        "--server.fileWatcherType=none", "--global.developmentMode=false", *options,
     ]  # fmt: skip
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
     )
-    with open(log_path, "w") as out:
+    t0 = time.monotonic()
+    with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield url
+            if time.monotonic() - t0 > timeout:
+                raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield StreamlitProcess(url, proc, time.monotonic() - t0, log)
     finally:
         proc.terminate()
         try:
@@ -235,3 +252,11 @@ def streamlit_server(script: Path, *, timeout: float = 40.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@contextlib.contextmanager
+def streamlit_server(script: Path, *, timeout: float = 40.0) -> Iterator[str]:
+    """Run ``streamlit run script`` headless on a free port; yields the app's URL."""
+    launcher = ("-m", "streamlit", "run", str(script))
+    with streamlit_process(launcher, log_name=Path(script).stem, timeout=timeout) as s:
+        yield s.url
