@@ -220,6 +220,16 @@ class NumpyOptimizer:
 Builder = Callable[[str, Config], tuple[Callable[[], Any], Callable[[Any], dict]]]
 
 
+def _grid_summary(f: np.ndarray) -> dict:
+    """A sweep's final losses: their size, the finite share and the best one."""
+    finite = np.isfinite(f)
+    return {
+        "bytes": f.nbytes,
+        "finite": float(finite.mean()),
+        "best": float(f[finite].min()) if finite.any() else float("nan"),
+    }
+
+
 def _paths_summary(finals: dict[str, np.ndarray], loss_fn, nbytes: int) -> dict:
     return {"bytes": int(nbytes), "final": {k: float(loss_fn(w)) for k, w in finals.items()}}
 
@@ -430,15 +440,7 @@ def build_optax(scene: str, cfg: Config, fused: bool = False):
         def call():
             return np.asarray(grid(lrs, b1s))
 
-        def describe(f):
-            finite = np.isfinite(f)
-            return {
-                "bytes": f.nbytes,
-                "finite": float(finite.mean()),
-                "best": float(f[finite].min()),
-            }
-
-        return call, describe
+        return call, _grid_summary
 
     loss, w0, kinds, steps, np_loss = _scene_problem(scene, cfg)
     paths = {k: _optax_path(loss, _optax_factory(k, LEARNING_RATES[k]), steps) for k in kinds}
@@ -490,15 +492,7 @@ def build_numpy(scene: str, cfg: Config):
                     w = w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + EPS)
                 return rosenbrock_np(w)
 
-        def describe(f):
-            finite = np.isfinite(f)
-            return {
-                "bytes": f.nbytes,
-                "finite": float(finite.mean()),
-                "best": float(f[finite].min()),
-            }
-
-        return call, describe
+        return call, _grid_summary
 
     if scene == "S4":
         import surfaces
@@ -613,13 +607,7 @@ def build_torch(scene: str, cfg: Config):
             return np.array([losses[-1] for _, losses in out])
 
         def describe(f):
-            finite = np.isfinite(f)
-            return {
-                "bytes": f.nbytes,
-                "finite": float(finite.mean()),
-                "best": float(f[finite].min()) if finite.any() else float("nan"),
-                "extrapolate": side * side / n,
-            }
+            return {**_grid_summary(f), "extrapolate": side * side / n}
 
         return call, describe
 
