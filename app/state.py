@@ -76,12 +76,23 @@ def keep_widget_values(state: State) -> None:
         state[key] = state[key]
 
 
+def start_points(state: State) -> list:
+    """The start points as the table last read them (edits included), or as last set."""
+    return state.get("start_points_read", state.get("start_points", []))
+
+
+def set_start_points(state: State, points: list) -> None:
+    """New start points: the table starts again from them, without its edits."""
+    state["start_points"] = points
+    state.pop("starts_editor", None)
+    state.pop("start_points_read", None)
+
+
 def fold_start_edits(state: State) -> None:
     """The start-point table's edits become the start points (its section closed: the
     table's own edit state goes when it is not drawn)."""
     if "start_points_read" in state:
-        state["start_points"] = state.pop("start_points_read")
-        state.pop("starts_editor", None)
+        set_start_points(state, state["start_points_read"])
 
 
 def instances(state: State) -> list[int]:
@@ -107,9 +118,7 @@ def write(state: State, e: Experiment) -> None:
     state["noise"] = float(e.noise)
     state["seed"] = int(e.seed)
     state["tolerance"] = float(e.tolerance)
-    state["start_points"] = [list(map(float, p[:2])) for p in e.starts]
-    state.pop("starts_editor", None)
-    state.pop("start_points_read", None)
+    set_start_points(state, [list(map(float, p[:2])) for p in e.starts])
     uids = []
     for i, spec in enumerate(e.optimizers):
         uid = new_uid(state)
@@ -281,7 +290,7 @@ def read(state: State) -> Reading:
             errors[opt_key(uid, "card")] = str(err)
             continue
         specs.append(spec)
-    points = state.get("start_points_read", state.get("start_points", []))  # the table's rows
+    points = start_points(state)
     starts = tuple(tuple(map(float, p)) for p in points if len(p) == 2)
     e = Experiment(
         surface=surface,

@@ -30,14 +30,12 @@ def _on_click() -> None:
         point = [float(click["x"]), float(click["y"])]
     except (KeyError, TypeError, ValueError):
         return
-    points = [list(p) for p in ss.get("start_points_read", ss.get("start_points", []))]
+    points = [list(p) for p in state.start_points(ss)]
     if click.get("add") or not points:
         points.append(point)
     else:
         points[0] = point
-    ss["start_points"] = points[:16]
-    ss.pop("starts_editor", None)  # the table starts again from the new points
-    ss.pop("start_points_read", None)
+    state.set_start_points(ss, points[:16])
 
 
 def paths(e: Experiment, options: dict | None = None) -> None:
