@@ -13,7 +13,7 @@ Keys (each optional; a missing key means its default):
           hyperparameter or option, or ``name``, ``color`` (hex without ``#``),
           ``off``; a schedule is ``learning_rate=cosine_decay(initial_learning_rate=0.05,
           decay_steps=500)``. No ``o`` at all: the default six optimizers.
-``x``     a start point ``x,y`` (or every weight), repeatable
+``x``     a start point ``x,y`` (or every weight), repeatable; none: the surface's default start
 ``n``     steps      ``noise``  gradient noise    ``seed``  seed    ``tol``  target tolerance
 ``v``     the open view     ``f``  the current frame     ``present``  presentation mode (1)
 ``hide``  what to hide, comma-separated (presentation)   ``lesson``, ``stage``  a lesson
@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app import state
+from app import starts, state
 from trajectories import Experiment, OptimizerSpec
 from trajectories.experiment import PALETTE
 
@@ -99,6 +99,15 @@ def _effective(e: Experiment) -> list[tuple]:
     ]
 
 
+def _starts_without_x(e: Experiment) -> tuple:
+    """The starts a link without ``x`` runs: the surface's default (``app/starts.py``), so a
+    link leaves ``x`` out exactly when the starts drawn are that default."""
+    try:
+        return starts.default_starts(e)
+    except ValueError:  # a surface that cannot be built: validation says why
+        return ()
+
+
 def encode(scene: Scene) -> dict[str, str | list[str]]:
     """Query parameters for a scene (a value per key, or a list for repeated keys)."""
     e, d = scene.experiment, state.DEFAULT
@@ -110,7 +119,7 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
     default_colors = [PALETTE[i % len(PALETTE)] for i in range(len(e.optimizers))]
     if _effective(e) != _effective(d):
         q["o"] = [_optimizer(o, default_colors[i]) for i, o in enumerate(e.optimizers)]
-    if e.starts != d.starts:
+    if e.starts != _starts_without_x(e):
         q["x"] = [",".join(_num(float(c)) for c in p) for p in e.starts] or ["none"]
     for key, value, default in (
         ("n", e.steps, d.steps),
@@ -342,6 +351,8 @@ def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
             except (ValueError, TypeError) as err:
                 warnings.append(f"x {text[:30]!r}: {err}")
         e = e.replace(starts=tuple(starts))
+    else:
+        e = e.replace(starts=_starts_without_x(e))
     for key, field, kind, low, high in (("n", "steps", int, 1, 20_000),
                                         ("noise", "noise", float, 0.0, 1e3),
                                         ("seed", "seed", int, 0, 2**31 - 1),

@@ -7,7 +7,7 @@ import streamlit as st
 
 import optimizers
 import surfaces
-from app import state, widgets
+from app import starts, state, widgets
 from optimizers import registry
 from surfaces import formula
 from trajectories import OptimizerSpec, limits
@@ -26,6 +26,10 @@ def _surface_label(name: str) -> str:
     return f"{f.title} · {CATEGORY_TITLES.get(f.category, f.category)}"
 
 
+def _switch_surface(previous: str) -> None:
+    state.switch_surface(st.session_state, previous)
+
+
 def surface_controls(errors: dict[str, str]) -> None:
     ss = st.session_state
     st.selectbox(
@@ -34,7 +38,12 @@ def surface_controls(errors: dict[str, str]) -> None:
         key="surface",
         format_func=_surface_label,
         help="Pick the landscape the optimizers walk on.",
+        on_change=_switch_surface,
+        args=(ss.get("surface", state.DEFAULT.surface),),
     )
+    note = starts.current_note(ss)
+    if note:
+        st.info(note, icon=":material/place:")
     family = surfaces.FAMILIES[ss["surface"]]
     if family.summary:
         st.caption(family.summary)
@@ -106,6 +115,7 @@ def run_controls(errors: dict[str, str]) -> None:
 def start_controls(errors: dict[str, str] | None = None) -> None:
     ss = st.session_state
     ss.setdefault("start_points", [list(p) for p in state.DEFAULT.starts])
+    state.follow_surface(ss)
     frame = pd.DataFrame(ss["start_points"] or [], columns=["x", "y"], dtype=float)
     edited = st.data_editor(
         frame,
@@ -123,7 +133,7 @@ def start_controls(errors: dict[str, str] | None = None) -> None:
     ss["start_points_read"] = points
     st.caption(
         "Click on the surface to move the first start point; shift-click adds one. "
-        "Empty: the surface's own start."
+        "Empty: the surface's own start. Points you did not set follow the surface."
     )
     if errors and "starts" in errors:
         st.error(errors["starts"], icon=":material/error:")

@@ -15,6 +15,8 @@ from typing import Any
 
 import optimizers
 import surfaces
+from app import starts as _starts
+from app.starts import fold_start_edits, set_start_points, start_points
 from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
 from trajectories.experiment import PALETTE
@@ -76,25 +78,6 @@ def keep_widget_values(state: State) -> None:
         state[key] = state[key]
 
 
-def start_points(state: State) -> list:
-    """The start points as the table last read them (edits included), or as last set."""
-    return state.get("start_points_read", state.get("start_points", []))
-
-
-def set_start_points(state: State, points: list) -> None:
-    """New start points: the table starts again from them, without its edits."""
-    state["start_points"] = points
-    state.pop("starts_editor", None)
-    state.pop("start_points_read", None)
-
-
-def fold_start_edits(state: State) -> None:
-    """The start-point table's edits become the start points (its section closed: the
-    table's own edit state goes when it is not drawn)."""
-    if "start_points_read" in state:
-        set_start_points(state, state["start_points_read"])
-
-
 def instances(state: State) -> list[int]:
     return list(state.get("instances", []))
 
@@ -118,7 +101,11 @@ def write(state: State, e: Experiment) -> None:
     state["noise"] = float(e.noise)
     state["seed"] = int(e.seed)
     state["tolerance"] = float(e.tolerance)
-    set_start_points(state, [list(map(float, p[:2])) for p in e.starts])
+    try:
+        follows = e.starts == _starts.default_starts(e)
+    except ValueError:
+        follows = False
+    set_start_points(state, [list(map(float, p[:2])) for p in e.starts], own=not follows)
     uids = []
     for i, spec in enumerate(e.optimizers):
         uid = new_uid(state)
@@ -275,11 +262,7 @@ def read(state: State) -> Reading:
     family = surfaces.FAMILIES.get(surface)
     if family is None:
         return Reading(None, {"surface": f"unknown surface {surface!r}"})
-    params = {}
-    for p in family.params:
-        key = surface_key(surface, p.name)
-        if key in state and state[key] != p.default:
-            params[p.name] = state[key]
+    params = _surface_params(state, surface)
     steps = int(state.get("steps", DEFAULT.steps))
     specs = []
     for uid in instances(state):
@@ -296,7 +279,7 @@ def read(state: State) -> Reading:
         surface=surface,
         surface_params=params,
         optimizers=tuple(specs),
-        starts=starts,
+        starts=starts if not _starts.follows_surface(state) else _following(surface, params),
         steps=steps,
         noise=float(state.get("noise", 0.0)),
         seed=int(state.get("seed", 0)),
@@ -317,6 +300,62 @@ def read(state: State) -> Reading:
         return Reading(None, errors)
     # An instance with a bad setting shows its error on its card; the others still run.
     return Reading(e, errors)
+
+
+# ---- start points that follow the surface ------------------------------------------------------
+def _following(surface: str, params: dict) -> tuple:
+    """The starts of points nobody set: the surface's default (none if it cannot be built:
+    validate then says why)."""
+    try:
+        return _starts.default_starts(Experiment(surface=surface, surface_params=params))
+    except ValueError:
+        return ()
+
+
+def _surface_params(state: State, surface: str) -> dict:
+    family = surfaces.FAMILIES[surface]
+    return {
+        p.name: state[surface_key(surface, p.name)]
+        for p in family.params
+        if surface_key(surface, p.name) in state
+        and state[surface_key(surface, p.name)] != p.default
+    }
+
+
+def follow_surface(state: State) -> None:
+    """Before the start-point table is drawn: points nobody set show the surface's default
+    (a parameter may have moved it)."""
+    surface = state.get("surface", DEFAULT.surface)
+    if not _starts.follows_surface(state) or surface not in surfaces.FAMILIES:
+        return
+    points = [list(p) for p in _following(surface, _surface_params(state, surface))]
+    if state.get("start_points") != points:
+        set_start_points(state, points, own=False)
+
+
+def switch_surface(state: State, previous: str) -> None:
+    """The surface selectbox changed (a callback: before the widgets are drawn). Points nobody
+    set follow the new surface; the user's stay where the new window holds them, else move to
+    its first default start, with a note."""
+    surface = state.get("surface")
+    if surface == previous or surface not in surfaces.FAMILIES:
+        return
+    fold_start_edits(state)
+    state.pop(_starts.NOTE, None)
+    if _starts.follows_surface(state):
+        follow_surface(state)
+        return
+    try:
+        built = _starts.surface_of(
+            Experiment(surface=surface, surface_params=_surface_params(state, surface))
+        )
+    except ValueError:
+        return  # the surface's error shows under its controls; the points stay as they are
+    points, note = _starts.kept_on(built, [list(p) for p in start_points(state)])
+    if note is None:
+        return
+    set_start_points(state, points, own=True)
+    state[_starts.NOTE] = {"surface": surface, "points": points, "text": note}
 
 
 def color_for(state: State) -> str:

@@ -599,6 +599,38 @@ def test_click_on_the_surface_moves_or_adds_a_start_point():
     assert experiment(at).starts == ((-1.0, 1.0), (1.0, -1.0))
 
 
+def test_a_surface_switch_keeps_the_link_the_drawn_run():
+    """Picking another surface: a start nobody set follows it (the paths start inside the new
+    picture), and the address bar, decoded as a new browser does, runs the drawn scene."""
+    at = light()
+    at.selectbox(key="surface").set_value("six_hump_camel").run()
+    assert_ok(at)
+    e = experiment(at)
+    camel = surfaces.get("six_hump_camel")
+    assert e.surface == "six_hump_camel"
+    np.testing.assert_allclose(path(doc(at), "Adam")[0, 0], camel.starts[0])
+    assert at.data_editor(key="starts_editor").value.values.tolist() == [[-1.8, -1.0]]
+    linked, warnings = share.decode(query(at))
+    assert warnings == []
+    assert lessons.effective(linked.experiment) == lessons.effective(e)
+    assert not at.sidebar.info  # nothing the user set has moved
+
+    click_surface(at, -1.9, 1.1)  # a start of the user's, inside Rosenbrock's window too
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    assert experiment(at).starts == ((-1.9, 1.1),)
+    assert query(at)["x"] == ["-1.9,1.1"]
+    click_surface(at, -1.9, 2.8)  # above the camel's window (y up to 1.2)
+    at.selectbox(key="surface").set_value("six_hump_camel").run()
+    assert_ok(at)
+    e = experiment(at)
+    assert e.starts == ((-1.8, -1.0),)
+    np.testing.assert_allclose(path(doc(at), "SGD")[0, 0], [-1.8, -1.0])
+    (note,) = texts(at.sidebar.info)
+    assert "(-1.9, 2.8) lies outside Six-hump camel" in note and "(-1.8, -1)" in note
+    linked, _ = share.decode(query(at))
+    assert lessons.effective(linked.experiment) == lessons.effective(e)
+
+
 # ---- views ---------------------------------------------------------------------------------------
 def test_inside_view_shows_equations_and_values():
     at = light()
