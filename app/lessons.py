@@ -9,16 +9,18 @@ checks it: a lesson cannot drift from what it shows.
 
 ``link(lesson_id, stage)`` is the share link of a stage (presentation mode, sidebar hidden by
 default): the scene travels in the link itself, so every student runs the same experiment, with
-the same seed, bit for bit. Pure data and small helpers: no Streamlit here.
+the same seed (bit for bit on one platform; README, "Sharing and the classroom"). Pure data
+and small helpers: no Streamlit here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import surfaces
-from app.share import Scene, query_string
+from app.share import Scene, has_scene_keys, query_string
 from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
 from trajectories.experiment import PALETTE
@@ -552,8 +554,38 @@ def scene(
 def link(
     lesson_id: str, stage: int = 0, present: bool = True, hide: tuple[str, ...] = ("sidebar",)
 ) -> str:
-    """The query string (without ``?``) that opens stage ``stage`` (0-based) of a lesson."""
+    """The query string (without ``?``) that opens stage ``stage`` (0-based here; the link
+    counts from 1, as the page does: ``stage=2`` is stage index 1) of a lesson, its whole scene
+    in the link."""
     return query_string(scene(lesson_id, stage, present=present, hide=hide))
+
+
+def opened(scene: Scene, query: Mapping[str, Any], warnings: list[str]) -> Scene:
+    """A decoded link as the page opens it. A lesson link without keys of its own scene
+    (``share.SCENE_KEYS``: typed by hand, ``?lesson=momentum&stage=2``) shows the stage as
+    written, its view and frame too unless the link names them; with them it shows the link's
+    scene under the stage's narration. An unknown lesson or stage is named in ``warnings``."""
+    if not scene.lesson:
+        return scene
+    lesson = LESSONS.get(scene.lesson)
+    if lesson is None:
+        warnings.append(f"lesson {scene.lesson!r} not found")
+        return dataclasses.replace(scene, lesson=None, stage=0)
+    if scene.stage >= len(lesson.stages):
+        warnings.append(
+            f"stage={scene.stage + 1}: {lesson.id!r} has stages 1 to {len(lesson.stages)}; "
+            f"showing stage {len(lesson.stages)}"
+        )
+        scene = dataclasses.replace(scene, stage=len(lesson.stages) - 1)
+    if has_scene_keys(query):
+        return scene
+    s = lesson.stages[scene.stage]
+    return dataclasses.replace(
+        scene,
+        experiment=s.experiment,
+        view=scene.view if "v" in query else s.view,
+        frame=scene.frame if "f" in query else s.frame,
+    )
 
 
 def effective(e: Experiment) -> dict[str, Any]:

@@ -50,10 +50,9 @@ st.set_page_config(page_title="Optimizer visualizer", page_icon=icon.favicon(), 
 def from_link() -> None:
     """First run of a session: the URL's scene (or the default one)."""
     ss = st.session_state
-    scene, warnings = share.decode(st.query_params.to_dict() | _repeated())
-    if scene.lesson and scene.lesson not in lessons.LESSONS:
-        warnings.append(f"lesson {scene.lesson!r} not found")
-        scene.lesson = None
+    query = st.query_params.to_dict() | _repeated()
+    scene, warnings = share.decode(query)
+    scene = lessons.opened(scene, query, warnings)
     state.write(ss, scene.experiment)
     ss["view_tab"] = TABS.get(scene.view, TABS["paths"])
     ss["present"], ss["hide"] = scene.present, scene.hide

@@ -19,8 +19,14 @@ Keys (each optional; a missing key means its default):
 ``hide``  what to hide, comma-separated (presentation)   ``lesson``, ``stage``  a lesson
 ========  ========================================================================
 
+A lesson link names the lesson's id and its stage counting from 1, as the page numbers them
+(``?lesson=momentum&stage=2`` is "stage 2 of 3"; no ``stage``: the first). Without any key of
+the scene itself (:data:`SCENE_KEYS`) it opens the stage as the lesson wrote it, view and
+paused frame included; with some, the link's scene runs under the stage's narration.
+
 Numbers are written with Python's shortest round-trip ``repr``, so a link reproduces the same
-trajectories bit for bit. Decoding never raises: anything malformed, unknown, out of range or
+trajectories bit for bit on the same platform (elsewhere, to floating-point rounding: README,
+"Sharing and the classroom"). Decoding never raises: anything malformed, unknown, out of range or
 too long is ignored with a warning naming it, and the rest of the link still applies.
 """
 
@@ -139,11 +145,38 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
         q["present"] = "1"
     if scene.hide:
         q["hide"] = ",".join(scene.hide)
-    if scene.lesson:
-        q["lesson"] = scene.lesson
-        if scene.stage:
-            q["stage"] = str(scene.stage)
+    q.update(_lesson_keys(scene))
     return q
+
+
+# ---- lesson links ------------------------------------------------------------------------------
+# The keys that describe the scene itself: a lesson link without any opens the stage as written.
+SCENE_KEYS = ("s", "p", "o", "x", "n", "noise", "seed", "tol", "stride")
+
+
+def _lesson_keys(scene: Scene) -> dict[str, str]:
+    """``lesson`` and ``stage``: stages count from 1 in links, as the page numbers them
+    ("stage 2 of 3" is ``stage=2``); ``Scene.stage`` counts from 0, as ``lessons.stages``."""
+    if not scene.lesson:
+        return {}
+    return {"lesson": scene.lesson, **({"stage": str(scene.stage + 1)} if scene.stage else {})}
+
+
+def _decode_lesson(lesson: str | None, stage: str | None, scene: Scene, warnings: list) -> None:
+    if not lesson:
+        return
+    scene.lesson = lesson[:60]
+    if stage is None:
+        return
+    if re.fullmatch(r"\d{1,2}", stage) and int(stage) >= 1:
+        scene.stage = int(stage) - 1
+    else:
+        warnings.append(f"stage={stage[:20]!r}: stages count from 1; showing stage 1")
+
+
+def has_scene_keys(query: Mapping[str, Any]) -> bool:
+    """Whether a link describes a scene of its own (else a lesson link shows its stage's)."""
+    return any(k in query for k in SCENE_KEYS)
 
 
 def query_string(scene: Scene) -> str:
@@ -398,10 +431,5 @@ def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
         unknown = [h for h in parts if h not in HIDEABLE]
         if unknown:
             warnings.append(f"hide: unknown {', '.join(repr(u[:20]) for u in unknown[:3])} ignored")
-    lesson = value("lesson")
-    if lesson:
-        scene.lesson = lesson[:60]
-        stage = value("stage")
-        if stage and re.fullmatch(r"\d{1,2}", stage):
-            scene.stage = int(stage)
+    _decode_lesson(value("lesson"), value("stage"), scene, warnings)
     return scene

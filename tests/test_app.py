@@ -784,7 +784,7 @@ def test_lessons_gallery_open_next_back_and_leave():
     at.button(key="stage_next").click().run()
     assert lesson.stages[1].narration in texts(at.main.markdown)
     assert names(doc(at)) == ["lr 0.01", "lr 0.1"]
-    assert query(at)["stage"] == ["1"]
+    assert query(at)["stage"] == ["2"]  # "stage 2 of 3": links count as the page does
     at.button(key="stage_next").click().run()  # stage 3 opens paused at its frame
     assert doc(at)["options"]["frame"] == lesson.stages[2].frame
     assert doc(at)["options"]["autoplay"] is False
@@ -988,6 +988,48 @@ def test_a_lessons_present_link_opens_it_without_controls():
     keys = widget_keys(at.main)
     assert "stage_next" in keys and "stage_leave" not in keys  # presenting: no Leave
     assert doc(at)["options"]["frame"] == stage.frame
+
+
+def test_a_lesson_link_typed_by_hand_opens_the_stage_as_written():
+    """``?lesson=momentum&stage=1`` (README): stage 1 of 3, its own scene, view and frame, not
+    the default optimizers with "Settings changed"."""
+    lesson = lessons.get("momentum")
+    for k, stage in enumerate(lesson.stages):
+        at = page({"lesson": "momentum", "stage": str(k + 1)}, cards=False)
+        assert_ok(at)
+        assert not at.main.warning
+        markdown = texts(at.main.markdown)
+        assert stage.narration in markdown
+        assert f"**{lesson.title} · stage {k + 1} of {len(lesson.stages)}: {stage.title}**" in (
+            markdown
+        )
+        assert not any("Settings changed" in c for c in texts(at.main.caption))
+        assert lessons.effective(experiment(at)) == lessons.effective(stage.experiment)
+        assert at.session_state["view_tab"] == TABS[stage.view]
+        if stage.view == "paths":
+            assert names(doc(at)) == [o.name for o in stage.experiment.optimizers]
+            assert doc(at)["options"].get("frame") == stage.frame
+    # the address bar then holds the stage's whole scene, still counting from 1
+    assert query(at)["stage"] == [str(len(lesson.stages))]
+    assert lessons.effective(share.decode(query(at))[0].experiment) == lessons.effective(
+        lesson.stages[-1].experiment
+    )
+
+
+def test_a_lesson_link_with_scene_keys_runs_its_own_scene():
+    lesson = lessons.get("momentum")
+    at = page({**LIGHT, "lesson": "momentum", "stage": "2"}, cards=False)
+    assert_ok(at)
+    assert lesson.stages[1].narration in texts(at.main.markdown)
+    assert names(doc(at)) == ["Adam", "SGD"]  # the link's scene, under stage 2's narration
+    assert any("Settings changed" in c for c in texts(at.main.caption))
+
+
+def test_a_lesson_link_past_the_last_stage_says_so():
+    at = page({"lesson": "momentum", "stage": "9"}, cards=False)
+    (warning,) = texts(at.main.warning)
+    assert "'momentum' has stages 1 to 3; showing stage 3" in warning
+    assert lessons.get("momentum").stages[2].narration in texts(at.main.markdown)
 
 
 # ---- bad input -----------------------------------------------------------------------------------

@@ -590,7 +590,7 @@ def test_lesson_in_presentation_mode(browser, app_url):
     main.get_by_text(f"stage 3 of {len(lesson.stages)}: {nxt.title}").wait_for()
     wait_new_data(page, st["id"])
     settle(page)
-    assert query(page)["stage"] == ["2"] and query(page)["hide"] == ["sidebar"]
+    assert query(page)["stage"] == ["3"] and query(page)["hide"] == ["sidebar"]
     assert [o["name"] for o in plotted(page)] == [o.name for o in nxt.experiment.optimizers]
     assert sidebar.count() == 0 or not sidebar.is_visible()
     screenshot(page, "app_lesson_stage3", full_page=False)

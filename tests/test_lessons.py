@@ -500,3 +500,23 @@ def test_a_large_step_cannot_settle_in_the_narrow_well():
     # the path from (3, 3) keeps bouncing around the deep well
     r = result("local-minima", 2)
     assert r.hit_step[0, 1] == -1 and np.sum(np.diff(r.loss[0, 1, -50:]) > 0) > 10
+
+
+def test_a_hand_typed_lesson_link_opens_the_stage_as_written():
+    """``?lesson=momentum&stage=1``: links count stages from 1, as the page ("stage 1 of 3");
+    without scene keys the stage's own scene, view and frame, with them the link's."""
+    for k, s in enumerate(lessons.get("momentum").stages):
+        query = {"lesson": ["momentum"], "stage": [str(k + 1)]}
+        warnings: list[str] = []
+        scene = lessons.opened(share.decode(query)[0], query, warnings)
+        assert warnings == [] and scene.stage == k
+        assert lessons.effective(scene.experiment) == lessons.effective(s.experiment)
+        assert (scene.view, scene.frame) == (s.view, s.frame)
+        assert lessons.is_as_written(scene)
+    query = {"lesson": ["momentum"], "stage": ["2"], "n": ["50"]}
+    scene = lessons.opened(share.decode(query)[0], query, [])
+    assert scene.experiment.steps == 50 and not lessons.is_as_written(scene)
+    warnings = []
+    query = {"lesson": ["nope"]}
+    assert lessons.opened(share.decode(query)[0], query, warnings).lesson is None
+    assert warnings == ["lesson 'nope' not found"]

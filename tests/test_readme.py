@@ -48,3 +48,30 @@ def test_readme_lists_every_surface_as_the_registry_describes_it():
     from surfaces.registry import catalogue_markdown
 
     assert catalogue_markdown() in README
+
+
+def _sharing_section() -> str:
+    return README.split("## Sharing and the classroom", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_sharing_examples_open_what_it_says():
+    """The sharing section's example links decode with no warning; its lesson example opens
+    the stage it names (stages counting from 1), and it promises bit-for-bit reruns on the same
+    platform only."""
+    from urllib.parse import parse_qs
+
+    from app import lessons, share
+
+    text = " ".join(_sharing_section().split())
+    examples = re.findall(r"`\?([^`]+)`", text)
+    assert len(examples) == 2, examples
+    for example in examples:
+        query = parse_qs(example)
+        scene, warnings = share.decode(query)
+        assert warnings == [], (example, warnings)
+    lesson_query = parse_qs(examples[1])
+    scene = lessons.opened(share.decode(lesson_query)[0], lesson_query, [])
+    assert "counting from 1" in text and scene.stage == int(lesson_query["stage"][0]) - 1
+    assert lessons.is_as_written(scene)
+    assert "bit for bit" in text and "same platform" in text and "rounding" in text
+    assert "anywhere runs the same trajectories bit for bit" not in text

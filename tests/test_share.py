@@ -160,7 +160,16 @@ def test_a_huge_link_is_ignored_whole():
 def test_presentation_and_hide():
     scene, warnings = share.decode({"present": ["1"], "hide": ["sidebar,loss,nothing"],
                                     "lesson": ["momentum"], "stage": ["2"]})  # fmt: skip
-    assert scene.present and scene.hide == ("sidebar", "loss") and scene.stage == 2
+    # links count stages from 1, as the page does ("stage 2 of 3"); Scene.stage from 0
+    assert scene.present and scene.hide == ("sidebar", "loss") and scene.stage == 1
     assert any("nothing" in w for w in warnings)
     again, _ = share.decode(_parse(share.query_string(scene)))
-    assert again.hide == scene.hide and again.lesson == "momentum"
+    assert again.hide == scene.hide and again.lesson == "momentum" and again.stage == 1
+    assert share.encode(again)["stage"] == "2"
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "123"])
+def test_a_stage_that_does_not_count_from_1_is_named(bad):
+    scene, warnings = share.decode({"lesson": ["momentum"], "stage": [bad]})
+    assert scene.lesson == "momentum" and scene.stage == 0
+    assert any("stages count from 1" in w for w in warnings), warnings
