@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,17 +18,24 @@ GRID_KEY = "grid_chart"
 SWEEP_TABS = ["Hyperparameter grid", "Basins of attraction", "Seed ensemble", "Fair comparison"]
 
 
-def _progress_bar(label: str):
-    """A progress bar with a Cancel button: clicking it (or anything else) reruns the page,
-    which stops the sweep at its next progress report."""
-    cols = st.columns([5, 1])
-    bar = cols[0].progress(0.0, text=label)
-    cols[1].button("Cancel", key=f"cancel_{label}", icon=":material/stop:", width="stretch")
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with a Cancel button while the ``with`` block runs (clicking Cancel, or
+    anything else, reruns the page, which stops the sweep at its next progress report); both go
+    when the block ends, so the finished result shows without a bar stuck at its end."""
+    slot = st.empty()
+    with slot.container():
+        cols = st.columns([5, 1])
+        bar = cols[0].progress(0.0, text=label)
+        cols[1].button("Cancel", key=f"cancel_{label}", icon=":material/stop:", width="stretch")
 
     def report(done: int, total: int) -> None:
         bar.progress(min(1.0, done / max(total, 1)), text=f"{label}: {done:,} / {total:,}")
 
-    return bar, report
+    try:
+        yield report
+    finally:
+        slot.empty()
 
 
 def _instance_picker(e: Experiment, key: str) -> int:
@@ -94,9 +104,9 @@ def grid_section(e: Experiment) -> None:
         format_func=lambda m: m.replace("_", " "),
     )
     if st.button("Run grid", key="grid_run", icon=":material/grid_on:", type="primary"):
-        _, report = _progress_bar("Sweeping")
         try:
-            g = compute.grid(e.to_json(), instance, tuple(axes), report)
+            with _progress_bar("Sweeping") as report:
+                g = compute.grid(e.to_json(), instance, tuple(axes), report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -186,9 +196,9 @@ def basins_section(e: Experiment) -> None:
     instance = _instance_picker(e, "basins_instance")
     n = st.slider("Grid side", 8, 128, 48, key="basins_n")
     if st.button("Map the basins", key="basins_run", icon=":material/map:", type="primary"):
-        _, report = _progress_bar("Starting everywhere")
         try:
-            b = compute.basins(e.to_json(), instance, n, report)
+            with _progress_bar("Starting everywhere") as report:
+                b = compute.basins(e.to_json(), instance, n, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -249,9 +259,9 @@ def ensemble_section(e: Experiment) -> None:
     if st.button(
         "Run the seeds", key="ensemble_run", icon=":material/stacked_line_chart:", type="primary"
     ):
-        _, report = _progress_bar("Seeds")
         try:
-            st.session_state["ensemble_result"] = compute.ensemble(e.to_json(), n, report)
+            with _progress_bar("Seeds") as report:
+                st.session_state["ensemble_result"] = compute.ensemble(e.to_json(), n, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
@@ -304,9 +314,9 @@ def fair_section(e: Experiment) -> None:
         format_func=lambda s: s.replace("_", " "),
     )
     if st.button("Compare fairly", key="fair_run", icon=":material/balance:", type="primary"):
-        _, report = _progress_bar("Tuning")
         try:
-            rows = compute.fair(e.to_json(), trials, criterion, report)
+            with _progress_bar("Tuning") as report:
+                rows = compute.fair(e.to_json(), trials, criterion, report)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return

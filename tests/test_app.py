@@ -706,6 +706,21 @@ def sweeps_page(**extra):
     return at
 
 
+def assert_no_progress_bar(at) -> None:
+    """A finished sweep shows its result only: its progress bar and Cancel button are gone."""
+    assert [p.value for p in at.get("progress")] == []
+    assert not [k for k in widget_keys(at.main) if str(k).startswith("cancel_")]
+
+
+def test_the_progress_bar_goes_when_the_grid_is_shown():
+    at = sweeps_page()
+    at.slider(key="grid_n_learning_rate").set_value(32)
+    at.button(key="grid_run").click().run()
+    assert_ok(at)
+    assert len(plotly_array(plotly_spec(at, "grid_chart")["data"][0]["x"])) == 32
+    assert_no_progress_bar(at)  # not "Sweeping: 32 / 32" under the result
+
+
 def test_hyperparameter_grid_and_loading_a_cell():
     at = sweeps_page()
     at.slider(key="grid_n_learning_rate").set_value(4)
@@ -734,6 +749,7 @@ def test_basins_of_attraction():
     at.slider(key="basins_n").set_value(8)
     at.button(key="basins_run").click().run()
     assert_ok(at)
+    assert_no_progress_bar(at)
     heat, minima = plotly_spec(at, "basins_chart")["data"]
     assert heat["type"] == "heatmap" and plotly_array(heat["z"]).shape == (8, 8)
     assert minima["type"] == "scatter"
@@ -747,6 +763,7 @@ def test_seed_ensemble_with_gradient_noise():
     at.slider(key="ensemble_n").set_value(4)
     at.button(key="ensemble_run").click().run()
     assert_ok(at)
+    assert_no_progress_bar(at)
     traces = plotly_spec(at, "ensemble_chart")["data"]
     assert len(traces) == 6  # two bands and a median per optimizer
     assert [t["name"] for t in traces if t.get("name")] == ["Adam (median)", "SGD (median)"]
@@ -759,6 +776,7 @@ def test_fair_comparison():
     at.select_slider(key="fair_trials").set_value(8)
     at.button(key="fair_run").click().run()
     assert_ok(at)
+    assert_no_progress_bar(at)
     (table,) = [t.value for t in at.main.dataframe if "optimizer" in t.value]
     assert sorted(table["optimizer"]) == ["Adam", "SGD"]
     assert {"as set", "lr tuned", "all tuned", "best setting"} <= set(table.columns)
