@@ -1,7 +1,7 @@
 """The command line: list what there is, run experiments and sweeps, replay snapshots.
 
     python -m app.cli list [surfaces|optimizers|options] [--json]
-    python -m app.cli run      SCENE [--out FILE.json|.csv]
+    python -m app.cli run      SCENE [--out FILE.json|.csv|.html|.png|.gif] [--scale 2]
     python -m app.cli sweep    SCENE --grid NAME=LOW:HIGH:N[:log] [--grid ...] [--out FILE]
     python -m app.cli basins   SCENE [--n 64] [--out FILE]
     python -m app.cli ensemble SCENE [--seeds 32] [--out FILE]
@@ -423,17 +423,26 @@ def _print_result(result) -> None:
     print(table(SUMMARY_HEADERS, _summary_rows(result)))
 
 
+def _check_out(args) -> None:
+    """``--out`` and ``--scale`` make sense together, before any work (ValueError if not)."""
+    from app import exports
+
+    if args.scale is not None and not args.out:
+        raise ValueError("--scale sizes a picture written with --out FILE.png or FILE.gif")
+    if args.out:
+        exports.exporter_for(args.out, args.scale)
+
+
 def cmd_run(args) -> int:
     from app import exports
     from trajectories import run
 
     experiment = build_experiment(args)
-    if args.out:
-        exports.exporter_for(args.out)  # a bad file name fails before the work
+    _check_out(args)  # a bad file name or scale fails before the work
     result = run(experiment)
     _print_result(result)
     if args.out:
-        exports.export(result, args.out)
+        exports.export(result, args.out, args.scale)
         n_i, n_s, n_r = result.loss.shape
         print(f"wrote {args.out} ({n_i} optimizer(s) x {n_s} start(s) x {n_r} records)")
     return 0
@@ -594,15 +603,14 @@ def cmd_replay(args) -> int:
     if _needs_x64(path):
         _enable_x64()
     snap = snapshot.load(path)
-    if args.out:
-        exports.exporter_for(args.out)
+    _check_out(args)
     result, differ = snapshot.replay(snap)
     if differ:
         _error(f"replay differs from the snapshot in: {', '.join(differ)}")
         return 1
     print(f"replay matches the snapshot ({len(snap.arrays)} arrays identical)")
     if args.out:
-        exports.export(result, args.out)
+        exports.export(result, args.out, args.scale)
         print(f"wrote {args.out}")
     return 0
 
@@ -663,6 +671,15 @@ def _scene(p: argparse.ArgumentParser, *, starts: bool = True) -> None:
     g.add_argument("--dtype", choices=("float32", "float64"), help="default float32")
 
 
+def _scale_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scale",
+        type=float,
+        metavar="S",
+        help="a .png or .gif's size: S x 880 x 620 px, S from 1 to 4 (default 2: 1,760 px wide)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -679,8 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         metavar="FILE",
-        help="write the result: .json (snapshot) or .csv (.html, .png, .gif later)",
+        help="write the result: .json (snapshot), .csv, .html, .png or .gif",
     )
+    _scale_option(p)
     p.set_defaults(handler=cmd_run)
 
     def sweep_parser(name: str, help: str, *, starts: bool = True):
@@ -722,7 +740,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="re-run a snapshot; fail if the results differ")
     p.add_argument("snapshot", metavar="SNAPSHOT", help="a .json snapshot written by run --out")
-    p.add_argument("--out", metavar="FILE", help="write the replayed result (.json or .csv)")
+    p.add_argument("--out", metavar="FILE", help="write the replayed result (as run --out)")
+    _scale_option(p)
     p.set_defaults(handler=cmd_replay)
     return parser
 

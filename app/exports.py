@@ -1,8 +1,8 @@
 """Files out of the engine: a run's :class:`~trajectories.run.Result` and the sweeps' results.
 
 Results go through :func:`export` (``export(result, path)``), which picks the writer from the
-file's suffix in :data:`EXPORTERS`: one function per suffix, each taking ``(result, path)``.
-Adding a format is adding an entry.
+file's suffix in :data:`EXPORTERS`: one function per suffix, each taking ``(result, path)``
+(pictures also ``scale=``). Adding a format is adding an entry.
 
 ``.json``
     A versioned snapshot (:mod:`trajectories.snapshot`): the experiment, the library versions and
@@ -11,9 +11,11 @@ Adding a format is adding an entry.
     The browser animation (the app's own player) as one self-contained page that plays offline
     from ``file://``.
 ``.png``
-    The last frame as a picture: the surface, every path, start and end points, a legend.
+    The last frame as a picture: the surface, every path (with a thin halo), start and end
+    points, a legend; 880 x 620 px times ``scale`` (default 2: 1,760 x 1,240 px), the surface
+    rendered at that resolution.
 ``.gif``
-    The run as an animated GIF (at most 100 frames) for slides.
+    The run as an animated GIF (at most 100 frames) for slides, at the same size.
 ``.csv``
     One row per (optimizer instance, start point, record), in that order, with the columns
     ``optimizer`` (display name), ``kind`` (registry name), ``start`` (0-based start index),
@@ -66,7 +68,8 @@ if TYPE_CHECKING:  # the engine is imported where it is used: keeps ``import app
     from trajectories.experiment import Experiment
     from trajectories.run import Result
 
-Exporter = Callable[["Result", Path], None]
+Exporter = Callable[..., None]  # (result, path), and scale= for pictures
+PICTURES = (".png", ".gif")
 
 
 # ---- results --------------------------------------------------------------------------------
@@ -114,18 +117,20 @@ def _picture(result: Result):
     return surface_image.render(result.surface)
 
 
-def export_png(result: Result, path: Path) -> None:
+def export_png(result: Result, path: Path, scale: float | None = None) -> None:
     """The last frame: the surface, every path and where each optimizer ended."""
     from app import raster
 
-    path.write_bytes(raster.png(result, _picture(result)))
+    scale = raster.DEFAULT_SCALE if scale is None else scale
+    path.write_bytes(raster.png(result, _picture(result), scale=scale))
 
 
-def export_gif(result: Result, path: Path) -> None:
+def export_gif(result: Result, path: Path, scale: float | None = None) -> None:
     """An animated GIF of the run (at most 100 frames), for slides."""
     from app import raster
 
-    path.write_bytes(raster.gif(result, _picture(result)))
+    scale = raster.DEFAULT_SCALE if scale is None else scale
+    path.write_bytes(raster.gif(result, _picture(result), scale=scale))
 
 
 def export_html(result: Result, path: Path) -> None:
@@ -145,9 +150,10 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
-def exporter_for(path: str | Path) -> Exporter:
-    """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown one, or an
-    output folder that does not exist (so that a command can check before it computes)."""
+def exporter_for(path: str | Path, scale: float | None = None) -> Exporter:
+    """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown one, an output
+    folder that does not exist, or a ``scale`` that is out of range or not for this file
+    type (so that a command can check before it computes)."""
     path = Path(path)
     fn = EXPORTERS.get(path.suffix.lower())
     if fn is None:
@@ -155,14 +161,22 @@ def exporter_for(path: str | Path) -> Exporter:
             f"cannot write {path}: unknown file type {path.suffix or '(no suffix)'}; "
             f"supported: {', '.join(EXPORTERS)}"
         )
+    if scale is not None:
+        if path.suffix.lower() not in PICTURES:
+            raise ValueError(f"scale applies to pictures ({', '.join(PICTURES)}), not {path}")
+        from app.raster import check_scale
+
+        check_scale(scale)
     check_folder(path)
     return fn
 
 
-def export(result: Result, path: str | Path) -> Path:
-    """Write ``result`` to ``path`` in the format its suffix names."""
+def export(result: Result, path: str | Path, scale: float | None = None) -> Path:
+    """Write ``result`` to ``path`` in the format its suffix names; ``scale``: the size of a
+    picture (.png, .gif) as a multiple of 880 x 620 px (default ``raster.DEFAULT_SCALE``)."""
     path = Path(path)
-    exporter_for(path)(result, path)
+    fn = exporter_for(path, scale)
+    fn(result, path) if scale is None else fn(result, path, scale=scale)
     return path
 
 

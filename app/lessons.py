@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import surfaces
+from app.palette import PALETTE
 from app.share import Scene, has_scene_keys, query_string
 from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 SWEEPS = ("basins", "ensemble")
 

@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app import starts, state
+from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
 HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",

@@ -16,10 +16,10 @@ from typing import Any
 import optimizers
 import surfaces
 from app import starts as _starts
+from app.palette import PALETTE
 from app.starts import fold_start_edits, set_start_points, start_points
 from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 # The default scene: six optimizers walking Rosenbrock's valley from the classic start.
 DEFAULT = Experiment(

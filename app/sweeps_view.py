@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import compute
+from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec, sweeps
-from trajectories.experiment import PALETTE
 
 GRID_KEY = "grid_chart"
 SWEEP_TABS = ["Hyperparameter grid", "Basins of attraction", "Seed ensemble", "Fair comparison"]

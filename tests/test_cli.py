@@ -308,8 +308,19 @@ def test_run_to_a_picture(capsys, tmp_path, suffix, magic):
     assert rc == 0, err
     assert path.read_bytes().startswith(magic)
     with Image.open(path) as im:
-        assert im.size[0] >= 640
+        assert im.size == (1760, 1240)  # 2x by default: sharp on a slide
         assert getattr(im, "n_frames", 1) == (1 if suffix == ".png" else STEPS + 1)
+
+
+@pytest.mark.parametrize(("scale", "size"), [("1", (880, 620)), ("1.5", (1320, 930))])
+def test_scale_sizes_the_picture(capsys, tmp_path, scale, size):
+    from PIL import Image
+
+    path = tmp_path / "run.png"
+    rc, _, err = call(capsys, "run", *SCENE, "--out", str(path), "--scale", scale)
+    assert rc == 0, err
+    with Image.open(path) as im:
+        assert im.size == size
 
 
 def test_replay_writes_out(capsys, snap_path, tmp_path):
@@ -334,6 +345,10 @@ BAD = [
     (["run", "--surface", "custom", "--formula", "__import__('os')", *SCENE], "__import__"),
     (["run", "--formula", "x", "--surface", "booth", *SCENE], "--formula needs"),
     (["run", *SCENE, "--out", "result.txt"], "unknown file type .txt"),
+    (["run", *SCENE, "--out", "r.png", "--scale", "8"], "scale must be from 1 to 4"),
+    (["run", *SCENE, "--out", "r.csv", "--scale", "2"], "scale applies to pictures"),
+    (["run", *SCENE, "--scale", "2"], "--scale sizes a picture written with --out"),
+    (["run", *SCENE, "--out", "r.png", "--scale", "big"], "--scale: invalid float value"),
     (["run", *SCENE, "--out", "/no/such/folder/r.csv"], "does not exist"),
     (["run", "--steps", "10"], "no --optimizer"),
     (["sweep", *SCENE, "--grid", "lr=1:0:5"], "LOW <= HIGH"),

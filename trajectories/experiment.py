@@ -23,17 +23,19 @@ import surfaces
 from optimizers import schedules
 from trajectories import limits
 
+# The default colours, by value the same as app/palette.py (which says how they were chosen);
+# the engine itself draws nothing.
 PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
+    "#297ebc",
+    "#c05d03",
+    "#098d11",
+    "#e23633",
+    "#9265bb",
+    "#a36b5f",
+    "#bb529d",
+    "#797979",
+    "#7c7d07",
+    "#068592",
 )
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DTYPES = ("float32", "float64")
