@@ -27,6 +27,7 @@ from app import lessons, payload
 from tests.browser import (
     CANVAS_STATS_JS,
     REPO,
+    SCREENSHOTS,
     open_page,
     screenshot,
     streamlit_server,
@@ -607,3 +608,78 @@ def test_lesson_hide_tabs(browser, app_url):
     assert page.locator(ROOT).is_visible()  # the view itself stays
     tabs = page.get_by_role("tablist")
     assert tabs.count() == 0 or not tabs.first.is_visible(), "the tab list is still shown"
+
+
+# ---------------------------------------------------------------- links after changes
+
+
+def pick_surface(page, title: str) -> None:
+    """Choose a surface in the sidebar's "Loss surface" selectbox, as a person does."""
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+        has_text="Loss surface"
+    )
+    box.locator("input").click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(title)} ·")).click()
+
+
+def test_surface_switch_then_its_link_draws_the_same_paths(browser, app_url):
+    """Pick "Six-hump camel": the paths start at its own default start, inside its picture
+    (not Rosenbrock's (-1.5, 2), above it); the address bar opened in a new context draws the
+    same paths, bit for bit."""
+    page, log = open_app(browser, app_url)
+    first = state(page)
+    pick_surface(page, "Six-hump camel")
+    wait_new_data(page, first["id"])
+    settle(page)
+    x0, x1, y0, y1 = state(page)["plot"]["extent"]
+    mine = plotted(page)
+    for o in mine:
+        x, y = start_of(o)
+        assert (x, y) == pytest.approx((-1.8, -1.0), abs=1e-6), o["name"]
+        assert x0 <= x <= x1 and y0 <= y <= y1
+    f = pause(page)["frame"]
+    wait_query(page, "f", lambda v: v == [str(f)])
+    settle(page)
+    link = page.url
+    assert query(page)["s"] == ["six_hump_camel"]
+    screenshot(page, "app_surface_switch", full_page=False)
+    other, other_log = open_app(browser, app_url, urlsplit(link).query)  # a new session
+    st = state(other)
+    assert plotted(other) == mine
+    assert st["id"] == state(page)["id"] and st["frame"] == f
+    screenshot(other, "app_surface_switch_link", full_page=False)
+    other_log.assert_clean()
+    log.assert_clean()
+    other.context.close()
+    page.context.close()
+
+
+def test_a_hand_typed_lesson_link_opens_its_stage(browser, app_url):
+    """``?lesson=momentum&stage=1`` as the README writes it: stage 1 of 3, its own scene."""
+    lesson = lessons.LESSONS["momentum"]
+    stage = lesson.stages[0]
+    page, log = open_app(browser, app_url, "lesson=momentum&stage=1")
+    main = main_area(page)
+    main.get_by_text(f"stage 1 of {len(lesson.stages)}: {stage.title}").wait_for()
+    prose = max(stage.narration.split("$")[::2], key=len).strip()[:60]
+    assert main.get_by_text(prose).is_visible(), prose
+    assert [o["name"] for o in plotted(page)] == [o.name for o in stage.experiment.optimizers]
+    assert main.get_by_text("Settings changed").count() == 0
+    assert_no_exception(page)
+    screenshot(page, "app_lesson_link_stage1", full_page=False)
+    log.assert_clean()
+    page.context.close()
+
+
+def test_png_download_is_slide_sized(browser, app_url, tmp_path):
+    from PIL import Image
+
+    page, log = open_app(browser, app_url)
+    open_tab(page, "Share & export")
+    path = _download(page, "Picture (.png)", tmp_path)
+    with Image.open(path) as im:
+        assert im.size == (1760, 1240)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        im.save(SCREENSHOTS / "app_export_png_2x.png")  # the file itself, to look at
+    log.assert_clean()
+    page.context.close()
