@@ -57,9 +57,9 @@ def _opt(kind: str, name: str, color: str, **hyperparams: Any) -> OptimizerSpec:
     return OptimizerSpec(kind, hyperparams, name=name, color=color)
 
 
-# ---- 1. The learning rate (the kerasy document's figure) -----------------------------------------
+# ---- 1. The learning rate (the figure of the kerasy optimizers documentation) --------------------
 def _regression(*specs: OptimizerSpec) -> Experiment:
-    """The kerasy regression from the document's random start, 100 full-batch epochs."""
+    """The kerasy regression from its documented random start, 100 full-batch epochs."""
     return Experiment(surface="linear_regression", optimizers=specs, steps=100)
 
 
@@ -71,12 +71,12 @@ LR_TOO_LARGE = _opt("SGD", "lr 1.0", RED, learning_rate=1.0)
 LEARNING_RATE = Lesson(
     id="learning-rate",
     title="The learning rate: too small, large, too large",
-    summary="The kerasy document's regression, y = 2x + 1, fitted by gradient descent with "
+    summary="The kerasy documentation's regression, y = 2x + 1, fitted by gradient descent with "
     "learning rates 0.01, 0.1 and 0.5, and one rate that breaks it.",
     stages=(
         Stage(
             "Too small: 0.01",
-            "Gradient descent fits the line $y = w_1 x + w_2$ to the kerasy document's 100 "
+            "Gradient descent fits the line $y = w_1 x + w_2$ to the kerasy documentation's 100 "
             "points ($y = 2x + 1$ plus noise), from its random start $(w_1, w_2) = (-0.35, "
             "-1.37)$. With learning rate 0.01 every step is cautious: the loss falls steadily "
             "from 12.8, but after 100 epochs the line is still $y = 1.09x + 1.19$, far from the "
@@ -100,7 +100,7 @@ LEARNING_RATE = Lesson(
             "$y = 1.50x + 2.13$ lies above every data point (the intercept jumped from -1.37 "
             "past its best value, 1.02). The next few epochs zigzag back, the error across the "
             "steep direction flipping sign and shrinking by a factor $|1 - 0.5 \\cdot 2.48| "
-            "= 0.24$ each time, while the loss still falls at every epoch. Of the document's "
+            "= 0.24$ each time, while the loss still falls at every epoch. Of the documentation's "
             "three rates this one is best: the loss is within 0.001 of its minimum at epoch "
             "31, and the line ends on the least-squares fit.",
             _regression(LR_SMALL, LR_MEDIUM, LR_LARGE),
@@ -204,7 +204,7 @@ ADAGRAD = Lesson(
             "Paused at step 150, 43 steps past the cliff. Adagrad's accumulator for $x$ is "
             "$G = 1050$: the 68 plateau steps added 1.9 to it, the 40 steps on the cliff "
             "1048. On the floor the gradient is small again (-0.08), but it is still divided "
-            "by $\\sqrt{1050}$. As the kerasy document says, once you update through a steep "
+            "by $\\sqrt{1050}$. As the kerasy documentation says, once you update through a steep "
             "slope, the learning rate for that axis decreases for good.",
             _cliff(CLIFF_ADAGRAD),
             view="inside",

@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/app.py [--quick] [--out benchmarks/APP_RESULTS.md]
 
-Targets (the performance issue): default scene (Rosenbrock, 6 optimizers, 500 steps) from page
+Targets (benchmarks/RESULTS.md): default scene (Rosenbrock, 6 optimizers, 500 steps) from page
 load to an animated chart under 4 s cold and 2 s warm; after changing one hyperparameter, the
 updated chart within 0.5 s; animation at 30 fps or more with every panel (surface, paths,
 heatmap) visible in every sampled frame; figure payload under 1 MB.

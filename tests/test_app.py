@@ -329,7 +329,7 @@ def test_duplicate_an_instance():
 
 
 def test_adam_at_two_learning_rates_beside_wame():
-    """The issue's example, built with the controls, then opened from its own link."""
+    """Adam at two learning rates beside WAME, built with the controls, then opened by link."""
     at = page({"o": ["Adam(learning_rate=0.05)"], "n": "50"})
     (adam,) = uids(at)
     at.button(key=f"o{adam}.dup").click().run()
