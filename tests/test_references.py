@@ -13,7 +13,8 @@ Generated outputs live under git-ignored folders (``artifacts/``, ``out/``), whi
 top-level folders of the repository, so their paths are not checked.
 
 It also fails on citations of material that is not part of the repository: the project's
-private notes and seed files, and "the issue" (name the public source or the docs/ section).
+private notes and seed files, and citations of issues (name the public source or a docs/ section).
+This file passes its own scan: its examples of bad references are written in pieces.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ FORBIDDEN = {
     "the private equations notes": re.compile("OPTIMIZER_" + "EQUATIONS"),
     "the private engineering notes": re.compile("ENGINEERING_" + "NOTES"),
     "a private seed file": re.compile(r"\bseed" + r"s?/|\bseed 0\d\d\b", re.IGNORECASE),
-    "the issue tracker": re.compile(r"\bthe " + r"issue\b", re.IGNORECASE),
+    "a citation of an issue": re.compile(r"\bthe " + r"issue\b", re.IGNORECASE),
 }
 
 
@@ -62,14 +63,11 @@ NOT_INSIDE_A_LONGER_PATH = r"(?<![\w/.~:@-])"
 TOP_FOLDER = "(?:" + "|".join(map(re.escape, FOLDERS)) + ")"
 PATH = re.compile(NOT_INSIDE_A_LONGER_PATH + TOP_FOLDER + rf"/[\w./-]*\w\.(?:{EXTENSIONS})\b")
 BARE_MARKDOWN = re.compile(NOT_INSIDE_A_LONGER_PATH + r"[A-Z][A-Z0-9_]*\.md\b")
-THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
 
 
 def _text_files() -> list[str]:
     return [
-        f
-        for f in FILES
-        if Path(f).suffix in TEXT_SUFFIXES and not f.startswith(SKIPPED_FOLDERS) and f != THIS_FILE
+        f for f in FILES if Path(f).suffix in TEXT_SUFFIXES and not f.startswith(SKIPPED_FOLDERS)
     ]
 
 
@@ -83,7 +81,7 @@ def _lines():
 def test_the_scan_sees_the_repository():
     """Guards against a scan that passes because it reads nothing."""
     names = _text_files()
-    assert "README.md" in names and "tests/test_references.py" not in names
+    assert "README.md" in names and "tests/test_references.py" in names
     assert any(n.startswith("app/") for n in names)
     assert "docs/optimizer-equations.md" in FILE_SET
 
@@ -121,9 +119,9 @@ def test_nothing_cites_material_outside_the_repository():
 @pytest.mark.parametrize(
     ("line", "flagged"),
     [
-        ("see docs/no-such-page.md, Adam family", True),
-        ("checked by tests/test_nothing_here.py", True),
-        ("the reports (`NO_SUCH_RESULTS.md`)", True),
+        ("see docs/" + "no-such-page.md, Adam family", True),
+        ("checked by tests/" + "test_nothing_here.py", True),
+        ("the reports (`NO_SUCH_" + "RESULTS.md`)", True),
         ("see docs/optimizer-equations.md, WAME", False),
         ("https://www.sfu.ca/~ssurjano/rosen.html", False),
         ("device_get (jax/_src/api.py:2277)", False),
@@ -141,8 +139,8 @@ def test_the_patterns_flag_only_missing_repository_files(line, flagged):
 @pytest.mark.parametrize(
     ("line", "flagged"),
     [
-        ("defaults of " + "seed 000", True),
-        ("as " + "the issue asks", True),
+        ("defaults of seed " + "000", True),
+        ("as the " + "issue asks", True),
         ("see ../" + "shared/notes", True),
         ("np.random.RandomState(0): seed 0 of the ensemble", False),
         ("plotly.js issue #4491", False),
