@@ -86,24 +86,21 @@ def test_the_scan_sees_the_repository():
     assert "docs/optimizer-equations.md" in FILE_SET
 
 
-def test_every_named_repository_path_exists():
+def broken_references(line: str) -> list[str]:
+    """The repository paths and Markdown names in ``line`` that name no file of the repository."""
+    broken = [m.group(0) for m in PATH.finditer(line) if m.group(0) not in FILE_SET]
+    return broken + [
+        m.group(0) for m in BARE_MARKDOWN.finditer(line) if m.group(0) not in BASENAMES
+    ]
+
+
+def test_every_named_file_exists():
     missing = [
-        f"{name}:{number}: {match.group(0)}"
+        f"{name}:{number}: {reference}"
         for name, number, line in _lines()
-        for match in PATH.finditer(line)
-        if match.group(0) not in FILE_SET
+        for reference in broken_references(line)
     ]
     assert not missing, "references to files not in the repository:\n" + "\n".join(missing)
-
-
-def test_every_named_markdown_file_exists():
-    missing = [
-        f"{name}:{number}: {match.group(0)}"
-        for name, number, line in _lines()
-        for match in BARE_MARKDOWN.finditer(line)
-        if match.group(0) not in BASENAMES
-    ]
-    assert not missing, "Markdown files not in the repository:\n" + "\n".join(missing)
 
 
 def test_nothing_cites_material_outside_the_repository():
@@ -131,9 +128,7 @@ def test_nothing_cites_material_outside_the_repository():
 )
 def test_the_patterns_flag_only_missing_repository_files(line, flagged):
     """The scan's own patterns, on lines with and without a broken reference."""
-    broken = [m.group(0) for m in PATH.finditer(line) if m.group(0) not in FILE_SET]
-    broken += [m.group(0) for m in BARE_MARKDOWN.finditer(line) if m.group(0) not in BASENAMES]
-    assert bool(broken) == flagged
+    assert bool(broken_references(line)) == flagged
 
 
 @pytest.mark.parametrize(
