@@ -566,8 +566,8 @@ TITLES = {"S1": "S1: Adam x {S1:,} steps, Rosenbrock",
           "S2": "S2: {n} optimizers x {S2:,} steps, Rosenbrock",
           "S3": "S3: {side} x {side} Adam learning-rate x beta_1 grid x {S3} steps, Rosenbrock",
           "S4": "S4: MLP (337 weights), {n} optimizers x {S4} steps"}  # fmt: skip
-COLUMNS = ("implementation", "cold s: median (range)", "warm ms: median (min – max)",
-           "/ ours", "interleaved warm ms", "/ ours", "peak RSS MB", "result MB", "load at end")  # fmt: skip
+COLUMNS = ("implementation", "cold s: median (range)", "warm ms: median (min – max)", "/ ours",
+           "interleaved warm ms", "/ ours", "peak RSS MB", "result MB", "load at end")  # fmt: skip
 
 
 def tables(res: dict, cfg: Config) -> list[str]:
@@ -626,9 +626,9 @@ def ratios(res: dict) -> list[str]:
 
     rows = [(n, figure(s, a, b, c, False), figure(s, a, b, c, True), t)
             for n, s, a, b, c, t in RATIOS]  # fmt: skip
-    return ["## Ratios", "", *table(("figure", "separate processes", "interleaved", "target"), rows),
-            "", "## Recompiles after warm-up (value-only changes)", "",
-            *table(("change", "XLA compiles"), res["recompiles"]), ""]  # fmt: skip
+    head = ("figure", "separate processes", "interleaved", "target")
+    return ["## Ratios", "", *table(head, rows), "", "## Recompiles after warm-up (value-only "
+            "changes)", "", *table(("change", "XLA compiles"), res["recompiles"]), ""]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from benchmarks import sessions  # noqa: E402
 from benchmarks.heap_probe import heap  # noqa: E402
-from benchmarks.machine import describe, git_revision, loadavg, now  # noqa: E402
+from benchmarks.machine import describe, git_revision, loadavg, now, table  # noqa: E402
 from tests.browser import ARGS, chromium_path, free_port, streamlit_process  # noqa: E402
 from trajectories import Experiment, OptimizerSpec  # noqa: E402
 
@@ -324,20 +324,8 @@ def control_server(port: int, folder: str):
     """The control: Python's own ``http.server`` on 127.0.0.1, serving an empty folder."""
     import subprocess
 
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            folder,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", folder]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 20
@@ -394,85 +382,47 @@ def checks(r: dict) -> list[tuple[str, bool, str]]:
     ]
 
 
+LATENCY = ("polls", "failed", "p50", "p95", "max", "control p95", "control max", "share p95",
+           "peak RSS")  # fmt: skip
+
+
 def tables(r: dict, info: dict) -> str:
-    lines = ["# Load benchmark: tables", "", "| machine | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in info.items()]
-    lines += ["", "| check (gating) | met | measured |", "|---|---|---|"]
-    lines += [f"| {name} | {'yes' if ok else '**no**'} | {got} |" for name, ok, got in checks(r)]
+    lines = ["# Load benchmark: tables", "", *table(("machine", ""), info.items()), ""]
+    scenes = [scene(i) for i in range(r["sessions"])]
+    lines += table(("check (gating)", "met", "measured"),
+                   ((c, "yes" if ok else "**no**", got) for c, ok, got in checks(r)))  # fmt: skip
     for wave in ("load", "wave 2"):
-        times = [x["drawn_s"] for x in r[wave] if x["drawn_s"] is not None]
+        t = [x["drawn_s"] for x in r[wave] if x["drawn_s"] is not None] or [math.nan]
         spread = max(x["started"] for x in r[wave]) - min(x["started"] for x in r[wave])
-        lines += [
-            "",
-            f"**{wave}**: time to chart (navigation to drawn) median "
-            f"{np.median(times):.1f} s, p95 {np.percentile(times, 95):.1f} s, max "
-            f"{max(times):.1f} s; opened within {spread:.1f} s; one session alone on the "
-            f"warm server {r['single s']:.1f} s, the cold server's first {r['warm-up s']:.1f} s"
-            if times
-            else f"**{wave}**: no chart drawn",
-        ]
-    lines += [
-        "",
-        "| # | scene | correct | max abs error | time to chart s | why not |",
-        "|---|---|---|---|---|---|",
-    ]
-    for i, (x, e) in enumerate(
-        zip(r["load"], [scene(i) for i in range(r["sessions"])], strict=True)
-    ):
-        opts = ", ".join(f"{o.kind} {o.hyperparams['learning_rate']:.3g}" for o in e.optimizers)
-        lines.append(
-            f"| {i} | {e.surface} {e.surface_params or ''}: {opts}; {len(e.starts)} starts, "
-            f"{e.steps} steps, noise {e.noise:g} | {x['ok']} | {x['max_err']:.2g} | "
-            f"{x['drawn_s'] or '-'} | {x['why']} |"
-        )
-    cols = (
-        "polls",
-        "failed",
-        "p50",
-        "p95",
-        "max",
-        "control p95",
-        "control max",
-        "share p95",
-        "peak RSS",
-    )
-    lines += [
-        "",
-        "| health-check latency, ms | " + " | ".join(cols) + " |",
-        "|---|" + "---|" * len(cols),
-    ]
-    for name in ("latency idle", "latency load", "latency wave 2"):
-        lines.append(f"| {name} | " + " | ".join(f"{r[name][c]:.0f}" for c in cols) + " |")
-    lines += [
-        "",
-        "| server memory, MiB | RSS | heap in use | heap free |",
-        "|---|---|---|---|",
-        f"| cold (healthy, no session) | {r['RSS cold']:.1f} | | |",
-        f"| the {r['sessions']} sessions open | {r['RSS open']:.1f} | | |",
-        f"| after closing them, as it is | {r['RSS after']:.1f} | | |",
-    ]
-    for key in ("warm", "after", "before wave 2", "after wave 2"):
-        h = r[key]
-        lines.append(
-            f"| {key}, after gc.collect + malloc_trim | {h['rss']:.1f} | "
-            f"{h['heap_used']:.1f} | {h['heap_free']:.1f} |"
-        )
-    lines += [
-        "",
-        f"Expected growth of the {r['sessions']} scenes run here: heap in use "
-        f"{r['expected heap']:+.1f} MiB, live RSS {r['expected RSS']:+.1f} MiB.",
-        "",
-        "| soak: after rerun | RSS MiB |",
-        "|---|---|",
-    ]
-    lines += [f"| {k} | {m:.1f} |" for k, m in r["soak"]["samples"]]
+        lines += ["", f"**{wave}**: time to chart (navigation to drawn) median {np.median(t):.1f}"
+                  f" s, p95 {np.percentile(t, 95):.1f} s, max {max(t):.1f} s; opened within "
+                  f"{spread:.1f} s.", ""]  # fmt: skip
+    lines += [f"One session alone on the warm server: {r['single s']:.1f} s; the cold server's "
+              f"first: {r['warm-up s']:.1f} s.", ""]  # fmt: skip
+    rows = [(i, f"{e.surface} {e.surface_params or ''}".strip() + ": " + ", ".join(
+                f"{o.kind} {o.hyperparams['learning_rate']:.3g}" for o in e.optimizers)
+             + f"; {len(e.starts)} starts, {e.steps} steps, noise {e.noise:g}",
+             x["ok"], f"{x['max_err']:.2g}", f"{x['drawn_s'] or math.nan:.1f}", x["why"])
+            for i, (x, e) in enumerate(zip(r["load"], scenes, strict=True))]  # fmt: skip
+    lines += table(("#", "scene", "correct", "max abs error", "time to chart s", "why not"), rows)
+    rows = [(k, *(f"{r[k][c]:.0f}" for c in LATENCY)) for k in
+            ("latency idle", "latency load", "latency wave 2")]  # fmt: skip
+    lines += ["", *table(("health check, ms (RSS MiB)", *LATENCY), rows), ""]
+    rows = [("cold (healthy, no session)", f"{r['RSS cold']:.1f}", "", ""),
+            (f"the {r['sessions']} sessions open", f"{r['RSS open']:.1f}", "", ""),
+            ("after closing them, as it is", f"{r['RSS after']:.1f}", "", "")]  # fmt: skip
+    rows += [(f"{k}, after gc.collect + malloc_trim", *(f"{r[k][c]:.1f}" for c in
+              ("rss", "heap_used", "heap_free"))) for k in
+             ("warm", "after", "before wave 2", "after wave 2")]  # fmt: skip
+    lines += table(("server memory, MiB", "RSS", "heap in use", "heap free"), rows)
+    lines += ["", f"Expected growth of the {r['sessions']} scenes run here: heap in use "
+              f"{r['expected heap']:+.1f} MiB, live RSS {r['expected RSS']:+.1f} MiB.", "",
+              *table(("soak: after rerun", "RSS MiB"), ((k, f"{m:.1f}") for k, m in
+                                                        r["soak"]["samples"]))]  # fmt: skip
     if r["soak"]["seconds"]:
-        sec = np.asarray(r["soak"]["seconds"]) * 1000
-        lines += [
-            "",
-            f"Rerun, Enter to drawn: median {np.median(sec):.0f} ms, p95 "
-            f"{np.percentile(sec, 95):.0f} ms, max {sec.max():.0f} ms.",
-        ]
+        ms = np.asarray(r["soak"]["seconds"]) * 1000
+        lines += ["", f"Rerun, Enter to drawn: median {np.median(ms):.0f} ms, p95 "
+                  f"{np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -490,22 +440,12 @@ def main(argv: list[str] | None = None) -> int:
     reruns = a.reruns if a.reruns is not None else (30 if a.quick else 500)
     t0, load0 = time.monotonic(), loadavg()
     info = {**describe(("streamlit", "jax", "playwright")), "code": git_revision(), "date": now()}
-    r = measure(
-        n,
-        reruns,
-        a.budget or (240.0 if a.quick else 900.0),
-        lambda m: print(f"[{time.monotonic() - t0:6.1f}s] {m}", flush=True),
-    )
-    info.update(
-        {
-            "chromium": r["chromium"],
-            "load average (1/5/15 min)": f"{load0} at start, {loadavg()} at end",
-            "server environment": " ".join(
-                f"{k}={v}" for k, v in os.environ.items() if k.startswith("MALLOC_")
-            ),
-            "run": f"{n} sessions, {reruns} reruns, {(time.monotonic() - t0) / 60:.1f} min",
-        }
-    )
+    log = lambda m: print(f"[{time.monotonic() - t0:6.1f}s] {m}", flush=True)  # noqa: E731
+    r = measure(n, reruns, a.budget or (240.0 if a.quick else 900.0), log)
+    malloc = " ".join(f"{k}={v}" for k, v in os.environ.items() if k.startswith("MALLOC_"))
+    info.update({"chromium": r["chromium"], "load average (1/5/15 min)": f"{load0} at start, "
+                 f"{loadavg()} at end", "server environment": malloc or "-", "run": f"{n} "
+                 f"sessions, {reruns} reruns, {(time.monotonic() - t0) / 60:.1f} min"})  # fmt: skip
     text = tables(r, info)
     out = a.out or ROOT / (
         "artifacts/LOAD_RESULTS_quick.md" if a.quick else "benchmarks/LOAD_RESULTS.md"

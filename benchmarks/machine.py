@@ -8,8 +8,8 @@ import os
 import platform
 import subprocess
 from collections.abc import Iterable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
