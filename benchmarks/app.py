@@ -100,9 +100,10 @@ FPS_JS = f"""async ([stats, ms, every]) => {{
 
 
 class Page:
-    """A new context at ``url`` with INIT_JS; anything but the server is aborted and counted."""
+    """A new context at ``url`` with INIT_JS; anything but the server is aborted and counted,
+    page and console errors collected."""
 
-    def __init__(self, browser: Any, url: str, outside: list[str]):
+    def __init__(self, browser: Any, url: str, outside: list[str], errors: list[str]):
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         base, self.messages = url.split("?")[0], []
 
@@ -116,6 +117,8 @@ class Page:
         self.context.route("**/*", route)
         self.context.add_init_script(INIT_JS)
         self.page = self.context.new_page()
+        self.page.on("pageerror", lambda e: errors.append(str(e)))
+        self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         self.page.on(
             "websocket", lambda ws: ws.on("framereceived", lambda p: self.messages.append(len(p)))
         )
@@ -175,7 +178,7 @@ def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) 
     from playwright.sync_api import sync_playwright
 
     launcher = ("-m", "streamlit", "run", "app/main.py") if plain else ("-m", "app.serve")
-    r: dict[str, Any] = {"cold": [], "warm": [], "health": [], "outside": []}
+    r: dict[str, Any] = {"cold": [], "warm": [], "health": [], "outside": [], "errors": []}
     with sync_playwright() as pw:
         if chromium_path() is None:
             raise RuntimeError("no chromium (apt-get install -y chromium)")
@@ -184,14 +187,14 @@ def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) 
         for i in range(cold):
             with streamlit_process(launcher, log_name="bench-app", timeout=180) as srv:
                 r["health"].append(srv.health_s)
-                p = Page(browser, srv.url, r["outside"])
+                p = Page(browser, srv.url, r["outside"], r["errors"])
                 r["cold"].append(p.loaded())
                 p.context.close()
                 log(f"cold {i + 1}/{cold}: {r['cold'][-1]}")
                 if i < cold - 1:
                     continue
                 for j in range(warm):
-                    p = Page(browser, srv.url, r["outside"])
+                    p = Page(browser, srv.url, r["outside"], r["errors"])
                     r["warm"].append(p.loaded())
                     log(f"warm {j + 1}/{warm}: {r['warm'][-1]}")
                     if j < warm - 1:
@@ -251,6 +254,7 @@ def tables(r: dict, info: dict) -> str:
         ("payload: the animator's document (JSON)", f"{r['document MB']:.3f} MB", "< 1 MB"),
         ("the largest websocket message", f"{r['message MB']:.3f} MB", ""),
         ("requests that tried to leave 127.0.0.1", str(len(r["outside"])), "0"),
+        ("page and console errors", "; ".join(r["errors"])[:300] or "0", "0"),
     ]
     lines = ["# App benchmark: tables", "", "| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
