@@ -17,21 +17,25 @@ Keys (each optional; a missing key means its default):
 ``x``     a start point ``x,y`` (or every weight), repeatable; ``x=none``: no start
           point given (the surface's own)
 ``n``     steps      ``noise``  gradient noise    ``seed``  seed    ``tol``  target tolerance
-``stride``  record every k-th step (0 or absent: automatic)
+          ``stride``  record every k-th step (absent: automatic)
 ``v``     the open view     ``f``  the current frame     ``present``  presentation mode (1)
 ``hide``  what to hide, comma-separated (presentation)   ``lesson``, ``stage``  a lesson
 ========  ========================================================================
 
 ``o`` and ``p`` are read by the scene grammar of :mod:`trajectories.grammar`, the one the
 command line reads ``--optimizer`` and ``--surface`` with: values are numbers, ``true``/``false``,
-``none``, schedules as above, or text; text that holds a comma, a bracket or a quote is written
-as a quoted string (``name="fast, small"``). Values equal to the registry's defaults are left
-out. Numbers are written with Python's shortest round-trip ``repr``, so a link reproduces the same
-trajectories bit for bit. The bounds are those of :mod:`trajectories.limits` (a value at most
-``MAX_SPEC_CHARS`` characters, the query ``MAX_LINK_CHARS``, at most ``MAX_INSTANCES``
-instances and ``MAX_STARTS`` start points), the same as the engine's. Decoding never raises:
-anything malformed, unknown, out of range or too long is ignored with a warning naming it, and
-the rest of the link still applies.
+``none``, schedules as above, or text; text that would not read back as written (a comma outside
+brackets, an unbalanced bracket, a leading quote or space) is written as a quoted string
+(``name="fast, small"``). An instance's hyperparameters equal to the registry's defaults are
+left out, and ``o`` is left out when the instances run as the default six do (compared in the
+normal form, :func:`trajectories.experiment.effective`). Numbers are written with Python's
+shortest round-trip ``repr``, so a link reproduces the same trajectories bit for bit.
+
+The bounds are those of :mod:`trajectories.limits`, the engine's and the command line's: a value
+at most ``MAX_SPEC_CHARS`` characters, the query ``MAX_LINK_CHARS``, at most ``MAX_INSTANCES``
+instances and ``MAX_STARTS`` start points, numbers within the experiment's ranges. Decoding never
+raises: anything malformed, unknown, out of range or too long is ignored with a warning naming
+it, and the rest of the link still applies.
 """
 
 from __future__ import annotations

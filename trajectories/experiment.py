@@ -164,7 +164,7 @@ class Experiment:
         except ValueError as err:
             message = str(err)
             raise FieldError(
-                self._surface_field(),
+                _surface_field(self),
                 message if message.startswith("surface") else f"surface: {message}",
             ) from None
         for i, o in enumerate(self.optimizers):
@@ -208,18 +208,6 @@ class Experiment:
             if not jax.config.jax_enable_x64:
                 raise FieldError("dtype", "dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
         return surface
-
-    def _surface_field(self) -> str:
-        """The field a surface that cannot be built concerns: the one parameter that fails on
-        its own (a formula), else the surface."""
-        if self.surface not in surfaces.FAMILIES:
-            return "surface"
-        for key, value in self.surface_params.items():
-            try:
-                surfaces.get(self.surface, **{key: value})
-            except ValueError:
-                return f"surface_params.{key}"
-        return "surface"
 
 
 # ---- parsing ---------------------------------------------------------------------------------
@@ -275,6 +263,19 @@ def _unknown(path: str, got: Mapping, allowed: set[str]) -> None:
         known = ", ".join(sorted(allowed))
         field = str(extra[0]) if path == "experiment" else f"{path}.{extra[0]}"
         raise FieldError(field, f"{path}: unknown field {extra[0]!r} (known: {known})")
+
+
+def _surface_field(e: Experiment) -> str:
+    """The field a surface that cannot be built concerns: the one parameter that fails on its
+    own (a formula), else the surface."""
+    if e.surface not in surfaces.FAMILIES:
+        return "surface"
+    for key, value in e.surface_params.items():
+        try:
+            surfaces.get(e.surface, **{key: value})
+        except ValueError:
+            return f"surface_params.{key}"
+    return "surface"
 
 
 def _optimizer_field(i: int, spec: OptimizerSpec) -> str:

@@ -195,13 +195,16 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not allowed")
 
 
-def parse_value(text: str, where: str = "value", field: str = "", _depth: int = 0) -> Any:
+def parse_value(text: str, where: str = "value", field: str = "") -> Any:
     """A value's text -> int, float, bool, None, a schedule (dict), JSON or text (the grammar in
     the module's docstring). No eval: every form is matched, nothing is executed."""
     t = str(text).strip()
-    if _depth == 0:
-        _check_length(t, where, field)
-        _check_nesting(_scan(t, where, field)[1], where, field)
+    _check_length(t, where, field)
+    _check_nesting(_scan(t, where, field)[1], where, field)
+    return _value(t, where, field)
+
+
+def _value(t: str, where: str, field: str) -> Any:
     low = t.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -236,7 +239,7 @@ def parse_value(text: str, where: str = "value", field: str = "", _depth: int = 
             raise _fail(field, f"{where}: {kind}(...) names its schedule already")
         out: dict[str, Any] = {"schedule": kind}
         for key, raw in args.items():
-            out[key] = parse_value(raw, f"{where}.{key}", field, _depth + 1)
+            out[key] = _value(raw.strip(), f"{where}.{key}", field)
         return out
     return t
 
