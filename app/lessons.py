@@ -17,11 +17,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import surfaces
 from app.share import Scene, query_string
-from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
+from trajectories.experiment import PALETTE, effective
 
 SWEEPS = ("basins", "ensemble")
 
@@ -556,21 +554,9 @@ def link(
     return query_string(scene(lesson_id, stage, present=present, hide=hide))
 
 
-def effective(e: Experiment) -> dict[str, Any]:
-    """What a run depends on: ``e`` with every default filled in and every colour resolved (share
-    links and the page's widgets leave defaults out: the form may differ, the run does not)."""
-    d = e.to_dict()
-    family = surfaces.FAMILIES[e.surface]
-    d["surface_params"] = resolve(e.surface, family.params, e.surface_params)
-    for i, o in enumerate(d["optimizers"]):
-        spec = e.optimizers[i]
-        o.update(hyperparams=spec.values(), name=e.name_of(i), color=e.color_of(i).lower())
-    return d
-
-
 def is_as_written(s: Scene) -> bool:
     """Whether a (decoded) scene still runs its lesson stage's experiment, no setting changed:
-    the stage's narration describes that run only."""
+    the stage's narration describes that run only (the same normal form, ``effective``)."""
     if not s.lesson or s.lesson not in LESSONS:
         return False
     stages = LESSONS[s.lesson].stages

@@ -17,6 +17,7 @@ import optimizers
 import surfaces
 from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
+from trajectories.errors import field_of
 from trajectories.experiment import PALETTE
 
 # The default scene: six optimizers walking Rosenbrock's valley from the classic start.
@@ -305,18 +306,24 @@ def read(state: State) -> Reading:
     try:
         e.validate()
     except ValueError as err:
-        message = str(err)
-        area = "surface" if message.startswith("surface") else "run"
-        if "formula" in message:
-            area = surface_key(surface, "formula")
-        elif message.startswith(("optimizers", "choose")):
-            area = "optimizers"
-        elif message.startswith(("start", "starts")):
-            area = "starts"
-        errors[area] = message
+        errors[error_area(field_of(err), surface)] = str(err)
         return Reading(None, errors)
     # An instance with a bad setting shows its error on its card; the others still run.
     return Reading(e, errors)
+
+
+# Where the page shows an experiment's error, by the field it concerns (the root of its path):
+# next to the section that edits that field; the rest (steps, noise, the work) under Run.
+_AREAS = {"surface": "surface", "surface_params": "surface", "optimizers": "optimizers",
+          "starts": "starts"}  # fmt: skip
+
+
+def error_area(field: str, surface: str) -> str:
+    """The key of the place that shows an error about ``field`` (a FieldError's path). The
+    formula draws its own error under its text box: its area is its widget's key."""
+    if field == "surface_params.formula":
+        return surface_key(surface, "formula")
+    return _AREAS.get(re.split(r"[.\[]", field, maxsplit=1)[0], "run")
 
 
 def color_for(state: State) -> str:
