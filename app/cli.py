@@ -12,13 +12,16 @@ SCENE is ``--surface NAME[:k=v,...]`` (or ``--surface custom --formula '(1-x)^2 
 ``--optimizer NAME[:k=v,...]`` (repeatable), ``--start X,Y`` (repeatable), ``--steps N``,
 ``--seed S``, ``--noise SIGMA``, ``--stride K``, ``--tolerance T`` and ``--dtype float32|float64``.
 
-In ``k=v`` lists a value is an integer, a float (``1e-3``), ``true``/``false``, ``none``/``null``,
-a JSON object or list (a learning-rate schedule:
-``'learning_rate={"schedule":"cosine_decay","initial_learning_rate":0.01,"decay_steps":500}'``),
-or else plain text (``variant=paper_sqrt``); text parameters (a formula, an MLP's
+``NAME:k=v,...`` is the scene grammar of :mod:`trajectories.grammar`, the one share links use
+(which write ``NAME(k=v,...)``; both forms are accepted here). A value is an integer, a float
+(``1e-3``), ``true``/``false``, ``none``/``null``, a schedule
+(``lr=cosine_decay(initial_learning_rate=0.01,decay_steps=500)``, or the same as a JSON object
+``'lr={"schedule":"cosine_decay","initial_learning_rate":0.01,"decay_steps":500}'``), a quoted
+string, or else plain text (``variant=paper_sqrt``); text parameters (a formula, an MLP's
 ``hidden=16,16``) keep their text. Commas inside brackets or quotes do not split, and a piece
 without ``=`` continues the previous value. In an optimizer spec ``name=`` and ``color=`` set the
-display name and colour, and ``lr`` is short for ``learning_rate`` (also in ``--grid``).
+display name and colour, ``off`` disables it, and ``lr`` is short for ``learning_rate`` (also in
+``--grid``). The bounds are those of :mod:`trajectories.limits`, the same as links and the page.
 
 Everything is checked by ``Experiment.from_dict`` before any work starts. Exit status: 0 done;
 1 a replay differs from its snapshot; 2 bad input (one line on stderr, ``error: ...``); 3 an
@@ -40,8 +43,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 PROG = "python -m app.cli"
-ALIASES = {"lr": "learning_rate"}
-SPECIAL_OPTIMIZER_KEYS = ("name", "color")
 
 
 class UsageError(Exception):
@@ -53,147 +54,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-# ---- parsing values -------------------------------------------------------------------------
-_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
-_INT = re.compile(r"[+-]?\d+\Z")
-_OPEN, _CLOSE = "([{", ")]}"
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets and double quotes."""
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
-
-
-def parse_pairs(text: str, what: str) -> tuple[str, dict[str, str]]:
-    """``NAME[:k=v,...]`` -> ``(NAME, {k: raw text of v})``; a ``ValueError`` names the problem."""
-    name, sep, rest = text.partition(":")
-    name = name.strip()
-    if not name:
-        raise ValueError(f"{what} {text!r}: expected NAME or NAME:k=v,...")
-    pairs: dict[str, str] = {}
-    if sep:
-        if not rest.strip():
-            raise ValueError(f"{what} {text!r}: nothing after ':' (expected k=v,...)")
-        last = None
-        for piece in _split_top(rest):
-            m = _KEY.match(piece)
-            if m:
-                last = m.group(1)
-                if last in pairs:
-                    raise ValueError(f"{what} {name}: {last!r} is given twice")
-                pairs[last] = m.group(2)
-            elif last is None:
-                raise ValueError(f"{what} {name}: {piece.strip()!r} is not k=v")
-            else:
-                pairs[last] += "," + piece
-    return name, {k: v.strip() for k, v in pairs.items()}
-
-
-def parse_value(text: str, where: str = "value") -> Any:
-    """A JSON-ish scalar without eval: int, float, bool, None, a JSON object/list, else text."""
-    t = text.strip()
-    low = t.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    if _INT.match(t):
-        return int(t)
-    try:
-        return float(t)
-    except ValueError:
-        pass
-    if t[:1] in "{[" and t:
-        try:
-            return json.loads(t, parse_constant=_no_constant)
-        except (json.JSONDecodeError, RecursionError) as err:
-            raise ValueError(f"{where}: {t[:60]!r} is not valid JSON ({err.msg})") from None
-    if len(t) >= 2 and t[0] == t[-1] == '"':
-        return t[1:-1]
-    return t
-
-
-def _no_constant(name: str):
-    raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
-
-
-def _text(raw: str) -> str:
-    t = raw.strip()
-    return t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t
-
-
-def parse_numbers(text: str, what: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise ValueError(
-            f"{what} {text!r}: expected comma-separated numbers such as -1.5,2"
-        ) from None
-    return values
-
-
+# ---- parsing values (the grammar: trajectories.grammar) ---------------------------------------
 def surface_spec(text: str, formula: str | None) -> tuple[str, dict[str, Any]]:
     """``--surface NAME[:k=v,...]`` (and ``--formula``) -> (name, params)."""
-    import surfaces
+    from trajectories import FieldError, grammar
 
-    name, raw = parse_pairs(text, "--surface")
-    family = surfaces.FAMILIES.get(name)
-    kinds = {p.name: p.kind for p in family.params} if family else {}
-    params = {
-        k: _text(v) if kinds.get(k) in ("str", "choice") else parse_value(v, f"surface {name}.{k}")
-        for k, v in raw.items()
-    }
+    name, params = grammar.surface_spec(text, "--surface")
     if formula is not None:
         if name != "custom":
-            raise ValueError(f"--formula needs --surface custom (got --surface {name})")
+            message = f"--formula needs --surface custom (got --surface {name})"
+            raise FieldError("surface", message)
         if "formula" in params:
-            raise ValueError("the formula is given twice (in --surface and in --formula)")
+            message = "the formula is given twice (in --surface and in --formula)"
+            raise FieldError("surface_params.formula", message)
         params["formula"] = formula
     return name, params
 
 
-def optimizer_spec(text: str) -> dict[str, Any]:
+def optimizer_spec(text: str, index: int = 0) -> dict[str, Any]:
     """``--optimizer NAME[:k=v,...]`` -> an ``Experiment.from_dict`` optimizer entry."""
-    import optimizers
+    from trajectories import grammar
 
-    kind, raw = parse_pairs(text, "--optimizer")
-    try:
-        info = optimizers.get(kind)
-        kinds = {h.name: h.kind for h in (*info.hyperparams, *optimizers.OPTIONS)}
-    except ValueError:
-        kinds = {}  # the experiment's validation names the unknown optimizer
-    entry: dict[str, Any] = {"kind": kind, "hyperparams": {}}
-    for key, value in raw.items():
-        if key in SPECIAL_OPTIMIZER_KEYS:
-            entry[key] = _text(value)
-            continue
-        key = ALIASES.get(key, key)
-        if key in entry["hyperparams"]:
-            raise ValueError(f"--optimizer {kind}: {key!r} is given twice")
-        entry["hyperparams"][key] = (
-            _text(value) if kinds.get(key) == "choice" else parse_value(value, f"{kind}.{key}")
-        )
-    return entry
+    return grammar.optimizer_entry(text, "--optimizer", f"optimizers[{index}]")
 
 
 def build_experiment(args: argparse.Namespace):
     """The scene flags as a validated :class:`~trajectories.experiment.Experiment`."""
+    from trajectories import grammar
     from trajectories.experiment import Experiment
 
+    starts = enumerate(args.start or ())
     surface = args.surface
     if surface is None:
         surface = "custom" if args.formula is not None else Experiment.surface
@@ -203,8 +93,8 @@ def build_experiment(args: argparse.Namespace):
     data: dict[str, Any] = {
         "surface": name,
         "surface_params": params,
-        "optimizers": [optimizer_spec(o) for o in args.optimizer],
-        "starts": [parse_numbers(s, "--start") for s in args.start or ()],
+        "optimizers": [optimizer_spec(o, i) for i, o in enumerate(args.optimizer)],
+        "starts": [grammar.parse_point(s, "--start", f"starts[{j}]") for j, s in starts],
     }
     for field in ("steps", "noise", "seed", "stride", "tolerance", "dtype"):
         value = getattr(args, field)
@@ -473,7 +363,7 @@ def _finish(args, doc_rows, printed: str, what: str) -> int:
 
 def cmd_sweep(args) -> int:
     from app import exports
-    from trajectories import sweeps
+    from trajectories import grammar, sweeps
 
     _one_optimizer(args, "sweep")
     _one_start(args, "sweep")
@@ -482,7 +372,9 @@ def cmd_sweep(args) -> int:
     for text in args.grid:
         axis = sweeps.Axis.parse(text)
         axes.append(
-            sweeps.Axis(ALIASES.get(axis.name, axis.name), axis.low, axis.high, axis.n, axis.log)
+            sweeps.Axis(
+                grammar.ALIASES.get(axis.name, axis.name), axis.low, axis.high, axis.n, axis.log
+            )
         )
     if args.out:
         exports.check_table_path(args.out)

@@ -19,11 +19,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import surfaces
 from app.palette import PALETTE
 from app.share import Scene, has_scene_keys, query_string
-from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
+from trajectories.experiment import effective
 
 SWEEPS = ("basins", "ensemble")
 
@@ -59,9 +58,9 @@ def _opt(kind: str, name: str, color: str, **hyperparams: Any) -> OptimizerSpec:
     return OptimizerSpec(kind, hyperparams, name=name, color=color)
 
 
-# ---- 1. The learning rate (the kerasy document's figure) -----------------------------------------
+# ---- 1. The learning rate (the figure of the kerasy optimizers documentation) --------------------
 def _regression(*specs: OptimizerSpec) -> Experiment:
-    """The kerasy regression from the document's random start, 100 full-batch epochs."""
+    """The kerasy regression from its documented random start, 100 full-batch epochs."""
     return Experiment(surface="linear_regression", optimizers=specs, steps=100)
 
 
@@ -73,12 +72,12 @@ LR_TOO_LARGE = _opt("SGD", "lr 1.0", RED, learning_rate=1.0)
 LEARNING_RATE = Lesson(
     id="learning-rate",
     title="The learning rate: too small, large, too large",
-    summary="The kerasy document's regression, y = 2x + 1, fitted by gradient descent with "
+    summary="The kerasy documentation's regression, y = 2x + 1, fitted by gradient descent with "
     "learning rates 0.01, 0.1 and 0.5, and one rate that breaks it.",
     stages=(
         Stage(
             "Too small: 0.01",
-            "Gradient descent fits the line $y = w_1 x + w_2$ to the kerasy document's 100 "
+            "Gradient descent fits the line $y = w_1 x + w_2$ to the kerasy documentation's 100 "
             "points ($y = 2x + 1$ plus noise), from its random start $(w_1, w_2) = (-0.35, "
             "-1.37)$. With learning rate 0.01 every step is cautious: the loss falls steadily "
             "from 12.8, but after 100 epochs the line is still $y = 1.09x + 1.19$, far from the "
@@ -102,7 +101,7 @@ LEARNING_RATE = Lesson(
             "$y = 1.50x + 2.13$ lies above every data point (the intercept jumped from -1.37 "
             "past its best value, 1.02). The next few epochs zigzag back, the error across the "
             "steep direction flipping sign and shrinking by a factor $|1 - 0.5 \\cdot 2.48| "
-            "= 0.24$ each time, while the loss still falls at every epoch. Of the document's "
+            "= 0.24$ each time, while the loss still falls at every epoch. Of the documentation's "
             "three rates this one is best: the loss is within 0.001 of its minimum at epoch "
             "31, and the line ends on the least-squares fit.",
             _regression(LR_SMALL, LR_MEDIUM, LR_LARGE),
@@ -206,7 +205,7 @@ ADAGRAD = Lesson(
             "Paused at step 150, 43 steps past the cliff. Adagrad's accumulator for $x$ is "
             "$G = 1050$: the 68 plateau steps added 1.9 to it, the 40 steps on the cliff "
             "1048. On the floor the gradient is small again (-0.08), but it is still divided "
-            "by $\\sqrt{1050}$. As the kerasy document says, once you update through a steep "
+            "by $\\sqrt{1050}$. As the kerasy documentation says, once you update through a steep "
             "slope, the learning rate for that axis decreases for good.",
             _cliff(CLIFF_ADAGRAD),
             view="inside",
@@ -588,21 +587,9 @@ def opened(scene: Scene, query: Mapping[str, Any], warnings: list[str]) -> Scene
     )
 
 
-def effective(e: Experiment) -> dict[str, Any]:
-    """What a run depends on: ``e`` with every default filled in and every colour resolved (share
-    links and the page's widgets leave defaults out: the form may differ, the run does not)."""
-    d = e.to_dict()
-    family = surfaces.FAMILIES[e.surface]
-    d["surface_params"] = resolve(e.surface, family.params, e.surface_params)
-    for i, o in enumerate(d["optimizers"]):
-        spec = e.optimizers[i]
-        o.update(hyperparams=spec.values(), name=e.name_of(i), color=e.color_of(i).lower())
-    return d
-
-
 def is_as_written(s: Scene) -> bool:
     """Whether a (decoded) scene still runs its lesson stage's experiment, no setting changed:
-    the stage's narration describes that run only."""
+    the stage's narration describes that run only (the same normal form, ``effective``)."""
     if not s.lesson or s.lesson not in LESSONS:
         return False
     stages = LESSONS[s.lesson].stages

@@ -10,11 +10,14 @@ Keys (each optional; a missing key means its default):
 ========  ========================================================================
 ``s``     surface name                         ``p``  surface parameters ``k=v,...``
 ``o``     one optimizer instance, repeatable: ``Kind(k=v,...)``; ``k`` is a
-          hyperparameter or option, or ``name``, ``color`` (hex without ``#``),
-          ``off``; a schedule is ``learning_rate=cosine_decay(initial_learning_rate=0.05,
-          decay_steps=500)``. No ``o`` at all: the default six optimizers.
-``x``     a start point ``x,y`` (or every weight), repeatable; none: the surface's default start
+          hyperparameter or option (``lr`` is ``learning_rate``), or ``name``,
+          ``color`` (hex, ``#`` optional); the bare word ``off`` disables it; a schedule
+          is ``learning_rate=cosine_decay(initial_learning_rate=0.05,decay_steps=500)``.
+          No ``o`` at all: the default six optimizers.
+``x``     a start point ``x,y`` (or every weight), repeatable; ``x=none``: no start
+          point given (the surface's own); no ``x``: the surface's default start
 ``n``     steps      ``noise``  gradient noise    ``seed``  seed    ``tol``  target tolerance
+          ``stride``  record every k-th step (absent: automatic)
 ``v``     the open view     ``f``  the current frame     ``present``  presentation mode (1)
 ``hide``  what to hide, comma-separated (presentation)   ``lesson``, ``stage``  a lesson
 ========  ========================================================================
@@ -24,31 +27,42 @@ A lesson link names the lesson's id and its stage counting from 1, as the page n
 the scene itself (:data:`SCENE_KEYS`) it opens the stage as the lesson wrote it, view and
 paused frame included; with some, the link's scene runs under the stage's narration.
 
-Numbers are written with Python's shortest round-trip ``repr``, so a link reproduces the same
-trajectories bit for bit on the same platform (elsewhere, to floating-point rounding: README,
-"Sharing and the classroom"). Decoding never raises: anything malformed, unknown, out of range or
-too long is ignored with a warning naming it, and the rest of the link still applies.
+``o`` and ``p`` are read by the scene grammar of :mod:`trajectories.grammar`, the one the
+command line reads ``--optimizer`` and ``--surface`` with: values are numbers, ``true``/``false``,
+``none``, schedules as above, or text; text that would not read back as written (a comma outside
+brackets, an unbalanced bracket, a leading quote or space) is written as a quoted string
+(``name="fast, small"``). An instance's hyperparameters equal to the registry's defaults are
+left out, and ``o`` is left out when the instances run as the default six do (compared in the
+normal form, :func:`trajectories.experiment.effective`). Numbers are written with Python's
+shortest round-trip ``repr``, so a link reproduces the same trajectories bit for bit on the
+same platform (elsewhere, to floating-point rounding: README, "Sharing and the classroom").
+
+The bounds are those of :mod:`trajectories.limits`, the engine's and the command line's: a value
+at most ``MAX_SPEC_CHARS`` characters, the query ``MAX_LINK_CHARS``, at most ``MAX_INSTANCES``
+instances and ``MAX_STARTS`` start points, numbers within the experiment's ranges. Decoding never
+raises: anything malformed, unknown, out of range or too long is ignored with a warning naming
+it, and the rest of the link still applies.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from app import starts, state
 from app.palette import PALETTE
-from trajectories import Experiment, OptimizerSpec
+from trajectories import Experiment, OptimizerSpec, grammar, limits
+from trajectories.errors import FieldError
+from trajectories.experiment import check_scalar, effective
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
 HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",
             "inside", "fit", "controls", "legend")  # fmt: skip
-MAX_VALUE = 2000  # characters of one query value
-MAX_TOTAL = 8000  # characters of the whole query
-MAX_OPTIMIZERS = 16
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The link's keys of the experiment's numeric fields.
+SCALAR_KEYS = {"n": "steps", "noise": "noise", "seed": "seed", "tol": "tolerance",
+               "stride": "stride"}  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -65,22 +79,9 @@ class Scene:
 
 
 # ---- encoding ---------------------------------------------------------------------------------
-def _num(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    return str(v)
-
-
 def _value(v: Any) -> str:
-    if isinstance(v, Mapping):  # a schedule
-        kind = v.get("schedule")
-        args = ",".join(f"{k}={_value(x)}" for k, x in v.items() if k != "schedule")
-        return f"{kind}({args})"
-    return _num(v)
+    """A value as the grammar reads it back (text is free text: its parameter is a text one)."""
+    return grammar.format_text(v) if isinstance(v, str) else grammar.format_value(v)
 
 
 def _optimizer(o: OptimizerSpec, color: str) -> str:
@@ -88,30 +89,12 @@ def _optimizer(o: OptimizerSpec, color: str) -> str:
     defaults = info.defaults()
     parts = [f"{k}={_value(v)}" for k, v in o.hyperparams.items() if defaults.get(k, None) != v]
     if o.name:
-        parts.append(f"name={o.name}")
+        parts.append(f"name={grammar.format_text(o.name)}")
     if o.color and o.color.lower() != color.lower():
         parts.append(f"color={o.color.lstrip('#')}")
     if not o.enabled:
         parts.append("off")
     return f"{info.name}({','.join(parts)})"
-
-
-def _effective(e: Experiment) -> list[tuple]:
-    """What the optimizers run as: every value resolved, colours resolved (the form differs
-    between the widgets, links and code; the runs do not)."""
-    return [
-        (o.kind, sorted(o.values().items(), key=str), o.name, e.color_of(i).lower(), o.enabled)
-        for i, o in enumerate(e.optimizers)
-    ]
-
-
-def _starts_without_x(e: Experiment) -> tuple:
-    """The starts a link without ``x`` runs: the surface's default (``app/starts.py``), so a
-    link leaves ``x`` out exactly when the starts drawn are that default."""
-    try:
-        return starts.default_starts(e)
-    except ValueError:  # a surface that cannot be built: validation says why
-        return ()
 
 
 def encode(scene: Scene) -> dict[str, str | list[str]]:
@@ -123,20 +106,15 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
     if e.surface_params:
         q["p"] = ",".join(f"{k}={_value(v)}" for k, v in e.surface_params.items())
     default_colors = [PALETTE[i % len(PALETTE)] for i in range(len(e.optimizers))]
-    if _effective(e) != _effective(d):
+    if effective(e)["optimizers"] != effective(d)["optimizers"]:
         q["o"] = [_optimizer(o, default_colors[i]) for i, o in enumerate(e.optimizers)]
     if e.starts != _starts_without_x(e):
-        q["x"] = [",".join(_num(float(c)) for c in p) for p in e.starts] or ["none"]
-    for key, value, default in (
-        ("n", e.steps, d.steps),
-        ("noise", e.noise, d.noise),
-        ("seed", e.seed, d.seed),
-        ("tol", e.tolerance, d.tolerance),
-    ):
-        if value != default:
-            q[key] = _num(value)
-    if e.stride:
-        q["stride"] = _num(e.stride)
+        points = [",".join(grammar.format_number(float(c)) for c in p) for p in e.starts]
+        q["x"] = points or ["none"]
+    for key, field in SCALAR_KEYS.items():
+        value = getattr(e, field)
+        if value != getattr(d, field):
+            q[key] = grammar.format_number(value)
     if scene.view != "paths":
         q["v"] = scene.view
     if scene.frame is not None:
@@ -149,9 +127,18 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
     return q
 
 
+def _starts_without_x(e: Experiment) -> tuple:
+    """The starts a link without ``x`` runs: the surface's default (``app/starts.py``), so a
+    link leaves ``x`` out exactly when the starts drawn are that default."""
+    try:
+        return starts.default_starts(e)
+    except ValueError:  # a surface that cannot be built: validation says why
+        return ()
+
+
 # ---- lesson links ------------------------------------------------------------------------------
 # The keys that describe the scene itself: a lesson link without any opens the stage as written.
-SCENE_KEYS = ("s", "p", "o", "x", "n", "noise", "seed", "tol", "stride")
+SCENE_KEYS = ("s", "p", "o", "x", *SCALAR_KEYS)
 
 
 def _lesson_keys(scene: Scene) -> dict[str, str]:
@@ -190,94 +177,12 @@ def query_string(scene: Scene) -> str:
 
 
 # ---- decoding ---------------------------------------------------------------------------------
-def _split(text: str, sep: str = ",") -> list[str]:
-    """Split on ``sep`` outside parentheses."""
-    out, depth, cur = [], 0, []
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                raise ValueError("unbalanced ')'")
-        if ch == sep and depth == 0:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    if depth:
-        raise ValueError("unbalanced '('")
-    out.append("".join(cur))
-    return [p for p in out if p != ""]
-
-
-def _scalar(text: str) -> Any:
-    t = text.strip()
-    if t in ("true", "false"):
-        return t == "true"
-    if t in ("none", "null"):
-        return None
-    if re.fullmatch(r"[-+]?\d{1,18}", t):
-        return int(t)
-    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?", t):
-        v = float(t)
-        if not math.isfinite(v):
-            raise ValueError(f"{t[:30]!r} is not a finite number")
-        return v
-    if t.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
-        raise ValueError(f"{t[:30]!r} is not a finite number")
-    return t
-
-
-def _call(text: str) -> tuple[str, list[str]]:
-    m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*", text, re.S)
-    if not m:
-        raise ValueError(f"expected NAME(...), got {text[:40]!r}")
-    return m.group(1), _split(m.group(2))
-
-
-def _parse_value(text: str, depth: int = 0) -> Any:
-    if depth > 4:
-        raise ValueError("nested too deeply")
-    if "(" in text:
-        kind, args = _call(text)
-        out: dict[str, Any] = {"schedule": kind}
-        for arg in args:
-            k, _, v = arg.partition("=")
-            if not _NAME.match(k.strip()) or not _:
-                raise ValueError(f"bad schedule argument {arg[:40]!r}")
-            out[k.strip()] = _parse_value(v, depth + 1)
-        return out
-    return _scalar(text)
-
-
-def _parse_optimizer(text: str) -> OptimizerSpec:
-    kind, args = _call(text)
-    hyper: dict[str, Any] = {}
-    name, color, enabled = "", "", True
-    for arg in args:
-        if arg.strip() == "off":
-            enabled = False
-            continue
-        k, eq, v = arg.partition("=")
-        k = k.strip()
-        if not eq or not _NAME.match(k):
-            raise ValueError(f"bad argument {arg[:40]!r}")
-        if k == "name":
-            name = v[:60]
-        elif k == "color":
-            color = "#" + v.strip().lstrip("#")
-        else:
-            hyper[k] = _parse_value(v)
-    spec = OptimizerSpec(kind, hyper, name=name, color=color)
+def _parse_optimizer(text: str, i: int) -> OptimizerSpec:
+    entry = grammar.optimizer_entry(text, field=f"optimizers[{i}]")
+    enabled = entry.pop("enabled", True)
     # validates the kind, every value (by building it), the name and the colour
-    checked = Experiment.from_dict({"optimizers": [_spec_dict(spec)]}).optimizers[0]
+    checked = Experiment.from_dict({"optimizers": [entry]}).optimizers[0]
     return dataclasses.replace(checked, enabled=enabled)
-
-
-def _spec_dict(o: OptimizerSpec) -> dict:
-    return {"kind": o.kind, "hyperparams": dict(o.hyperparams), "name": o.name,
-            "color": o.color, "enabled": o.enabled}  # fmt: skip
 
 
 def _first(query: Mapping[str, Any], key: str) -> str | None:
@@ -311,8 +216,10 @@ def decode(query: Mapping[str, Any]) -> tuple[Scene, list[str]]:
 def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
     d = state.DEFAULT
     total = sum(len(k) + sum(len(v) for v in _all(query, k)) for k in query)
-    if total > MAX_TOTAL:
-        warnings.append(f"the link is {total:,} characters long (at most {MAX_TOTAL:,}): ignored")
+    if total > limits.MAX_LINK_CHARS:
+        warnings.append(
+            f"the link is {total:,} characters long (at most {limits.MAX_LINK_CHARS:,}): ignored"
+        )
         return Scene(d)
     for k in query:
         if k not in KNOWN:
@@ -320,7 +227,7 @@ def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
 
     def value(key):
         v = _first(query, key)
-        if v is not None and len(v) > MAX_VALUE:
+        if v is not None and len(v) > limits.MAX_SPEC_CHARS:
             warnings.append(f"{key}: value too long, ignored")
             return None
         return v
@@ -336,17 +243,14 @@ def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
             e = e.replace(surface=d.surface, starts=d.starts)
     p = value("p")
     if p is not None:
-        params = {}
         try:
-            for item in _split(p):
-                k, eq, v = item.partition("=")
-                if not eq:
-                    raise ValueError(f"expected k=v, got {item[:30]!r}")
-                params[k.strip()] = _parse_value(v) if k.strip() != "formula" else v
-        except ValueError as err:
-            warnings.append(f"p: {err}")
-        for k, v in params.items():
+            raw, _ = grammar.parse_args(p, "p", "surface_params")
+        except FieldError as err:
+            warnings.append(str(err))
+            raw = {}
+        for k, text in raw.items():
             try:
+                v = grammar.surface_param(e.surface, k, text)
                 trial = e.replace(surface_params={**e.surface_params, k: v})
                 trial.build_surface()
                 e = trial
@@ -355,54 +259,48 @@ def _decode(query: Mapping[str, Any], warnings: list[str]) -> Scene:
     opts = _all(query, "o")
     if opts:
         specs = []
-        for i, text in enumerate(opts[:MAX_OPTIMIZERS]):
-            if len(text) > MAX_VALUE:
+        for i, text in enumerate(opts[: limits.MAX_INSTANCES]):
+            if len(text) > limits.MAX_SPEC_CHARS:
                 warnings.append(f"o[{i + 1}]: too long, ignored")
                 continue
             try:
-                specs.append(_parse_optimizer(text))
+                specs.append(_parse_optimizer(text, len(specs)))
             except (ValueError, TypeError) as err:
-                warnings.append(f"o[{i + 1}] {text[:40]!r}: {err}")
-        if len(opts) > MAX_OPTIMIZERS:
-            warnings.append(f"o: only the first {MAX_OPTIMIZERS} optimizers were kept")
+                warnings.append(f"o[{i + 1}] {grammar.show(text)}: {err}")
+        if len(opts) > limits.MAX_INSTANCES:
+            warnings.append(f"o: only the first {limits.MAX_INSTANCES} optimizers were kept")
         if specs:
             e = e.replace(optimizers=tuple(specs))
     xs = _all(query, "x")
     if xs:
         dim = e.build_surface().dim
         starts = []
-        for text in xs[:16]:
+        bound = limits.MAX_COORDINATE
+        for text in xs[: limits.MAX_STARTS]:
             if text == "none":
                 continue
             try:
-                pt = tuple(float(_scalar(c)) for c in text.split(","))
-                if len(pt) not in (2, dim) or not all(
-                    math.isfinite(c) and abs(c) <= 1e6 for c in pt
-                ):
-                    raise ValueError("needs 2 finite coordinates")
+                pt = grammar.parse_point(text, "x", f"starts[{len(starts)}]")
+                if len(pt) not in (2, dim) or not all(abs(c) <= bound for c in pt):
+                    count = "2" if dim == 2 else f"2 or {dim}"
+                    raise ValueError(
+                        f"x {grammar.show(text, 30)}: needs {count} coordinates, "
+                        f"each within +-{bound:g}"
+                    )
                 starts.append(pt)
-            except (ValueError, TypeError) as err:
-                warnings.append(f"x {text[:30]!r}: {err}")
+            except ValueError as err:
+                warnings.append(str(err))
+        if len(xs) > limits.MAX_STARTS:
+            warnings.append(f"x: only the first {limits.MAX_STARTS} start points were kept")
         e = e.replace(starts=tuple(starts))
     else:
         e = e.replace(starts=_starts_without_x(e))
-    for key, field, kind, low, high in (("n", "steps", int, 1, 20_000),
-                                        ("noise", "noise", float, 0.0, 1e3),
-                                        ("seed", "seed", int, 0, 2**31 - 1),
-                                        ("tol", "tolerance", float, 0.0, 1e12),
-                                        ("stride", "stride", int, 0, 20_000)):  # fmt: skip
+    for key, field in SCALAR_KEYS.items():
         text = value(key)
         if text is None:
             continue
         try:
-            v = _scalar(text)
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise ValueError("not a number")
-            if kind is int and not float(v).is_integer():
-                raise ValueError("not a whole number")
-            if not low <= v <= high:
-                raise ValueError(f"out of range [{low}, {high}]")
-            e = e.replace(**{field: kind(v)})
+            e = e.replace(**{field: check_scalar(field, grammar.parse_value(text, key, field))})
         except ValueError as err:
             warnings.append(f"{key}={text[:30]!r} ignored: {err}")
     try:

@@ -100,14 +100,14 @@ def run_controls(errors: dict[str, str]) -> None:
     col1.number_input(
         "Gradient noise σ",
         min_value=0.0,
-        max_value=1e3,
+        max_value=limits.MAX_NOISE,
         step=0.1,
         key="noise",
         help="Standard deviation of Gaussian noise added to every gradient; "
         "every optimizer sees the same noise (same seed).",
     )
     ss.setdefault("seed", 0)
-    col2.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+    col2.number_input("Seed", min_value=0, max_value=limits.MAX_SEED, step=1, key="seed")
     if "run" in errors:
         st.error(errors["run"], icon=":material/error:")
 
@@ -218,7 +218,9 @@ def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
     )
     top[1].color_picker("Colour", key=state.opt_key(uid, "color"))
     row = st.columns([3, 1])
-    row[0].text_input("Name", key=state.opt_key(uid, "name"), placeholder=kind, max_chars=60)
+    row[0].text_input(
+        "Name", key=state.opt_key(uid, "name"), placeholder=kind, max_chars=limits.MAX_NAME_CHARS
+    )
     row[1].toggle("On", key=state.opt_key(uid, "on"))
     for h in info.hyperparams:
         if h.name in info.fixed:

@@ -20,6 +20,7 @@ from app.palette import PALETTE
 from app.starts import fold_start_edits, set_start_points, start_points
 from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
+from trajectories.errors import field_of
 
 # The default scene: six optimizers walking Rosenbrock's valley from the classic start.
 DEFAULT = Experiment(
@@ -288,18 +289,24 @@ def read(state: State) -> Reading:
     try:
         e.validate()
     except ValueError as err:
-        message = str(err)
-        area = "surface" if message.startswith("surface") else "run"
-        if "formula" in message:
-            area = surface_key(surface, "formula")
-        elif message.startswith(("optimizers", "choose")):
-            area = "optimizers"
-        elif message.startswith(("start", "starts")):
-            area = "starts"
-        errors[area] = message
+        errors[error_area(field_of(err), surface)] = str(err)
         return Reading(None, errors)
     # An instance with a bad setting shows its error on its card; the others still run.
     return Reading(e, errors)
+
+
+# Where the page shows an experiment's error, by the field it concerns (the root of its path):
+# next to the section that edits that field; the rest (steps, noise, the work) under Run.
+_AREAS = {"surface": "surface", "surface_params": "surface", "optimizers": "optimizers",
+          "starts": "starts"}  # fmt: skip
+
+
+def error_area(field: str, surface: str) -> str:
+    """The key of the place that shows an error about ``field`` (a FieldError's path). The
+    formula draws its own error under its text box: its area is its widget's key."""
+    if field == "surface_params.formula":
+        return surface_key(surface, "formula")
+    return _AREAS.get(re.split(r"[.\[]", field, maxsplit=1)[0], "run")
 
 
 # ---- start points that follow the surface ------------------------------------------------------

@@ -1,7 +1,7 @@
 """The loss surface as a picture: filled contour bands with darker contour lines, as a PNG.
 
 The browser animates paths over this still image (the layout that keeps every panel visible
-while animating, ENGINEERING_NOTES.md), so the surface is rendered once per surface, here, from
+while animating; plotly.js#4491), so the surface is rendered once per surface, here, from
 the engine's own loss function evaluated on a grid of the surface's 2-D view.
 """
 

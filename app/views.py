@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import compute, state
-from trajectories import Experiment, Result
+from trajectories import Experiment, Result, limits
 
 
 def animator_key() -> str:
@@ -35,7 +35,7 @@ def _on_click() -> None:
         points.append(point)
     else:
         points[0] = point
-    state.set_start_points(ss, points[:16])
+    state.set_start_points(ss, points[: limits.MAX_STARTS])
 
 
 def paths(e: Experiment, options: dict | None = None) -> None:

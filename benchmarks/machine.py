@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on, for its report (shared by engine.py, app.py and load.py)."""
+"""The machine a benchmark ran on, and the Markdown table, for the reports of the benchmarks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import platform
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,3 +71,10 @@ def loadavg() -> str:
         return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "unknown"
+
+
+def table(head: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    """A Markdown table, as every report writes its figures."""
+    head = list(head)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

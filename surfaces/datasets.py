@@ -6,10 +6,10 @@ import numpy as np
 
 
 def kerasy_linear_regression() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The data and start of the kerasy optimizers document, replicated exactly.
+    """The data and start of the kerasy optimizers documentation, replicated exactly.
 
     ``y = 2x + 1 + N(0, 0.1²)`` for 100 samples ``x ~ U(0, 1)``. Returns ``X`` ``(100, 2)`` (the
-    samples and a column of ones), ``y`` ``(100, 1)`` and the document's start ``w0`` ``(2, 1)``.
+    samples and a column of ones), ``y`` ``(100, 1)`` and the documented start ``w0`` ``(2, 1)``.
     """
     rnd = np.random.RandomState(0)
     X = np.c_[rnd.uniform(0, 1, size=(100, 1)), np.ones((100, 1))]

@@ -1,6 +1,6 @@
 r"""Losses of small learned models on data generated in code, full-batch or minibatch.
 
-* ``linear_regression``: the example of the kerasy optimizers document, replicated exactly:
+* ``linear_regression``: the example of the kerasy optimizers documentation, replicated exactly:
   :math:`y = 2x + 1 + N(0, 0.1^2)`, 100 samples, :math:`L(w) = \frac{1}{N}\sum_n (w_1 x_n + w_2
   - y_n)^2` with ``w = (slope, intercept)``, so :math:`\nabla L = \frac{2}{N} X^\top (Xw - y)`.
 * ``logistic_regression``: two overlapping Gaussian blobs, no bias (the blobs are symmetric
@@ -109,7 +109,7 @@ def build_linear(**values: Any) -> Surface:
         optimal_value=float(np.mean((X @ best - y[:, 0]) ** 2)),
         starts=starts,
         notes="w = (slope, intercept); the minimum is the least-squares fit; the start is the "
-        "document's w0 = rnd.randn(2, 1).",
+        "kerasy documentation's w0 = rnd.randn(2, 1).",
     )
 
 

@@ -1,6 +1,6 @@
 """Runners that drive our optimizers and the real peer libraries on the same problems.
 
-Two problems, as the issue asks: Rosenbrock from (-1.5, 2), and an ill-conditioned quadratic
+Two problems: Rosenbrock from (-1.5, 2), and an ill-conditioned quadratic
 (curvatures 1 to 1e4) held in two tensors and started 1e-6..1e-3 from its minimum, where
 gradients are small enough for epsilon placement to show.
 """

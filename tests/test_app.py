@@ -230,7 +230,8 @@ def test_run_control_changes_the_run(extra, widget, key, value, field, link):
 def test_run_controls_cannot_go_beyond_the_limits():
     at = light()
     assert max(at.select_slider(key="steps").options, key=float) == str(limits.MAX_STEPS)
-    assert at.number_input(key="noise").min == 0 and at.number_input(key="noise").max == 1e3
+    noise = at.number_input(key="noise")
+    assert noise.min == 0 and noise.max == limits.MAX_NOISE
     assert at.number_input(key="seed").min == 0 and at.number_input(key="seed").max == 2**31 - 1
 
 
@@ -329,7 +330,7 @@ def test_duplicate_an_instance():
 
 
 def test_adam_at_two_learning_rates_beside_wame():
-    """The issue's example, built with the controls, then opened from its own link."""
+    """Adam at two learning rates beside WAME, built with the controls, then opened by link."""
     at = page({"o": ["Adam(learning_rate=0.05)"], "n": "50"})
     (adam,) = uids(at)
     at.button(key=f"o{adam}.dup").click().run()

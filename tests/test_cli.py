@@ -37,38 +37,6 @@ def snap_path(tmp_path_factory) -> Path:
 
 
 # ---- parsing --------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("3", 3),
-        ("-2", -2),
-        ("1e-3", 1e-3),
-        ("0.5", 0.5),
-        ("true", True),
-        ("False", False),
-        ("none", None),
-        ("null", None),
-        ("paper_sqrt", "paper_sqrt"),
-        ('"42"', "42"),
-        (
-            '{"schedule": "constant", "learning_rate": 0.1}',
-            {"schedule": "constant", "learning_rate": 0.1},
-        ),
-    ],
-)
-def test_parse_value(text, value):
-    assert cli.parse_value(text) == value
-
-
-def test_parse_pairs_keeps_commas_inside_values():
-    name, pairs = cli.parse_pairs("mlp:hidden=16,16,dataset=moons", "--surface")
-    assert (name, pairs) == ("mlp", {"hidden": "16,16", "dataset": "moons"})
-    _, pairs = cli.parse_pairs("custom:formula=arctan2(x,y)+max(x,y),xmin=-2", "--surface")
-    assert pairs == {"formula": "arctan2(x,y)+max(x,y)", "xmin": "-2"}
-    _, pairs = cli.parse_pairs('Adam:learning_rate={"a":1,"b":2},name=x', "--optimizer")
-    assert pairs == {"learning_rate": '{"a":1,"b":2}', "name": "x"}
-
-
 def test_optimizer_spec_special_keys_and_alias():
     entry = cli.optimizer_spec("WAME:lr=1e-3,variant=paper_sqrt,name=mine,color=#123abc")
     assert entry == {
@@ -77,6 +45,19 @@ def test_optimizer_spec_special_keys_and_alias():
         "name": "mine",
         "color": "#123abc",
     }
+
+
+def test_optimizer_spec_takes_schedules_and_the_link_form():
+    schedule = {"schedule": "cosine_decay", "initial_learning_rate": 0.05, "decay_steps": 40}
+    for text in (
+        "Adam:lr=cosine_decay(initial_learning_rate=0.05,decay_steps=40)",
+        'Adam:lr={"schedule":"cosine_decay","initial_learning_rate":0.05,"decay_steps":40}',
+        "Adam(learning_rate=cosine_decay(initial_learning_rate=0.05,decay_steps=40))",
+    ):
+        assert cli.optimizer_spec(text) == {
+            "kind": "Adam",
+            "hyperparams": {"learning_rate": schedule},
+        }
 
 
 # ---- list -----------------------------------------------------------------------------------

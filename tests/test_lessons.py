@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from app import lessons, share, state
-from trajectories import Experiment, OptimizerSpec, run
+from trajectories import Experiment, OptimizerSpec, limits, run
 
 ALL_STAGES = [
     (lesson.id, k) for lesson in lessons.LESSONS.values() for k in range(len(lesson.stages))
@@ -121,7 +121,7 @@ def test_instances_keep_their_colour_across_a_lesson():
 @pytest.mark.parametrize(("lesson_id", "k"), ALL_STAGES)
 def test_the_link_reproduces_the_stage(lesson_id, k):
     qs = lessons.link(lesson_id, k)
-    assert len(qs) < share.MAX_TOTAL
+    assert len(qs) < limits.MAX_LINK_CHARS
     scene, warnings = share.decode(parse_qs(qs, keep_blank_values=True))
     assert warnings == []
     s = lessons.stage_of(lesson_id, k)

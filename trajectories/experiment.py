@@ -4,7 +4,9 @@ An :class:`Experiment` names a surface and its parameters, optimizer instances (
 name, a colour and hyperparameters that override the registry defaults), start points, the
 number of steps, gradient noise, the seed and the recording stride. It is plain data:
 ``to_dict``/``from_dict`` round-trip through JSON, and ``from_dict`` validates everything,
-raising ``ValueError`` with the path of the offending field (``optimizers[1].beta_1: ...``).
+raising a :class:`~trajectories.errors.FieldError` (a ``ValueError``) whose message names the
+offending field and whose ``field`` is its path (``optimizers[1].beta_1``). :func:`effective`
+is the normal form two descriptions of the same run share.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np
 import optimizers
 import surfaces
 from optimizers import schedules
+from surfaces.params import resolve
 from trajectories import limits
+from trajectories.errors import FieldError
 
 # The default colours, by value the same as app/palette.py (which says how they were chosen);
 # the engine itself draws nothing.
@@ -151,7 +155,7 @@ class Experiment:
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as err:
-            raise ValueError(f"experiment: not valid JSON ({err})") from None
+            raise FieldError("experiment", f"experiment: not valid JSON ({err})") from None
         return cls.from_dict(data)
 
     # -- validation --------------------------------------------------------------------------
@@ -161,21 +165,25 @@ class Experiment:
             surface = self.build_surface()
         except ValueError as err:
             message = str(err)
-            raise ValueError(
-                message if message.startswith("surface") else f"surface: {message}"
+            raise FieldError(
+                _surface_field(self),
+                message if message.startswith("surface") else f"surface: {message}",
             ) from None
         for i, o in enumerate(self.optimizers):
             try:
                 o.build()
             except ValueError as err:
-                raise ValueError(f"optimizers[{i}] ({self.name_of(i)}): {err}") from None
+                raise FieldError(
+                    _optimizer_field(i, o), f"optimizers[{i}] ({self.name_of(i)}): {err}"
+                ) from None
         if not self.active():
-            raise ValueError("optimizers: choose at least one enabled optimizer")
+            raise FieldError("optimizers", "optimizers: choose at least one enabled optimizer")
         for j, p in enumerate(self.starts):
             if len(p) not in (2, surface.dim):
-                raise ValueError(
+                raise FieldError(
+                    f"starts[{j}]",
                     f"starts[{j}]: {len(p)} coordinates; {self.surface} needs {surface.dim}"
-                    + (" (or 2 for a point of its 2-D view)" if surface.dim != 2 else "")
+                    + (" (or 2 for a point of its 2-D view)" if surface.dim != 2 else ""),
                 )
         n_starts = max(1, len(self.starts))
         limits.check("steps", self.steps, limits.MAX_STEPS, "ask for fewer steps")
@@ -185,25 +193,37 @@ class Experiment:
             limits.MAX_INSTANCES,
             "disable or remove some instances",
         )
-        limits.check("start points", n_starts, limits.MAX_STARTS, "remove some start points")
+        limits.check(
+            "start points", n_starts, limits.MAX_STARTS, "remove some start points", "starts"
+        )
         work = self.steps * n_starts * len(self.active()) * surface.dim
         limits.check(
             "work (steps x starts x optimizers x weights)",
             work,
             limits.MAX_WORK,
             "fewer steps, start points or optimizers",
+            "experiment",
         )
         if self.dtype == "float64":
             import jax
 
             if not jax.config.jax_enable_x64:
-                raise ValueError("dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
+                raise FieldError("dtype", "dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
         return surface
 
 
 # ---- parsing ---------------------------------------------------------------------------------
 _FIELDS = {f.name for f in dataclasses.fields(Experiment)}
 _OPT_FIELDS = {f.name for f in dataclasses.fields(OptimizerSpec)}
+
+# The numeric fields of an experiment: (whole number?, lowest, highest), from trajectories.limits.
+SCALARS: dict[str, tuple[bool, float, float]] = {
+    "steps": (True, 1, limits.MAX_STEPS),
+    "noise": (False, 0.0, limits.MAX_NOISE),
+    "seed": (True, 0, limits.MAX_SEED),
+    "stride": (True, 0, limits.MAX_STEPS),
+    "tolerance": (False, 0.0, limits.MAX_TOLERANCE),
+}
 
 
 def _show(value: Any) -> str:
@@ -215,20 +235,27 @@ def _show(value: Any) -> str:
 def _number(path: str, value: Any, *, integer: bool = False, low=None, high=None) -> Any:
     kind = "an integer" if integer else "a finite number"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{path}: {_show(value)} is not {kind}")
+        raise FieldError(path, f"{path}: {_show(value)} is not {kind}")
     # floats only: a huge int compares exactly but would overflow float()
     if isinstance(value, float) and (
         not math.isfinite(value) or (integer and not value.is_integer())
     ):
-        raise ValueError(f"{path}: {_show(value)} is not {kind}")
+        raise FieldError(path, f"{path}: {_show(value)} is not {kind}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{path}: {_show(value)} is out of range [{low}, {high}]")
+        raise FieldError(path, f"{path}: {_show(value)} is out of range [{low}, {high}]")
     return int(value) if integer else float(value)
+
+
+def check_scalar(field: str, value: Any) -> int | float:
+    """One numeric field (``steps``, ``noise``, ``seed``, ``stride``, ``tolerance``) checked
+    against its range; a ``FieldError`` otherwise. Links check their values with it."""
+    integer, low, high = SCALARS[field]
+    return _number(field, value, integer=integer, low=low, high=high)
 
 
 def _mapping(path: str, value: Any) -> dict:
     if not isinstance(value, Mapping):
-        raise ValueError(f"{path}: expected an object, got {type(value).__name__}")
+        raise FieldError(path, f"{path}: expected an object, got {type(value).__name__}")
     return dict(value)
 
 
@@ -236,7 +263,36 @@ def _unknown(path: str, got: Mapping, allowed: set[str]) -> None:
     extra = sorted(set(got) - allowed, key=str)
     if extra:
         known = ", ".join(sorted(allowed))
-        raise ValueError(f"{path}: unknown field {extra[0]!r} (known: {known})")
+        field = str(extra[0]) if path == "experiment" else f"{path}.{extra[0]}"
+        raise FieldError(field, f"{path}: unknown field {extra[0]!r} (known: {known})")
+
+
+def _surface_field(e: Experiment) -> str:
+    """The field a surface that cannot be built concerns: the one parameter that fails on its
+    own (a formula), else the surface."""
+    if e.surface not in surfaces.FAMILIES:
+        return "surface"
+    for key, value in e.surface_params.items():
+        try:
+            surfaces.get(e.surface, **{key: value})
+        except ValueError:
+            return f"surface_params.{key}"
+    return "surface"
+
+
+def _optimizer_field(i: int, spec: OptimizerSpec) -> str:
+    """The field an instance that cannot be built concerns: the one value that fails on its
+    own, else the instance (a rule between two values, such as WAME's zeta_min <= zeta_max)."""
+    try:
+        optimizers.get(spec.kind)
+    except ValueError:
+        return f"optimizers[{i}].kind"
+    for key, value in spec.hyperparams.items():
+        try:
+            OptimizerSpec(spec.kind, {key: value}).build()
+        except (ValueError, TypeError):
+            return f"optimizers[{i}].{key}"
+    return f"optimizers[{i}]"
 
 
 def _parse_optimizer(i: int, data: Any) -> OptimizerSpec:
@@ -247,20 +303,21 @@ def _parse_optimizer(i: int, data: Any) -> OptimizerSpec:
     try:
         optimizers.get(kind)
     except ValueError as err:
-        raise ValueError(f"{path}.kind: {err}") from None
+        raise FieldError(f"{path}.kind", f"{path}.kind: {err}") from None
     hyperparams = _mapping(f"{path}.hyperparams", d.get("hyperparams", {}))
     for k, v in hyperparams.items():
         if not isinstance(k, str) or not (v is None or isinstance(v, int | float | str | Mapping)):
-            raise ValueError(f"{path}.hyperparams.{k}: unsupported value {v!r}")
+            raise FieldError(f"{path}.{k}", f"{path}.hyperparams.{k}: unsupported value {v!r}")
         if isinstance(v, float) and not math.isfinite(v):
-            raise ValueError(f"{path}.hyperparams.{k}: {v!r} is not finite")
+            raise FieldError(f"{path}.{k}", f"{path}.hyperparams.{k}: {v!r} is not finite")
     name, color, enabled = d.get("name", ""), d.get("color", ""), d.get("enabled", True)
-    if not isinstance(name, str) or len(name) > 60:
-        raise ValueError(f"{path}.name: must be text of at most 60 characters")
+    if not isinstance(name, str) or len(name) > limits.MAX_NAME_CHARS:
+        most = limits.MAX_NAME_CHARS
+        raise FieldError(f"{path}.name", f"{path}.name: must be text of at most {most} characters")
     if not isinstance(color, str) or (color and not _COLOR.match(color)):
-        raise ValueError(f"{path}.color: {color!r} is not a colour like #1f77b4")
+        raise FieldError(f"{path}.color", f"{path}.color: {color!r} is not a colour like #1f77b4")
     if not isinstance(enabled, bool):
-        raise ValueError(f"{path}.enabled: must be true or false")
+        raise FieldError(f"{path}.enabled", f"{path}.enabled: must be true or false")
     return OptimizerSpec(
         kind=optimizers.get(kind).name,
         hyperparams=hyperparams,
@@ -276,39 +333,53 @@ def _parse(data: Any) -> Experiment:
     out: dict[str, Any] = {}
     if "surface" in d:
         if not isinstance(d["surface"], str):
-            raise ValueError(f"surface: {d['surface']!r} is not a surface name")
+            raise FieldError("surface", f"surface: {d['surface']!r} is not a surface name")
         out["surface"] = d["surface"]
     if "surface_params" in d:
         out["surface_params"] = _mapping("surface_params", d["surface_params"])
     if "optimizers" in d:
         opts = d["optimizers"]
         if not isinstance(opts, list | tuple):
-            raise ValueError("optimizers: expected a list")
-        limits.check("optimizers", len(opts), 4 * limits.MAX_INSTANCES, "remove some instances")
+            raise FieldError("optimizers", "optimizers: expected a list")
+        limits.check("optimizers", len(opts), limits.MAX_LISTED_INSTANCES, "remove some instances")
         out["optimizers"] = tuple(_parse_optimizer(i, o) for i, o in enumerate(opts))
     if "starts" in d:
         starts = d["starts"]
         if not isinstance(starts, list | tuple):
-            raise ValueError("starts: expected a list of points")
-        limits.check("start points", len(starts), limits.MAX_STARTS, "remove some start points")
+            raise FieldError("starts", "starts: expected a list of points")
+        limits.check(
+            "start points", len(starts), limits.MAX_STARTS, "remove some start points", "starts"
+        )
         pts = []
+        bound = limits.MAX_COORDINATE
         for j, p in enumerate(starts):
-            if not isinstance(p, list | tuple) or not 1 <= len(p) <= 100_000:
-                raise ValueError(f"starts[{j}]: expected a list of coordinates")
-            pts.append(tuple(_number(f"starts[{j}]", v, low=-1e6, high=1e6) for v in p))
+            if not isinstance(p, list | tuple) or not 1 <= len(p) <= limits.MAX_WEIGHTS:
+                raise FieldError(f"starts[{j}]", f"starts[{j}]: expected a list of coordinates")
+            pts.append(tuple(_number(f"starts[{j}]", v, low=-bound, high=bound) for v in p))
         out["starts"] = tuple(pts)
-    if "steps" in d:
-        out["steps"] = _number("steps", d["steps"], integer=True, low=1, high=limits.MAX_STEPS)
-    if "noise" in d:
-        out["noise"] = _number("noise", d["noise"], low=0.0, high=1e6)
-    if "seed" in d:
-        out["seed"] = _number("seed", d["seed"], integer=True, low=0, high=2**31 - 1)
-    if "stride" in d:
-        out["stride"] = _number("stride", d["stride"], integer=True, low=0, high=limits.MAX_STEPS)
-    if "tolerance" in d:
-        out["tolerance"] = _number("tolerance", d["tolerance"], low=0.0, high=1e12)
+    for field in SCALARS:
+        if field in d:
+            out[field] = check_scalar(field, d[field])
     if "dtype" in d:
         if d["dtype"] not in DTYPES:
-            raise ValueError(f"dtype: {d['dtype']!r} must be one of {', '.join(DTYPES)}")
+            raise FieldError("dtype", f"dtype: {d['dtype']!r} must be one of {', '.join(DTYPES)}")
         out["dtype"] = d["dtype"]
     return Experiment(**out)
+
+
+# ---- the normal form ---------------------------------------------------------------------------
+def effective(e: Experiment) -> dict[str, Any]:
+    """What a run of ``e`` depends on, as plain data: ``e.to_dict()`` with every surface
+    parameter and hyperparameter filled in from its default and every name and colour resolved.
+
+    The widgets, links and code describe one run in several ways (a value equal to its default
+    written or left out, a colour given or taken from the palette); those descriptions have equal
+    ``effective`` forms. Links compare with it to leave out what the defaults say; lessons, to
+    tell whether a scene is still their stage's."""
+    d = e.to_dict()
+    family = surfaces.FAMILIES[e.surface]
+    d["surface_params"] = resolve(e.surface, family.params, e.surface_params)
+    for i, o in enumerate(d["optimizers"]):
+        spec = e.optimizers[i]
+        o.update(hyperparams=spec.values(), name=e.name_of(i), color=e.color_of(i).lower())
+    return d
