@@ -456,19 +456,26 @@ def test_share_link_reproduces_the_scene(browser, app_url):
     nudge_learning_rate(page, "Momentum")  # 0.001 -> 0.0015: a scene that is not the default
     wait_new_data(page, first["id"])
     settle(page)
-    f = pause(page)["frame"]  # the frame goes into the link
+    assert "Momentum(learning_rate=0.0015)" in query(page)["o"]
+    assert_link_reproduces(browser, app_url, page, log, "app_share_link")
+
+
+def assert_link_reproduces(browser, app_url, page, log, name: str) -> None:
+    """Pause (the frame goes into the link), then open the address bar in a new context (a
+    new session): the same plotted paths, bit for bit, paused at the same frame. Screenshot of
+    the new context as ``name``; both contexts closed."""
+    f = pause(page)["frame"]
     wait_query(page, "f", lambda v: v == [str(f)])
     settle(page)
     link = page.url
-    assert "Momentum(learning_rate=0.0015)" in query(page)["o"]
     mine = plotted(page)
-    other, other_log = open_app(browser, app_url, urlsplit(link).query)  # a new session
+    other, other_log = open_app(browser, app_url, urlsplit(link).query)
     assert other.url == link
     st = state(other)
     assert st["id"] == state(page)["id"]  # a hash of the whole document
     assert plotted(other) == mine
     assert st["frame"] == f and not st["playing"]
-    screenshot(other, "app_share_link", full_page=False)
+    screenshot(other, name, full_page=False)
     other_log.assert_clean()
     log.assert_clean()
     other.context.close()
@@ -637,21 +644,9 @@ def test_surface_switch_then_its_link_draws_the_same_paths(browser, app_url):
         x, y = start_of(o)
         assert (x, y) == pytest.approx((-1.8, -1.0), abs=1e-6), o["name"]
         assert x0 <= x <= x1 and y0 <= y <= y1
-    f = pause(page)["frame"]
-    wait_query(page, "f", lambda v: v == [str(f)])
-    settle(page)
-    link = page.url
-    assert query(page)["s"] == ["six_hump_camel"]
+    assert query(page)["s"] == ["six_hump_camel"] and "x" not in query(page)
     screenshot(page, "app_surface_switch", full_page=False)
-    other, other_log = open_app(browser, app_url, urlsplit(link).query)  # a new session
-    st = state(other)
-    assert plotted(other) == mine
-    assert st["id"] == state(page)["id"] and st["frame"] == f
-    screenshot(other, "app_surface_switch_link", full_page=False)
-    other_log.assert_clean()
-    log.assert_clean()
-    other.context.close()
-    page.context.close()
+    assert_link_reproduces(browser, app_url, page, log, "app_surface_switch_link")
 
 
 def test_a_hand_typed_lesson_link_opens_its_stage(browser, app_url):
