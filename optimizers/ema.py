@@ -46,11 +46,10 @@ def ExponentialMovingAverage(
     owner = "ExponentialMovingAverage"
     core.check_range(owner, "momentum", momentum, 0.0, 1.0)
     core.check_flag(owner, "debias", debias)
-    core.check_epsilon(owner, epsilon)
+    core.check_range(owner, "epsilon", epsilon, 0.0, None)
 
     def init(params):
-        leaves = jax.tree.leaves(params)
-        dtype = leaves[0].dtype if leaves else jnp.float32
+        dtype = core.float_dtype(params)
         return EmaState(jnp.zeros([], jnp.int32), core.zeros_like(params), jnp.ones([], dtype))
 
     def update(updates, state, params=None):
