@@ -1,4 +1,5 @@
-"""Optimizers of the reference documents, in pure JAX, optax-compatible.
+"""Optimizers in pure JAX, optax-compatible, each exact to a named library (Keras 3, optax,
+objax) or paper (docs/optimizer-equations.md lists the equations and library differences).
 
 >>> import optimizers
 >>> opt = optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7)

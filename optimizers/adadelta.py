@@ -56,7 +56,7 @@ def _adadelta_core(rho, epsilon) -> core.Core:
 
 ADADELTA_INFO = OptimizerInfo(
     name="Adadelta",
-    rule=lambda h: _adadelta_core(h.rho, h.epsilon),
+    rule=_adadelta_core,
     title="Adadelta",
     summary="Rates with units: the ratio of past update size to past gradient size.",
     group="adaptive",

@@ -46,7 +46,7 @@ def _adagrad_core(initial_accumulator_value, epsilon) -> core.Core:
 
 ADAGRAD_INFO = OptimizerInfo(
     name="Adagrad",
-    rule=lambda h: _adagrad_core(h.initial_accumulator_value, h.epsilon),
+    rule=_adagrad_core,
     title="Adagrad",
     summary="Per-weight rates from the sum of all past squared gradients: they only shrink.",
     group="adaptive",

@@ -164,7 +164,7 @@ _KERAS_DEFAULTS = "the Keras 3 documentation (epsilon=1e-7; the Adam paper quote
 
 ADAM_INFO = OptimizerInfo(
     name="Adam",
-    rule=lambda h: _adam_core(h.beta_1, h.beta_2, h.epsilon, h.amsgrad),
+    rule=_adam_core,
     title="Adam",
     summary="Momentum on the gradient, per-weight scale from the squared-gradient average.",
     group="adaptive",
@@ -231,7 +231,7 @@ ADAMW_INFO = dataclasses.replace(
 
 ADAMAX_INFO = OptimizerInfo(
     name="Adamax",
-    rule=lambda h: _adamax_core(h.beta_1, h.beta_2, h.epsilon),
+    rule=_adamax_core,
     title="Adamax",
     summary="Adam with an infinity norm: the scale is the decayed max of |g|.",
     group="adaptive",
@@ -250,7 +250,7 @@ ADAMAX_INFO = OptimizerInfo(
 
 NADAM_INFO = OptimizerInfo(
     name="Nadam",
-    rule=lambda h: _nadam_core(h.beta_1, h.beta_2, h.epsilon),
+    rule=_nadam_core,
     title="Nadam",
     summary="Adam with Nesterov momentum (Keras's warming momentum schedule).",
     group="adaptive",

@@ -1,7 +1,7 @@
 """Each optimizer declared once: its hyperparameters, state, rules, LaTeX and constructor.
 
-An optimizer is its update rule (a function ``rule(h) -> core.Core`` of its hyperparameter
-values, written in its module) and one :class:`OptimizerInfo`, the declaration. Everything
+An optimizer is its update rule (a function ``rule(**hyperparameters) -> core.Core``,
+written in its module) and one :class:`OptimizerInfo`, the declaration. Everything
 else is derived from the declaration:
 
 * the constructor (``ADAM.build`` is ``optimizers.Adam``): its signature and defaults, the
@@ -22,7 +22,6 @@ import collections
 import dataclasses
 import functools
 import inspect
-import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -321,14 +320,15 @@ class StateField:
 class OptimizerInfo:
     """One optimizer (or a preset of one): the single source of what is said about it.
 
-    ``rule(h)`` builds the update rule from the hyperparameter values (``h.beta_1``...; the
-    learning rate and ``option`` hyperparameters excepted, the shared options apply them).
+    ``rule(**values)`` builds the update rule from the hyperparameter values, by name (every
+    declared one but the learning rate and ``option`` ones, which the shared options apply):
+    its parameters are checked against the declaration when it is made.
     A preset (``Nesterov``, ``AMSGrad``) is made with :meth:`preset`: the parent's constructor
     with ``fixed`` flags, its own texts.
     """
 
     name: str
-    rule: Callable[[types.SimpleNamespace], core.Core]
+    rule: Callable[..., core.Core]
     title: str
     summary: str
     group: str
@@ -353,6 +353,9 @@ class OptimizerInfo:
             raise ValueError(f"{self.name}: hyperparameters must be unique, learning_rate first")
         if sum(f.role == "momentum" for f in self.state) > 1:
             raise ValueError(f"{self.name}: at most one momentum buffer")
+        wanted = [h.name for h in self.hyperparams if h.name != "learning_rate" and not h.option]
+        if self.parent is None and list(inspect.signature(self.rule).parameters) != wanted:
+            raise ValueError(f"{self.name}: its rule must take exactly {wanted}, in that order")
 
     # ---- what the app and the engine read ----
     def defaults(self) -> dict[str, Any]:
@@ -431,7 +434,7 @@ class OptimizerInfo:
             if h.name != "learning_rate" and not h.option
         }
         return core.with_options(
-            self.rule(types.SimpleNamespace(**inner)),
+            self.rule(**inner),
             values["learning_rate"],
             opts,
             name=self.name,

@@ -29,7 +29,8 @@ def ExponentialMovingAverage(
 
     where $w_t$ are the weights after update $t$. Chain it after an optimizer and read the
     averaged weights with :func:`averaged_weights`; the trajectory itself is unchanged (it is a
-    read-out). Defaults from the objax document (momentum 0.999, debias off, eps 1e-6).
+    read-out). Defaults from the objax ``ExponentialMovingAverage`` documentation (momentum 0.999,
+    debias off, eps 1e-6).
     For Keras-style averaging (no debias, $a_1 = w_1$, optional overwrite), use the
     ``use_ema`` option of any optimizer instead.
 

@@ -64,9 +64,7 @@ def _lars_core(momentum, weight_decay, trust_coefficient, epsilon, nesterov: boo
 
 LARS_INFO = OptimizerInfo(
     name="LARS",
-    rule=lambda h: _lars_core(
-        h.momentum, h.weight_decay, h.trust_coefficient, h.epsilon, h.nesterov
-    ),
+    rule=_lars_core,
     title="LARS",
     summary="Layer-wise rates: each tensor's step scaled by |w| / |g| (trust ratio).",
     group="adaptive",
@@ -119,7 +117,7 @@ LARS_INFO = OptimizerInfo(
     "through the trust ratio. The rate is eta max(1[|w| = 0 or |g| = 0], r_t), as objax's code "
     "(jn.maximum(logical_or(...), trust_ratio)); Nesterov (w_{t+1} = w_t - eta r_t (g_t + "
     "lambda w_t) - mu m_t) from optax lars. Where objax divides by zero (g = 0 with lambda = "
-    "epsilon = 0) the ratio is taken as 1, as optax does. The document's decay "
+    "epsilon = 0) the ratio is taken as 1, as optax does. The paper's polynomial decay "
     "eta_t = eta_0 (1 - t/T)^2 is ``learning_rate=optimizers.schedules.lars_polynomial(eta_0, "
     "T)``. The momentum buffer m_t is in weight units.",
     example="    >>> opt = optimizers.LARS(learning_rate=optimizers.schedules.lars_polynomial(1.0, "

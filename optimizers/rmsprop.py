@@ -54,7 +54,7 @@ def _rmsprop_core(rho, momentum, epsilon, centered: bool) -> core.Core:
 
 RMSPROP_INFO = OptimizerInfo(
     name="RMSprop",
-    rule=lambda h: _rmsprop_core(h.rho, h.momentum, h.epsilon, h.centered),
+    rule=_rmsprop_core,
     title="RMSprop",
     summary="Adagrad that forgets: a moving average of squared gradients.",
     group="adaptive",

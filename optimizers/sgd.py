@@ -43,12 +43,20 @@ def _velocity_core(keras_form: bool, momentum: Any, nesterov: bool) -> core.Core
     return core.Core(init, step, learning_rates)
 
 
+def _keras_velocity(momentum, nesterov) -> core.Core:
+    return _velocity_core(True, momentum, nesterov)
+
+
+def _heavy_ball(momentum, nesterov) -> core.Core:
+    return _velocity_core(False, momentum, nesterov)
+
+
 _NESTEROV = flag("nesterov", False, "Whether to apply Nesterov momentum.")
 _MOMENTUM_HELP = "Accelerates descent in the relevant direction and dampens oscillations."
 
 SGD_INFO = OptimizerInfo(
     name="SGD",
-    rule=lambda h: _velocity_core(True, h.momentum, h.nesterov),
+    rule=_keras_velocity,
     title="Stochastic gradient descent",
     summary="One learning rate for every weight; optional (Nesterov) momentum.",
     group="classic",
@@ -74,7 +82,7 @@ SGD_INFO = OptimizerInfo(
 
 MOMENTUM_INFO = OptimizerInfo(
     name="Momentum",
-    rule=lambda h: _velocity_core(False, h.momentum, h.nesterov),
+    rule=_heavy_ball,
     title="Momentum (heavy ball)",
     summary="Accumulates a velocity: steps approach lr/(1-momentum) on a constant slope.",
     group="classic",

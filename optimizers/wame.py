@@ -91,9 +91,7 @@ def _wame_core(alpha, eta_plus, eta_minus, zeta_min, zeta_max, epsilon, variant)
 
 WAME_INFO = OptimizerInfo(
     name="WAME",
-    rule=lambda h: _wame_core(
-        h.alpha, h.eta_plus, h.eta_minus, h.zeta_min, h.zeta_max, h.epsilon, h.variant
-    ),
+    rule=_wame_core,
     title="WAME",
     summary="Per-weight acceleration: Rprop-like factors zeta averaged into Z, over theta.",
     group="sign-based",
