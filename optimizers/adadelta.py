@@ -57,7 +57,6 @@ def _adadelta_core(rho, epsilon) -> core.Core:
 ADADELTA_INFO = OptimizerInfo(
     name="Adadelta",
     rule=_adadelta_core,
-    title="Adadelta",
     summary="Rates with units: the ratio of past update size to past gradient size.",
     group="adaptive",
     reference="Zeiler, ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701 (2012)",

@@ -47,7 +47,6 @@ def _adagrad_core(initial_accumulator_value, epsilon) -> core.Core:
 ADAGRAD_INFO = OptimizerInfo(
     name="Adagrad",
     rule=_adagrad_core,
-    title="Adagrad",
     summary="Per-weight rates from the sum of all past squared gradients: they only shrink.",
     group="adaptive",
     reference="Duchi, Hazan & Singer, Adaptive Subgradient Methods for Online Learning and "
@@ -62,8 +61,9 @@ ADAGRAD_INFO = OptimizerInfo(
             default=0.0,
             low=0.0,
             high=1.0,
-            help="Starting value of the accumulated squared gradient G_0.",
+            scale="linear",
             valid=NON_NEGATIVE,
+            help="Starting value of the accumulated squared gradient G_0.",
         ),
         epsilon(1e-7),
     ),

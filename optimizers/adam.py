@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
+from optimizers import core, declare
 from optimizers.declare import (
     OPTIONS,
     OptimizerInfo,
@@ -165,7 +165,6 @@ _KERAS_DEFAULTS = "the Keras 3 documentation (epsilon=1e-7; the Adam paper quote
 ADAM_INFO = OptimizerInfo(
     name="Adam",
     rule=_adam_core,
-    title="Adam",
     summary="Momentum on the gradient, per-weight scale from the squared-gradient average.",
     group="adaptive",
     reference=_ADAM_REF,
@@ -191,7 +190,6 @@ ADAM_INFO = OptimizerInfo(
 
 AMSGRAD_INFO = ADAM_INFO.preset(
     name="AMSGrad",
-    title="AMSGrad",
     summary="Adam whose denominator never shrinks: the running max of v.",
     reference="Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018",
     matches="Keras 3 Adam(amsgrad=True)",
@@ -204,10 +202,8 @@ AMSGRAD_INFO = ADAM_INFO.preset(
 
 # AdamW: Adam's rule; its weight_decay is the shared decoupled option (applied before the step,
 # as Keras), declared here as a hyperparameter with AdamW's default.
-ADAMW_INFO = dataclasses.replace(
-    ADAM_INFO,
+ADAMW_INFO = ADAM_INFO.derive(
     name="AdamW",
-    title="AdamW",
     summary="Adam with decoupled weight decay: shrinks weights by lr*wd each step.",
     reference="Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019",
     matches="Keras 3 AdamW",
@@ -229,18 +225,22 @@ ADAMW_INFO = dataclasses.replace(
     example="    >>> opt = optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)",
 )
 
-ADAMAX_INFO = OptimizerInfo(
+
+def _without_amsgrad(lr: declare.HParam) -> tuple[declare.HParam, ...]:
+    """Adam's hyperparameters with another learning-rate default and no AMSGrad flag."""
+    return tuple(lr if h.name == "learning_rate" else h for h in ADAM_INFO.hyperparams[:-1])
+
+
+ADAMAX_INFO = ADAM_INFO.derive(
     name="Adamax",
     rule=_adamax_core,
-    title="Adamax",
     summary="Adam with an infinity norm: the scale is the decayed max of |g|.",
-    group="adaptive",
     reference=_ADAM_REF + ", section 7.1",
     matches="Keras 3 Adamax",
     update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad u_t=\max(\beta_2u_{t-1},|g_t|),\quad "
     r"w_{t+1}=w_t-\frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t+\varepsilon}",
     learning_rate_latex=r"\eta\,/\,(u_t+\varepsilon)",
-    hyperparams=(learning_rate(0.002), _B1, _B2, epsilon(1e-7)),
+    hyperparams=_without_amsgrad(learning_rate(0.002)),
     state=(_M, StateField(name="nu", symbol="u_t", role="infinity_norm")),
     defaults_from="the kerasy optimizers documentation (learning_rate=0.002); epsilon 1e-7 as "
     "Keras (optax puts it inside the max instead)",
@@ -248,20 +248,17 @@ ADAMAX_INFO = OptimizerInfo(
     example="    >>> opt = optimizers.Adamax()",
 )
 
-NADAM_INFO = OptimizerInfo(
+NADAM_INFO = ADAM_INFO.derive(
     name="Nadam",
     rule=_nadam_core,
-    title="Nadam",
     summary="Adam with Nesterov momentum (Keras's warming momentum schedule).",
-    group="adaptive",
     reference="Dozat, Incorporating Nesterov Momentum into Adam, ICLR 2016 workshop",
     matches="Keras 3 Nadam",
     update_latex=r"\mu_t=\beta_1(1-\tfrac12 0.96^t),\ "
     r"\hat m_t=\frac{\mu_{t+1}m_t}{1-\Pi_t\mu_{t+1}}+\frac{(1-\mu_t)g_t}{1-\Pi_t},\ "
     r"w_{t+1}=w_t-\eta\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
     learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
-    hyperparams=(learning_rate(0.001), _B1, _B2, epsilon(1e-7)),
-    state=(_M, _V),
+    hyperparams=_without_amsgrad(learning_rate(0.001)),
     defaults_from="the kerasy optimizers documentation",
     notes="Pi_t is the running product of the momentum schedule mu_1 ... mu_t. The libraries "
     "use four different schedules (docs/optimizer-equations.md, Adam family); this is Keras 3's.",

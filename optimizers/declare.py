@@ -191,6 +191,20 @@ def _clip(name: str, help: str) -> HParam:
     )
 
 
+def _every_k_steps(name: str, high: int, scale: str, help: str) -> HParam:
+    """An integer option counting steps, off (None) by default."""
+    return HParam(
+        name=name,
+        default=None,
+        low=1,
+        high=high,
+        scale=scale,
+        kind="int",
+        valid=AT_LEAST_ONE,
+        help=help,
+    )
+
+
 OPTIONS: tuple[HParam, ...] = (
     _clip("clipnorm", "Clip each weight tensor's gradient to this norm."),
     _clip("clipvalue", "Clip each gradient element to [-value, value]."),
@@ -200,8 +214,9 @@ OPTIONS: tuple[HParam, ...] = (
         default=None,
         low=0.0,
         high=0.5,
-        help="Decoupled weight decay: w <- w - lr * weight_decay * w.",
+        scale="linear",
         valid=NON_NEGATIVE,
+        help="Decoupled weight decay: w <- w - lr * weight_decay * w.",
     ),
     flag("use_ema", False, "Keep an exponential moving average of the weights."),
     HParam(
@@ -209,18 +224,15 @@ OPTIONS: tuple[HParam, ...] = (
         default=0.99,
         low=0.0,
         high=1.0,
-        help="Momentum of the weight average: new = m * old + (1 - m) * w.",
+        scale="linear",
         valid=UNIT_INTERVAL,
+        help="Momentum of the weight average: new = m * old + (1 - m) * w.",
     ),
-    HParam(
-        name="ema_overwrite_frequency",
-        default=None,
-        low=1,
-        high=1000,
-        scale="log",
-        help="Every this many steps, overwrite the weights with their average.",
-        kind="int",
-        valid=AT_LEAST_ONE,
+    _every_k_steps(
+        "ema_overwrite_frequency",
+        1000,
+        "log",
+        "Every this many steps, overwrite the weights with their average.",
     ),
     HParam(
         name="loss_scale_factor",
@@ -228,17 +240,14 @@ OPTIONS: tuple[HParam, ...] = (
         low=1e-3,
         high=1e6,
         scale="log",
-        help="Gradients are divided by this factor (mixed-precision loss scaling).",
         valid=POSITIVE,
+        help="Gradients are divided by this factor (mixed-precision loss scaling).",
     ),
-    HParam(
-        name="gradient_accumulation_steps",
-        default=None,
-        low=1,
-        high=64,
-        help="Update every k steps with the mean of the k gradients.",
-        kind="int",
-        valid=AT_LEAST_ONE,
+    _every_k_steps(
+        "gradient_accumulation_steps",
+        64,
+        "linear",
+        "Update every k steps with the mean of the k gradients.",
     ),
 )
 OPTION_NAMES = tuple(o.name for o in OPTIONS)
@@ -329,7 +338,6 @@ class OptimizerInfo:
 
     name: str
     rule: Callable[..., core.Core]
-    title: str
     summary: str
     group: str
     reference: str
@@ -344,8 +352,11 @@ class OptimizerInfo:
     example: str = ""
     fixed: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # preset flags
     parent: OptimizerInfo | None = None
+    title: str = ""  # the long name, when it is not just ``name``
 
     def __post_init__(self):
+        if not self.title:
+            object.__setattr__(self, "title", self.name)
         if self.group not in GROUPS:
             raise ValueError(f"{self.name}: unknown group {self.group!r}; known: {list(GROUPS)}")
         names = [h.name for h in self.hyperparams]
@@ -441,14 +452,27 @@ class OptimizerInfo:
             hyperparams=dict(values),
         )
 
+    def derive(self, **changes: Any) -> OptimizerInfo:
+        """Another optimizer made of this one's pieces (AdamW, Adamax, Nadam from Adam): the
+        fields not in ``changes`` are kept, but for the title (the new name's unless given)."""
+        return dataclasses.replace(self, **{"title": "", **changes})
+
     def preset(self, **changes: Any) -> OptimizerInfo:
         """A named preset: this optimizer with ``fixed`` flags (their widgets hidden)."""
         fixed = changes.get("fixed", {})
         hyperparams = tuple(h for h in self.hyperparams if h.name not in fixed)
-        return dataclasses.replace(self, hyperparams=hyperparams, parent=self, **changes)
+        return self.derive(hyperparams=hyperparams, parent=self, **changes)
 
     def docstring(self) -> str:
         return _docstring(self)
+
+
+def retune(pieces: tuple, **changes: Mapping[str, Any]) -> tuple:
+    """Hyperparameters or state fields with some of them changed, by name (Momentum from SGD):
+    ``retune(params, momentum={"default": 0.9})``."""
+    return tuple(
+        dataclasses.replace(p, **changes[p.name]) if p.name in changes else p for p in pieces
+    )
 
 
 def insert_after(params: tuple[HParam, ...], after: str, *new: HParam) -> tuple[HParam, ...]:

@@ -65,7 +65,6 @@ def _lars_core(momentum, weight_decay, trust_coefficient, epsilon, nesterov: boo
 LARS_INFO = OptimizerInfo(
     name="LARS",
     rule=_lars_core,
-    title="LARS",
     summary="Layer-wise rates: each tensor's step scaled by |w| / |g| (trust ratio).",
     group="adaptive",
     reference="You, Gitman & Ginsburg, Large Batch Training of Convolutional Networks, "
@@ -87,8 +86,9 @@ LARS_INFO = OptimizerInfo(
             default=1e-4,
             low=0.0,
             high=0.1,
-            help="LARS's weight decay (inside the trust ratio).",
+            scale="linear",
             valid=NON_NEGATIVE,
+            help="LARS's weight decay (inside the trust ratio).",
         ),
         HParam(
             name="trust_coefficient",
@@ -96,8 +96,8 @@ LARS_INFO = OptimizerInfo(
             low=1e-5,
             high=1.0,
             scale="log",
-            help="Trust coefficient eta (< 1) for the trust ratio.",
             valid=POSITIVE,
+            help="Trust coefficient eta (< 1) for the trust ratio.",
         ),
         epsilon(1e-5, "Epsilon of the trust-ratio denominator."),
         flag("nesterov", False, "Whether to apply Nesterov momentum."),

@@ -55,7 +55,6 @@ def _rmsprop_core(rho, momentum, epsilon, centered: bool) -> core.Core:
 RMSPROP_INFO = OptimizerInfo(
     name="RMSprop",
     rule=_rmsprop_core,
-    title="RMSprop",
     summary="Adagrad that forgets: a moving average of squared gradients.",
     group="adaptive",
     reference="Tieleman & Hinton, COURSERA lecture 6.5 (2012); Graves, Generating Sequences "

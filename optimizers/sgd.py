@@ -12,7 +12,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
-from optimizers.declare import OptimizerInfo, StateField, decay_rate, flag, learning_rate
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    flag,
+    learning_rate,
+    retune,
+)
 
 
 class VelocityState(NamedTuple):
@@ -80,31 +87,19 @@ SGD_INFO = OptimizerInfo(
     example="    >>> opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)",
 )
 
-MOMENTUM_INFO = OptimizerInfo(
+MOMENTUM_INFO = SGD_INFO.derive(
     name="Momentum",
     rule=_heavy_ball,
     title="Momentum (heavy ball)",
     summary="Accumulates a velocity: steps approach lr/(1-momentum) on a constant slope.",
-    group="classic",
     reference="Polyak (1964); Sutskever et al., ICML 2013",
     matches="optax sgd(momentum) / objax Momentum",
     update_latex=r"m_t=g_t+\mu m_{t-1},\quad w_{t+1}=w_t-\eta m_t",
-    learning_rate_latex=r"\eta",
-    hyperparams=(
-        learning_rate(0.01),
-        decay_rate("momentum", 0.9, "Velocity decay: mu in m = g + mu m.", high=0.99),
-        _NESTEROV,
+    hyperparams=retune(
+        SGD_INFO.hyperparams,
+        momentum={"default": 0.9, "help": "Velocity decay: mu in m = g + mu m."},
     ),
-    state=(
-        StateField(
-            name="velocity",
-            symbol="m_t",
-            role="momentum",
-            moves=-1,
-            units="gradient",
-            off_when_zero="momentum",
-        ),
-    ),
+    state=retune(SGD_INFO.state, velocity={"symbol": "m_t", "moves": -1, "units": "gradient"}),
     defaults_from="the objax Momentum documentation (momentum 0.9; objax passes the learning "
     "rate per call, 0.01 here)",
     notes="Nesterov uses the Bengio et al. (2012) reformulation with the gradient taken at w_t: "

@@ -92,7 +92,6 @@ def _wame_core(alpha, eta_plus, eta_minus, zeta_min, zeta_max, epsilon, variant)
 WAME_INFO = OptimizerInfo(
     name="WAME",
     rule=_wame_core,
-    title="WAME",
     summary="Per-weight acceleration: Rprop-like factors zeta averaged into Z, over theta.",
     group="sign-based",
     reference="Mosca & Magoulas, Training Convolutional Networks with Weight-wise Adaptive "
@@ -113,8 +112,8 @@ WAME_INFO = OptimizerInfo(
             low=1.01,
             high=3.0,
             scale="linear",
-            help="Factor applied to zeta when the gradient keeps its sign.",
             valid=Range(low=1.0, low_open=True),
+            help="Factor applied to zeta when the gradient keeps its sign.",
         ),
         HParam(
             name="eta_minus",
@@ -122,8 +121,8 @@ WAME_INFO = OptimizerInfo(
             low=0.01,
             high=0.99,
             scale="linear",
-            help="Factor applied to zeta when the gradient changes sign.",
             valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
+            help="Factor applied to zeta when the gradient changes sign.",
         ),
         HParam(
             name="zeta_min",
@@ -131,8 +130,8 @@ WAME_INFO = OptimizerInfo(
             low=1e-4,
             high=1.0,
             scale="log",
-            help="Minimum clipping value for the per-weight acceleration factor.",
             valid=POSITIVE,
+            help="Minimum clipping value for the per-weight acceleration factor.",
         ),
         HParam(
             name="zeta_max",
@@ -140,8 +139,8 @@ WAME_INFO = OptimizerInfo(
             low=1.0,
             high=1e4,
             scale="log",
-            help="Maximum clipping value for the per-weight acceleration factor.",
             valid=POSITIVE,
+            help="Maximum clipping value for the per-weight acceleration factor.",
         ),
         epsilon(1e-7),
         HParam(
