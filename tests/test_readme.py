@@ -48,3 +48,11 @@ def test_readme_lists_every_surface_as_the_registry_describes_it():
     from surfaces.registry import catalogue_markdown
 
     assert catalogue_markdown() in README
+
+
+def test_readme_optimizer_table_is_written_from_the_declarations():
+    import optimizers
+
+    assert optimizers.readme_table() in README, (
+        "README.md's optimizer table is stale: paste optimizers.readme_table() in its place"
+    )
