@@ -17,8 +17,20 @@ class DomBuilder {
       return;
     }
     const d = (this.dom = {});
-    const s = m.surface;
-    // Header: title and legend.
+    this.buildHeader(d);
+    this.buildPanels(d);
+    this.buildControls(d);
+    this.buildTools(d);
+    this.buildEventList(d);
+    // Inside the focused optimizer.
+    d.inside = el("div", { class: "ov-inside", "data-testid": "ov-inside" });
+    if (!this.hide.has("inside")) root.append(d.inside);
+    this.buildInside();
+  }
+
+  // Title, subtitle and the legend (one chip per optimizer).
+  buildHeader(d) {
+    const m = this.model, s = m.surface;
     const nOpt = m.opts.length, last = m.steps[m.R - 1];
     const sub = `${nOpt} optimizer${nOpt === 1 ? "" : "s"}` + (m.S > 1 ? ` × ${m.S} starts` : "") +
       ` · ${last} steps` + (s.dim ? ` · ${s.dim} weight${s.dim === 1 ? "" : "s"}` : "") + (s.projected ? " · 2-D projection" : "");
@@ -37,8 +49,12 @@ class DomBuilder {
       return b;
     });
     if (!this.hide.has("legend")) d.head.append(d.legend);
-    root.append(d.head);
-    // Panels.
+    this.root.append(d.head);
+  }
+
+  // One panel (title, canvas, tip, message) per view the document has and options show.
+  buildPanels(d) {
+    const m = this.model, s = m.surface;
     d.grid = el("div", { class: "ov-grid" });
     const panel = (name, title) => {
       const p = { name, el: el("div", { class: `ov-panel ov-panel-${name}`, "data-testid": `ov-panel-${name}` }) };
@@ -70,25 +86,33 @@ class DomBuilder {
     for (const [k, p] of Object.entries(this.panels)) {
       if (m.errors[k] && m.errors[k].length) this.panelMessage(k, m.errors[k].join("; "));
     }
-    if (has.surface) {
-      d.readout = el("div", { class: "ov-readout", "data-testid": "ov-readout", "aria-live": "off" });
-      this.panels.surface.el.append(d.readout);
-      const key = el("span", { class: "ov-key", "data-testid": "ov-key" });
-      const item = (svg, label) => key.append(el("span", { class: "ov-key-item", html: `${svg}${esc(label)}` }));
-      const sv = (body) => `<svg viewBox="0 0 12 12" width="11" height="11" aria-hidden="true">${body}</svg>`;
-      const ink = "currentColor";
-      item(sv(`<rect x="2" y="2" width="8" height="8" fill="${ink}" opacity=".75"/>`), "start");
-      item(sv(`<circle cx="6" cy="6" r="4.2" fill="${ink}" opacity=".75"/>`), "now");
-      const starPath = "M6 .8l1.5 3.3 3.6.4-2.7 2.4.8 3.5L6 8.6 2.8 10.4l.8-3.5L.9 4.5l3.6-.4z";
-      if (Array.isArray(s.minima) && s.minima.length) item(sv(`<path d="${starPath}" fill="${ink}" opacity=".75"/>`), "minimum");
-      if (Array.isArray(s.local_minima) && s.local_minima.length) item(sv(`<path d="${starPath}" fill="none" stroke="${ink}" stroke-width="1.1"/>`), "local min.");
-      if (m.S > 1) item(sv(`<path d="M0 6h3.5M5 6h3.5M10 6h2" stroke="${ink}" stroke-width="1.6"/>`), "start 2+");
-      if (m.opts.some((op) => op.ema)) item(sv(`<path d="M1.5 6h0M6 6h0M10.5 6h0" stroke="${ink}" stroke-width="2.2" stroke-linecap="round"/>`), "EMA");
-      if (m.opts.some((op) => op.diverged.some((v) => v >= 0))) item(sv(`<path d="M2 2l8 8M10 2l-8 8" stroke="${RED}" stroke-width="2.4" stroke-linecap="round"/>`), "diverged");
-      this.panels.surface.head.append(key);
-    }
-    root.append(d.grid);
-    // Controls.
+    if (has.surface) this.buildSurfaceKey(d);
+    this.root.append(d.grid);
+  }
+
+  // The surface's coordinate readout and its key to the marks (only those it draws).
+  buildSurfaceKey(d) {
+    const m = this.model, s = m.surface;
+    d.readout = el("div", { class: "ov-readout", "data-testid": "ov-readout", "aria-live": "off" });
+    this.panels.surface.el.append(d.readout);
+    const key = el("span", { class: "ov-key", "data-testid": "ov-key" });
+    const item = (svg, label) => key.append(el("span", { class: "ov-key-item", html: `${svg}${esc(label)}` }));
+    const sv = (body) => `<svg viewBox="0 0 12 12" width="11" height="11" aria-hidden="true">${body}</svg>`;
+    const ink = "currentColor";
+    item(sv(`<rect x="2" y="2" width="8" height="8" fill="${ink}" opacity=".75"/>`), "start");
+    item(sv(`<circle cx="6" cy="6" r="4.2" fill="${ink}" opacity=".75"/>`), "now");
+    const starPath = "M6 .8l1.5 3.3 3.6.4-2.7 2.4.8 3.5L6 8.6 2.8 10.4l.8-3.5L.9 4.5l3.6-.4z";
+    if (Array.isArray(s.minima) && s.minima.length) item(sv(`<path d="${starPath}" fill="${ink}" opacity=".75"/>`), "minimum");
+    if (Array.isArray(s.local_minima) && s.local_minima.length) item(sv(`<path d="${starPath}" fill="none" stroke="${ink}" stroke-width="1.1"/>`), "local min.");
+    if (m.S > 1) item(sv(`<path d="M0 6h3.5M5 6h3.5M10 6h2" stroke="${ink}" stroke-width="1.6"/>`), "start 2+");
+    if (m.opts.some((op) => op.ema)) item(sv(`<path d="M1.5 6h0M6 6h0M10.5 6h0" stroke="${ink}" stroke-width="2.2" stroke-linecap="round"/>`), "EMA");
+    if (m.opts.some((op) => op.diverged.some((v) => v >= 0))) item(sv(`<path d="M2 2l8 8M10 2l-8 8" stroke="${RED}" stroke-width="2.4" stroke-linecap="round"/>`), "diverged");
+    this.panels.surface.head.append(key);
+  }
+
+  // Play/pause, step, first/last, scrubber, step label, speed, loop.
+  buildControls(d) {
+    const m = this.model;
     const btn = (key, label, icon) => el("button", { class: "ov-btn", type: "button", "data-testid": `ov-${key}`, "aria-label": label, title: label, html: icon });
     d.first = btn("first", "First step (Home)", ICONS.first);
     d.back = btn("back", "Step back (←)", ICONS.back);
@@ -104,8 +128,12 @@ class DomBuilder {
     d.loopBtn = el("button", { class: "ov-btn ov-toggle", type: "button", "data-testid": "ov-loop", "aria-label": "Loop", title: "Loop playback", "aria-pressed": String(this.loop), html: ICONS.loop });
     d.controls = el("div", { class: "ov-controls", role: "toolbar", "aria-label": "Playback" },
       el("div", { class: "ov-btns" }, d.first, d.back, d.play, d.forward, d.last), d.scrub, d.stepLabel, d.speed, d.loopBtn);
-    if (!this.hide.has("controls")) root.append(d.controls);
-    // Tools: focus optimizer, start, arrows.
+    if (!this.hide.has("controls")) this.root.append(d.controls);
+  }
+
+  // The inspected optimizer, the start point, the arrows.
+  buildTools(d) {
+    const m = this.model;
     d.focus = el("select", { class: "ov-select", "data-testid": "ov-focus", "aria-label": "Optimizer to inspect" },
       ...m.opts.map((op, i) => el("option", { value: i, text: op.name })));
     d.focus.value = String(this.focus);
@@ -124,8 +152,12 @@ class DomBuilder {
     tools.push(el("div", { class: "ov-field ov-arrows", role: "group", "aria-label": "Arrows on the surface" },
       el("span", { text: "Arrows" }), ...d.arrowChips, d.arrowAllChip, el("span", { class: "ov-dim", text: "length" }), d.arrowScale));
     d.tools = el("div", { class: "ov-tools" }, ...tools);
-    if (!this.hide.has("tools")) root.append(d.tools);
-    // Events (divergence, hits), static list.
+    if (!this.hide.has("tools")) this.root.append(d.tools);
+  }
+
+  // The events (divergences, minimum reached) as a static list.
+  buildEventList(d) {
+    const m = this.model;
     d.events = el("div", { class: "ov-events", "data-testid": "ov-diverged", "aria-live": "polite" });
     const events = [];
     m.opts.forEach((op) => {
@@ -143,11 +175,7 @@ class DomBuilder {
     m.opts.forEach((op) => op.diverged.forEach((st, s) => {
       if (st >= 0) this.divergedList.push({ name: op.name, start: s, step: st, frame: op.divFrame[s] });
     }));
-    if (!this.hide.has("events") && events.length) root.append(d.events);
-    // Inside the focused optimizer.
-    d.inside = el("div", { class: "ov-inside", "data-testid": "ov-inside" });
-    if (!this.hide.has("inside")) root.append(d.inside);
-    this.buildInside();
+    if (!this.hide.has("events") && events.length) this.root.append(d.events);
   }
 
   panelMessage(name, text) {
