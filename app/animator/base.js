@@ -18,9 +18,12 @@ const BASE_FPS = 30; // recorded frames per second at 1x
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const ARROWS = [
   // Drawn widest first, so that arrows pointing the same way stay visible as nested stripes.
-  { key: "grad", label: "−∇f", title: "negative gradient (downhill)", color: "#ffffff", width: 5.2 },
-  { key: "momentum", label: "momentum", title: "momentum / velocity (direction it pushes)", color: "#ffb000", width: 3 },
-  { key: "update", label: "update", title: "the update applied at this step", color: "#00e5ff", width: 1.8 },
+  // `sign`: what the payload's vector is multiplied by. It sends the gradient, drawn as the
+  // descent direction −∇f; the momentum buffer and the update come in weight units with the
+  // sign with which they move the weights (app/payload.py), drawn as sent.
+  { key: "grad", label: "−∇f", title: "negative gradient (downhill)", color: "#ffffff", width: 5.2, sign: -1 },
+  { key: "momentum", label: "momentum", title: "momentum / velocity (direction it pushes)", color: "#ffb000", width: 3, sign: 1 },
+  { key: "update", label: "update", title: "the update applied at this step", color: "#00e5ff", width: 1.8, sign: 1 },
 ];
 const RED = "#ff3b30";
 const VIRIDIS_KNOTS = [

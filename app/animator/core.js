@@ -198,6 +198,7 @@ class Animator {
       fps: this.drawTimes.length,
       drawn: this.drawn,
       markers: (this.markers || []).map((q) => ({ ...q })),
+      arrows: (this.arrowsDrawn || []).map((q) => ({ ...q })),
       diverged: this.divergedList.map((q) => ({ ...q })),
       plot: S && S.plot ? { x: S.plot.x, y: S.plot.y, w: S.plot.w, h: S.plot.h, extent: S.plot.ext.slice() } : null,
       hidden: [...this.hidden],

@@ -1,5 +1,32 @@
 // Canvas drawing helpers shared by the panels (no state of their own).
 
+// WCAG 2 relative luminance of an sRGB colour [r, g, b] (0..255), and the contrast ratio of two.
+function relativeLuminance(rgb) {
+  const lin = (c) => {
+    const v = c / 255;
+    return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  };
+  return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+}
+
+function contrastRatio(a, b) {
+  const la = relativeLuminance(a), lb = relativeLuminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+// A path's halo: a thin outline (HALO_PX on each side) under every path and marker, white or
+// near-black, whichever contrasts more with the path's own colour. Where the map behind is
+// close to the path's colour (a dark blue path on viridis's dark blue, a yellow one on its
+// yellow) the halo is what keeps it visible.
+const HALO_PX = 1.5;
+const HALO_ALPHA = 0.9;
+const HALO_LIGHT = [255, 255, 255];
+const HALO_DARK = [16, 16, 24];
+
+function haloOf(rgb) {
+  return contrastRatio(rgb, HALO_LIGHT) >= contrastRatio(rgb, HALO_DARK) ? HALO_LIGHT : HALO_DARK;
+}
+
 function makeCanvas(w, h, dpr) {
   const c = document.createElement("canvas");
   c.width = Math.max(1, Math.round(w * dpr));
