@@ -52,6 +52,8 @@ function pow10Label(k) {
   return "10" + String(k).split("").map((c) => SUP[c] || c).join("");
 }
 
+// A number as the page shows it: `p` significant digits, exponents for the very large and
+// small, a true minus sign; zero (-0 included) is "0", never "-0".
 function fmt(v, p = 3) {
   if (v === null || v === undefined || Number.isNaN(v)) return "NaN";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
@@ -63,8 +65,11 @@ function fmt(v, p = 3) {
   } else {
     s = String(Number(v.toPrecision(p)));
   }
-  return minus(s);
+  return minus(noNegativeZero(s));
 }
+
+// "-0", "-0.0", ... (a negative value rounded to zero) without its sign.
+const noNegativeZero = (s) => (/^-0(\.0*)?$/.test(s) ? s.slice(1) : s);
 
 function niceStep(span, n) {
   const raw = span / Math.max(1, n);
@@ -80,7 +85,7 @@ function linTicks(lo, hi, n) {
   const out = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
     const val = Math.abs(v) < step * 1e-9 ? 0 : v;
-    out.push({ v: val, label: minus(val.toFixed(Math.min(dec, 6))) });
+    out.push({ v: val, label: minus(noNegativeZero(val.toFixed(Math.min(dec, 6)))) });
   }
   return out;
 }

@@ -182,6 +182,9 @@ class Animator {
       pause: () => self.pause(),
       seek: (i) => self.seek(i),
       state: () => self.state(),
+      // The renderer and the number format the page uses, for tests to check directly.
+      tex: (src) => texRender(src),
+      format: (v, p) => fmt(v, p),
     };
   }
 

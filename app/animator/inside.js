@@ -1,6 +1,10 @@
 // The inside panel: the inspected optimizer's equations and a table of its live values.
 // Methods of Animator.
 
+// Columns of the inside table that describe the step after the frame (none after the last).
+const STEP_COLUMNS = ["update", "ratio"];
+const NO_STEP = "–";
+
 class InsidePanel {
   buildInside() {
     const d = this.dom;
@@ -59,8 +63,12 @@ class InsidePanel {
       tbody.append(tr);
     }
     table.append(thead, tbody);
-    body.append(el("div", { class: "ov-table-wrap" }, table), eq);
-    this.insideCells = { cells, cols, op, dim };
+    // The update and the ratio are those of the step from this frame to the next (the run
+    // records the last frame's as zero): at the last frame there is none to show.
+    const lastNote = el("div", { class: "ov-note ov-last-note", "data-testid": "ov-inside-last", role: "note",
+      text: "No step follows the last frame: Δw and −Δw/g are those of the step from a frame to the next." });
+    body.append(el("div", { class: "ov-inside-values" }, el("div", { class: "ov-table-wrap" }, table), lastNote), eq);
+    this.insideCells = { cells, cols, op, dim, lastNote };
   }
 
   updateInside() {
@@ -68,13 +76,16 @@ class InsidePanel {
     if (this.dom && this.dom.insideStep) this.dom.insideStep.textContent = ` · step ${m.steps[this.frame]}` + (m.S > 1 ? ` · start ${this.start + 1}` : "");
     if (!ic) return;
     const R = m.R, f = this.frame;
+    const noStep = f >= R - 1;
+    ic.lastNote.style.display = noStep ? "" : "none";
     ic.cols.forEach((c, j) => {
       const arr = ic.op.inside[c.key];
       const s2 = Math.min(this.start, arr.shape[0] - 1), dim = arr.shape[2];
+      const stepColumn = STEP_COLUMNS.includes(c.key);
       for (let w = 0; w < ic.dim; w++) {
         const v = w < dim ? arr.data[(s2 * R + f) * dim + w] : NaN;
         const td = ic.cells[w][j];
-        const txt = fmt(v);
+        const txt = noStep && stepColumn ? NO_STEP : fmt(v);
         if (td.textContent !== txt) td.textContent = txt;
       }
     });

@@ -55,16 +55,26 @@ function texTokens(src) {
   return out;
 }
 
-// Convert a LaTeX math string (the registry's update equations) into HTML. Handles the
-// subset the registry uses: Greek letters, sub/superscripts, \frac, \sqrt, accents, \text,
-// \begin{cases}, spacing, common operators. Unknown commands show their name.
-function texToHtml(src) {
-  if (typeof src !== "string" || !src.trim()) return "";
+// Convert a LaTeX math string (the registry's update equations) into HTML: {html, errors}.
+// Handles the subset the registry uses: Greek letters, sub/superscripts, \frac, \sqrt,
+// accents, \text, \begin{cases}, spacing, common operators. What it cannot render right is
+// listed in `errors` (an unknown command, which shows as its name; an unbalanced brace; a
+// missing argument; a double script; an unknown environment; `&` outside cases); the HTML
+// is still the best it can do, so a page shows something readable either way.
+function texRender(src) {
+  if (typeof src !== "string" || !src.trim()) return { html: "", errors: [] };
   const toks = texTokens(src);
+  const errors = [];
+  const fail = (msg) => {
+    if (!errors.includes(msg)) errors.push(msg);
+  };
   let pos = 0;
   const peek = () => toks[pos];
-  const raw = () => { // the raw text of a {group}
-    if (!peek() || peek().t !== "{") return "";
+  const raw = (what) => { // the raw text of a {group}
+    if (!peek() || peek().t !== "{") {
+      fail(`${what} needs a {…} argument`);
+      return "";
+    }
     pos++;
     let depth = 1, s = "";
     while (pos < toks.length) {
@@ -74,11 +84,15 @@ function texToHtml(src) {
       if (k.ws && s) s += " ";
       s += k.t === "ch" ? k.v : k.t === "cmd" ? (TEX_SPACES[k.v] !== undefined ? " " : k.v) : k.t === "{" || k.t === "}" ? "" : k.t;
     }
+    if (depth > 0) fail(`unclosed { in the argument of ${what}`);
     return esc(s);
   };
-  const arg = () => {
+  const arg = (what) => {
     const k = peek();
-    if (!k) return "";
+    if (!k || k.t === "}" || k.t === "&" || k.t === "^" || k.t === "_") {
+      fail(`${what} is missing an argument`);
+      return "";
+    }
     if (k.t === "{") { pos++; return seq(["}"]); }
     return atom();
   };
@@ -86,8 +100,14 @@ function texToHtml(src) {
     let sub = null, sup = null;
     while (peek() && (peek().t === "_" || peek().t === "^")) {
       const k = toks[pos++];
-      const a = arg();
-      if (k.t === "_") sub = a; else sup = a;
+      const a = arg(k.t);
+      if (k.t === "_") {
+        if (sub !== null) fail("double subscript");
+        sub = a;
+      } else {
+        if (sup !== null) fail("double superscript");
+        sup = a;
+      }
     }
     if (sub !== null && sup !== null) {
       return `${base}<span class="ov-ss"><sup>${sup}</sup><sub>${sub}</sub></span>`;
@@ -98,14 +118,22 @@ function texToHtml(src) {
   };
   const cases = () => {
     const rows = [[""]];
+    let closed = false;
     while (pos < toks.length) {
       const k = peek();
-      if (k.t === "cmd" && k.v === "end") { pos++; raw(); break; }
+      if (k.t === "cmd" && k.v === "end") {
+        pos++;
+        const env = raw("\\end");
+        if (env !== "cases") fail(`\\begin{cases} ended by \\end{${env}}`);
+        closed = true;
+        break;
+      }
       if (k.t === "cmd" && k.v === "\\") { pos++; rows.push([""]); continue; }
       if (k.t === "&") { pos++; rows[rows.length - 1].push(""); continue; }
       const row = rows[rows.length - 1];
       row[row.length - 1] += scripts(atom());
     }
+    if (!closed) fail("\\begin{cases} without \\end{cases}");
     const body = rows
       .filter((r) => r.some((c) => c))
       .map((r) => `<span class="ov-case">${r.map((c, j) => `<span class="ov-case-${j ? "cond" : "val"}">${c}</span>`).join("")}</span>`)
@@ -116,9 +144,19 @@ function texToHtml(src) {
     const k = toks[pos++];
     if (!k) return "";
     if (k.t === "{") return seq(["}"]);
-    if (k.t === "}" || k.t === "&") return "";
+    if (k.t === "}") {
+      fail("unmatched }");
+      return "";
+    }
+    if (k.t === "&") {
+      fail("& outside \\begin{cases}");
+      return "";
+    }
     if (k.t === "[" || k.t === "]") return k.t;
-    if (k.t === "^" || k.t === "_") return "";
+    if (k.t === "^" || k.t === "_") {
+      fail(`${k.t} without a base`);
+      return "";
+    }
     if (k.t === "ch") {
       const c = k.v;
       if (/[a-zA-Z]/.test(c)) return `<i>${c}</i>`;
@@ -138,11 +176,11 @@ function texToHtml(src) {
       return "·×≤≥≠≈±←→⊙∝∈∘⊘".includes(s) ? `<span class="ov-op">${s}</span>` : s;
     }
     if (TEX_FUNCS.has(v)) return `<span class="ov-fn">${v}</span>`;
-    if (TEX_TEXT.has(v)) return `<span class="ov-fn">${raw()}</span>`;
-    if (v === "mathbf" || v === "boldsymbol" || v === "bm") return `<b>${arg()}</b>`;
-    if (v === "mathcal" || v === "mathbb" || v === "mathit") return arg();
+    if (TEX_TEXT.has(v)) return `<span class="ov-fn">${raw(`\\${v}`)}</span>`;
+    if (v === "mathbf" || v === "boldsymbol" || v === "bm") return `<b>${arg(`\\${v}`)}</b>`;
+    if (v === "mathcal" || v === "mathbb" || v === "mathit") return arg(`\\${v}`);
     if (v === "frac" || v === "dfrac" || v === "tfrac") {
-      const a = arg(), b = arg();
+      const a = arg(`\\${v}`), b = arg(`\\${v}`);
       return `<span class="ov-frac"><span class="ov-num">${a}</span><span class="ov-den">${b}</span></span>`;
     }
     if (v === "sqrt") {
@@ -151,34 +189,49 @@ function texToHtml(src) {
         pos++;
         idx = seq(["]"]);
       }
-      return `${idx ? `<sup>${idx}</sup>` : ""}√<span class="ov-sqrt">${arg()}</span>`;
+      return `${idx ? `<sup>${idx}</sup>` : ""}√<span class="ov-sqrt">${arg("\\sqrt")}</span>`;
     }
     if (TEX_ACCENTS[v]) {
-      const a = arg();
+      const a = arg(`\\${v}`);
       const single = /^<i>(.)<\/i>$/.exec(a);
       if (single) return `<i>${single[1]}${TEX_ACCENTS[v]}</i>`;
       return `<span class="ov-over">${a}</span>`;
     }
     if (v === "begin") {
-      const env = raw();
+      const env = raw("\\begin");
       if (env === "cases") return cases();
+      fail(`unknown environment ${env || "(none)"}`);
       return "";
     }
-    if (v === "end") { raw(); return ""; }
+    if (v === "end") {
+      fail(`\\end{${raw("\\end")}} without \\begin`);
+      return "";
+    }
+    fail(v ? `unknown command \\${v}` : "a lone \\ at the end");
     return `<span class="ov-fn">${esc(v)}</span>`;
   };
+  // Atoms up to one of `stops` (consumed); the end of the input closes only a top-level run.
   const seq = (stops) => {
     let s = "";
     while (pos < toks.length) {
       const k = peek();
-      if (stops.includes(k.t)) { pos++; break; }
+      if (stops.includes(k.t)) {
+        pos++;
+        return s;
+      }
       s += scripts(atom());
     }
+    if (stops.length) fail(`unclosed ${stops[0] === "}" ? "{" : "["}`);
     return s;
   };
   try {
-    return seq([]);
+    return { html: seq([]), errors };
   } catch (e) {
-    return esc(src);
+    return { html: esc(src), errors: [...errors, String((e && e.message) || e)] };
   }
+}
+
+// The HTML of a LaTeX string (what the page shows; texRender also lists what went wrong).
+function texToHtml(src) {
+  return texRender(src).html;
 }
