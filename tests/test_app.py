@@ -636,8 +636,8 @@ def test_inside_view_step_slider_moves():
 
 
 def test_inside_view_at_the_last_frame_has_no_step_and_no_negative_zero():
-    """After the last frame no step follows: its update and ratio are blank with a note, not
-    0 and "-0" beside a nonzero state; every other frame shows them, and no cell reads "-0"."""
+    """After the last frame no step follows: its update and ratio read "–" with a note, not 0
+    and "-0" beside a nonzero state; every other frame shows them, and no cell reads "-0"."""
     from app import compute, views
 
     at = light()
@@ -645,7 +645,7 @@ def test_inside_view_at_the_last_frame_has_no_step_and_no_negative_zero():
     assert_ok(at)
     assert views.NO_STEP_NOTE in " ".join(texts(at.main.caption))  # opens at the last frame
     for table in (t.value for t in at.main.dataframe):
-        assert table[["update Δw", "ratio -Δw/g"]].isna().all().all()
+        assert (table[["update Δw", "ratio -Δw/g"]] == views.NO_STEP).all().all()
         assert table["gradient g"].notna().all()
     at.slider(key="inside_frame").set_value(3).run()
     assert views.NO_STEP_NOTE not in " ".join(texts(at.main.caption))
