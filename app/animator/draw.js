@@ -27,6 +27,28 @@ function haloOf(rgb) {
   return contrastRatio(rgb, HALO_LIGHT) >= contrastRatio(rgb, HALO_DARK) ? HALO_LIGHT : HALO_DARK;
 }
 
+// Stroke a path (traced by `trace()`) `width` wide in `rgb` at `alpha`, over its halo at
+// `haloAlpha`, dashed as `dash`.
+function strokeOverHalo(ctx, trace, rgb, width, alpha, haloAlpha, dash) {
+  ctx.setLineDash(dash);
+  for (const [w, c] of [[width + 2 * HALO_PX, rgba(haloOf(rgb), haloAlpha)], [width, rgba(rgb, alpha)]]) {
+    ctx.strokeStyle = c;
+    ctx.lineWidth = w;
+    trace();
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+}
+
+// Clip what follows to the plot rectangle (until the matching ctx.restore()).
+function clipTo(ctx, plot) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.x, plot.y, plot.w, plot.h);
+  ctx.clip();
+  ctx.lineJoin = "round";
+}
+
 function makeCanvas(w, h, dpr) {
   const c = document.createElement("canvas");
   c.width = Math.max(1, Math.round(w * dpr));

@@ -1,6 +1,17 @@
 // The learning-rate panel: per-weight rates over the steps (small models) or one heatmap
 // per layer matrix (large models). Methods of Animator.
 
+// The current step over a heatmap of the steps (box {x, y, w, h}): what lies ahead veiled, a
+// white line with a dark edge at x.
+function stepCursor(ctx, t, x, box) {
+  ctx.fillStyle = t.dark ? "rgba(14,17,23,0.32)" : "rgba(255,255,255,0.32)";
+  ctx.fillRect(x, box.y, box.x + box.w - x, box.h);
+  ctx.fillStyle = "rgba(0,0,0,0.6)";
+  ctx.fillRect(x - 1.5, box.y - 3, 3, box.h + 6);
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(x - 0.75, box.y - 3, 1.5, box.h + 6);
+}
+
 class LrPanel {
   buildLr(p) {
     if (this.lrMode === "inline") this.buildLrInline(p);
@@ -280,12 +291,7 @@ class LrPanel {
     if (this.lrMode === "inline" && p.hm) {
       const hm = p.hm, R = m.R;
       const x = hm.x + (R > 1 ? (this.pos / (R - 1)) * hm.w : 0);
-      ctx.fillStyle = t.dark ? "rgba(14,17,23,0.32)" : "rgba(255,255,255,0.32)";
-      ctx.fillRect(x, hm.y, hm.x + hm.w - x, hm.h);
-      ctx.fillStyle = "rgba(0,0,0,0.6)";
-      ctx.fillRect(x - 1.5, hm.y - 3, 3, hm.h + 6);
-      ctx.fillStyle = "#ffffff";
-      ctx.fillRect(x - 0.75, hm.y - 3, 1.5, hm.h + 6);
+      stepCursor(ctx, t, x, hm);
       ctx.beginPath();
       ctx.moveTo(x - 5, hm.y - 5);
       ctx.lineTo(x + 5, hm.y - 5);
@@ -318,12 +324,7 @@ class LrPanel {
       }
       if (p.strip) {
         const q = p.strip, x = q.x + (m.R > 1 ? (this.pos / (m.R - 1)) * q.w : 0);
-        ctx.fillStyle = t.dark ? "rgba(14,17,23,0.32)" : "rgba(255,255,255,0.32)";
-        ctx.fillRect(x, q.y, q.x + q.w - x, q.h);
-        ctx.fillStyle = "rgba(0,0,0,0.6)";
-        ctx.fillRect(x - 1.5, q.y - 3, 3, q.h + 6);
-        ctx.fillStyle = "#ffffff";
-        ctx.fillRect(x - 0.75, q.y - 3, 1.5, q.h + 6);
+        stepCursor(ctx, t, x, q);
       }
       if (vals) {
         ctx.imageSmoothingEnabled = false;

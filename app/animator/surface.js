@@ -162,24 +162,12 @@ class SurfacePanel {
   // Faint full paths, start squares and minima (the static layer).
   drawStaticPaths(p) {
     const m = this.model, ctx = p.static.ctx, sc = this.theme.scale, s = m.surface, R = m.R;
-    const plot = p.plot;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(plot.x, plot.y, plot.w, plot.h);
-    ctx.clip();
-    ctx.lineJoin = "round";
+    clipTo(ctx, p.plot);
     m.opts.forEach((op, i) => {
       if (!op.px || !this.visible(i)) return;
       op.px.forEach((a, s2) => {
-        for (const [w, c] of [[1.2 + 2 * HALO_PX, rgba(haloOf(op.rgb), 0.3)], [1.2, rgba(op.rgb, 0.38)]]) {
-          ctx.strokeStyle = c;
-          ctx.lineWidth = w;
-          ctx.setLineDash(s2 ? [4, 3] : []);
-          polyline(ctx, a, 0, R - 1, 1);
-          ctx.stroke();
-        }
+        strokeOverHalo(ctx, () => polyline(ctx, a, 0, R - 1, 1), op.rgb, 1.2, 0.38, 0.3, s2 ? [4, 3] : []);
       });
-      ctx.setLineDash([]);
     });
     const mins = Array.isArray(s.minima) ? s.minima : [];
     const locs = Array.isArray(s.local_minima) ? s.local_minima : [];
@@ -216,27 +204,18 @@ class SurfacePanel {
 
   // Each path up to the current (interpolated) position over its halo; EMA paths dotted.
   drawTrails(p) {
-    const m = this.model, ctx = p.ctx, sc = this.theme.scale, plot = p.plot;
+    const m = this.model, ctx = p.ctx, sc = this.theme.scale;
     const pos = this.pos, f = Math.floor(pos), frac = pos - f, R = m.R;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(plot.x, plot.y, plot.w, plot.h);
-    ctx.clip();
-    ctx.lineJoin = "round";
+    clipTo(ctx, p.plot);
     m.opts.forEach((op, i) => {
       if (!op.px || !this.visible(i)) return;
-      const width = 2.2 * sc;
       op.px.forEach((a, s2) => {
         const cur = interp(a, f, frac, R);
-        for (const [w, c] of [[width + 2 * HALO_PX, rgba(haloOf(op.rgb), HALO_ALPHA)], [width, op.color]]) {
-          ctx.strokeStyle = c;
-          ctx.lineWidth = w;
-          ctx.setLineDash(s2 ? [6, 4] : []);
+        const trace = () => {
           polyline(ctx, a, 0, f, 1);
           if (cur) ctx.lineTo(cur[0], cur[1]);
-          ctx.stroke();
-        }
-        ctx.setLineDash([]);
+        };
+        strokeOverHalo(ctx, trace, op.rgb, 2.2 * sc, 1, HALO_ALPHA, s2 ? [6, 4] : []);
         if (op.emaPx && op.emaPx[s2]) this.drawEma(ctx, op, op.emaPx[s2], f, frac);
       });
     });
