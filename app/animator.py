@@ -1,8 +1,9 @@
 """The browser animator: one payload document in, every panel animated in sync in the browser.
 
 :func:`animator` mounts it in a Streamlit app (a Custom Component v2, registered once at
-import from ``app/animator/animator.js`` and ``animator.css``); :func:`standalone_html`
-writes the same player as one offline page (the ``.html`` export). The document is the one
+import from ``app/animator/``: the script modules of :data:`SCRIPT_MODULES`, joined into one
+script, and ``animator.css``); :func:`standalone_html` writes the same player as one offline
+page (the ``.html`` export). The document is the one
 :mod:`app.payload` builds; this module adds ``id`` (a hash of the document: the browser keeps
 playing when a rerun sends the same one, and keeps the current step when a new one comes)
 and ``options``:
@@ -64,12 +65,44 @@ OPTION_KEYS = (
 _ENTRY = "export default function"
 
 
+# The animator's script, in modules under app/animator/, concatenated in this order into the
+# one script a Streamlit v2 component takes (and the offline page inlines). Every module shares
+# one scope: a module uses only what an earlier one defines (classes are not hoisted), and
+# only the last has the default export. Assembled here at import rather than by a build step,
+# so there is no generated copy to commit and keep current.
+SCRIPT_MODULES = (
+    "base.js",  # constants, number formatting, colours, DOM helper
+    "tex.js",  # the LaTeX subset -> HTML renderer
+    "model.js",  # payload decoding and validation (the model)
+    "draw.js",  # canvas drawing helpers
+    "dom.js",  # the page structure and the theme
+    "surface.js",  # the panels, one class of methods each
+    "lr.js",
+    "loss.js",
+    "fit.js",
+    "inside.js",
+    "timeline.js",  # playback: the clock, play/pause/seek, what goes back to Python
+    "events.js",  # pointer, keyboard and resize handlers
+    "core.js",  # the Animator class, composed of the method classes above
+    "entry.js",  # the component's entry point (the default export)
+)
+
+
+def script() -> str:
+    """The animator's script: :data:`SCRIPT_MODULES` joined in order, each after a line naming
+    its file (a stack trace's line leads back to its module)."""
+    parts = []
+    for name in SCRIPT_MODULES:
+        text = (ASSETS / name).read_text(encoding="utf-8")
+        parts.append(f"// ==== app/animator/{name}\n{text.rstrip()}\n")
+    return "\n".join(parts)
+
+
 @functools.cache
 def _assets() -> tuple[str, str]:
-    """The component's JavaScript and CSS, read once."""
-    js = (ASSETS / "animator.js").read_text(encoding="utf-8")
+    """The component's JavaScript (assembled from its modules) and CSS, read once."""
     css = (ASSETS / "animator.css").read_text(encoding="utf-8")
-    return js, css
+    return script(), css
 
 
 def _register() -> Callable[..., Any] | None:
@@ -211,7 +244,7 @@ def standalone_html(
     Content-Security-Policy forbids them); opens from ``file://``."""
     js, css = _assets()
     if js.count(_ENTRY) != 1:
-        raise RuntimeError("animator.js must have exactly one default export")
+        raise RuntimeError("the animator script must have exactly one default export")
     for text, tag in ((js, "script"), (css, "style")):
         if f"</{tag}" in text.lower() or "<!--" in text:
             raise RuntimeError(f"animator assets must not contain </{tag} or <!--")

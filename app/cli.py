@@ -198,6 +198,8 @@ def _hparam_dict(h) -> dict[str, Any]:
         "choices": list(h.choices),
         "static": h.static,
         "help": h.help,
+        # optimizer hyperparameters (declared in optimizers/declare.py); surfaces have neither
+        **({"live": h.live} if hasattr(h, "live") else {}),
     }
 
 
@@ -224,6 +226,7 @@ def catalogue() -> dict[str, Any]:
                 "summary": info.summary,
                 "reference": info.reference,
                 "matches": info.matches,
+                "group": info.group,
                 "fixed": dict(info.fixed),
                 "hyperparams": [_hparam_dict(h) for h in info.hyperparams],
             }

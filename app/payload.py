@@ -29,7 +29,10 @@ Schema (version 1)::
         "final_loss": [...], "ema_path": A(S, R, 2) (when use_ema),
         "arrows": {"grad": A(S, R, 2), "update": A(S, R, 2), "momentum": A(S, R, 2)?},
                                             # at frame r: the gradient at the current point and
-                                            # the step taken from it (zero at the last frame)
+                                            # the step taken from it (zero at the last frame);
+                                            # "momentum" only for an optimizer that declares a
+                                            # momentum buffer, already signed: how the buffer
+                                            # moves the weights (optimizers.momentum_arrow)
         "lr": A(S, R, dim)                  # per-weight learning rate (dim <= INLINE_DIM)
         "inside": {                          # live values for the equations (dim <= INLINE_DIM)
           "g": A(S, R, dim), "update": A(S, R, dim),
@@ -61,6 +64,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import optimizers
 from app.surface_image import SurfaceImage
 from trajectories import Result
 
@@ -194,9 +198,10 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     if result.ema.get(a) is not None:
         out["ema_path"] = array(s.project(result.ema[a]))
     state = result.state[a]
-    velocity = state.get("velocity", state.get("mu", state.get("momentum")))
-    if velocity is not None:
-        out["arrows"]["momentum"] = array(_view_vectors(result, velocity))
+    spec = result.experiment.optimizers[result.indices[a]]
+    momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
+    if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
+        out["arrows"]["momentum"] = array(_view_vectors(result, momentum))
     if inline:
         out["lr"] = array(result.lr[a])
         # lr travels once (above) and the ratio -update/g is computed in the browser

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
 import optimizers
 import surfaces
 from app import starts, state, widgets
-from optimizers import registry
+from optimizers import HParam
 from surfaces import formula
 from trajectories import OptimizerSpec, limits
 
@@ -274,7 +276,7 @@ def schedule_controls(uid: int) -> None:
     }.get(kind, [])
     for name, default, low, high, scale in fields:
         widgets.param(
-            registry.HParam(name, float(default), low, high, scale),
+            HParam(name=name, default=float(default), low=low, high=high, scale=scale),
             state.opt_key(uid, f"sched.{name}"),
         )
 
@@ -295,7 +297,7 @@ def option_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
             if not ss.get(state.opt_key(uid, "opt.use_ema")):
                 continue
             ss.setdefault(key, o.default)
-            widgets.param(registry.HParam(o.name, 0.99, 0.5, 0.999, "linear", o.help), key)
+            widgets.param(dataclasses.replace(o, low=0.5, high=0.999), key)
             continue
         on = st.checkbox(o.name.replace("_", " "), key=enable, help=o.help)
         if on:
@@ -303,8 +305,7 @@ def option_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
                 ss[key] = {"gradient_accumulation_steps": 2}.get(
                     o.name, 0.01 if "decay" in o.name else 1.0
                 )
-            spec = registry.HParam(o.name, ss[key], o.low, o.high, o.scale, o.help, kind=o.kind)
-            widgets.param(spec, key)
+            widgets.param(dataclasses.replace(o, default=ss[key]), key)
         else:
             ss[key] = None
 

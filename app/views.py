@@ -104,7 +104,23 @@ def _value_table(r: Result, a: int, frame: int) -> pd.DataFrame:
     columns["learning rate"] = r.lr[a, 0, frame]
     columns["update Δw"] = r.update[a, 0, frame]
     columns["ratio -Δw/g"] = r.ratio[a, 0, frame]
-    return pd.DataFrame(columns, index=names[: r.surface.dim])
+    # + 0.0 turns -0.0 into 0.0, so that no cell reads "-0"
+    values = {k: np.asarray(v, np.float64) + 0.0 for k, v in columns.items()}
+    if frame >= len(r.steps) - 1:
+        # The update and the ratio are those of the step from this frame to the next: after
+        # the last frame there is none (the run records zeros), so they read NO_STEP there.
+        for k in ("update Δw", "ratio -Δw/g"):
+            values[k] = np.full(r.surface.dim, NO_STEP, dtype=object)
+    return pd.DataFrame(values, index=names[: r.surface.dim])
+
+
+NO_STEP = "–"
+
+
+NO_STEP_NOTE = (
+    "No step follows the last frame: the update Δw and the ratio are those of the step from a "
+    "frame to the next, so there are none here."
+)
 
 
 def inside(e: Experiment) -> None:
@@ -126,7 +142,8 @@ def inside(e: Experiment) -> None:
         format="frame %d",
         help="Pausing the animation brings this to the paused step.",
     )
-    st.caption(f"Values after step {int(r.steps[frame])} (start point 1).")
+    last = " " + NO_STEP_NOTE if frame >= n - 1 else ""
+    st.caption(f"Values after step {int(r.steps[frame])} (start point 1).{last}")
     for a, name in enumerate(r.names):
         info = r.experiment.optimizers[r.indices[a]].info
         with st.container(border=True):
@@ -134,7 +151,9 @@ def inside(e: Experiment) -> None:
             st.latex(info.update_latex)
             st.latex(r"\text{per-weight learning rate} = " + info.learning_rate_latex)
             if r.surface.dim <= 16:
-                st.dataframe(_value_table(r, a, frame).style.format("{:.4g}"), width="stretch")
+                table = _value_table(r, a, frame)
+                numbers = table.select_dtypes("number").columns
+                st.dataframe(table.style.format("{:.4g}", subset=numbers), width="stretch")
             else:
                 lr = r.lr[a, 0, frame]
                 st.caption(

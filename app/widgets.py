@@ -1,4 +1,5 @@
-"""Widgets made from parameter specs (surfaces' ``Param``, optimizers' ``HParam``: same fields).
+"""Widgets made from parameter specs (surfaces' ``Param``, the optimizer declarations' ``HParam``:
+same fields).
 
 Log-scaled numbers get a log slider (a 1-2-5 series across the range); linear ones a slider;
 integers a number input; flags a toggle; choices a select box. A value from a link or a snapshot

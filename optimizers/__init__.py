@@ -1,12 +1,15 @@
-"""Optimizers of the reference documents, in pure JAX, optax-compatible.
+"""Optimizers in pure JAX, optax-compatible, each exact to a named library (Keras 3, optax,
+objax) or paper (docs/optimizer-equations.md lists the equations and library differences).
 
 >>> import optimizers
 >>> opt = optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 >>> # state = opt.init(params); updates, state = opt.update(grads, state, params)
 >>> # opt.learning_rates(state): each weight's effective learning rate at the last step
 
-Each constructor returns an :class:`Optimizer`, an ``optax.GradientTransformation``. See
-``registry.OPTIMIZERS`` for the metadata the app and the command line read.
+Each constructor returns an :class:`Optimizer`, an ``optax.GradientTransformation``. Each
+optimizer is declared once (``optimizers/declare.py``: ``OptimizerInfo``); its constructor,
+validation, registry entry (``OPTIMIZERS``), the app's controls and the README's table derive
+from that declaration.
 """
 
 from optimizers import schedules
@@ -14,14 +17,16 @@ from optimizers.adadelta import Adadelta
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam, Adamax, AdamW, Nadam
 from optimizers.core import Optimizer, OptionsState
+from optimizers.declare import GROUPS, HParam, StateField, momentum_arrow
 from optimizers.ema import ExponentialMovingAverage, averaged_weights
 from optimizers.lars import LARS
-from optimizers.registry import OPTIMIZERS, OPTIONS, HParam, OptimizerInfo, get
+from optimizers.registry import OPTIMIZERS, OPTIONS, OptimizerInfo, get, readme_table
 from optimizers.rmsprop import RMSprop
 from optimizers.sgd import SGD, Momentum
 from optimizers.wame import WAME
 
 __all__ = [
+    "GROUPS",
     "LARS",
     "OPTIMIZERS",
     "OPTIONS",
@@ -40,7 +45,10 @@ __all__ = [
     "OptimizerInfo",
     "OptionsState",
     "RMSprop",
+    "StateField",
     "averaged_weights",
     "get",
+    "momentum_arrow",
+    "readme_table",
     "schedules",
 ]

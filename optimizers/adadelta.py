@@ -1,4 +1,5 @@
-"""Adadelta: Adagrad's successor that carries its own units."""
+"""Adadelta: Adagrad's successor that carries its own units (docs/optimizer-equations.md,
+Adadelta)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, learning_rate
 
 
 class AdadeltaState(NamedTuple):
@@ -17,33 +19,7 @@ class AdadeltaState(NamedTuple):
     previous_accumulated_delta: Any  # E[delta^2]_{t-1}: the numerator of the last step
 
 
-def Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7, **options) -> core.Optimizer:
-    r"""Adadelta (Zeiler, 2012).
-
-    Symbols: $\eta$ ``learning_rate``, $\rho$ ``rho``, $\varepsilon$ ``epsilon``.
-
-    $$E^g_t = \rho E^g_{t-1} + (1-\rho) g_t^2,\quad
-      \delta_t = \frac{\sqrt{E^\delta_{t-1}+\varepsilon}}{\sqrt{E^g_t+\varepsilon}}\, g_t,\quad
-      E^\delta_t = \rho E^\delta_{t-1} + (1-\rho)\delta_t^2,\quad w_{t+1} = w_t - \eta\,\delta_t$$
-
-    The accumulated delta is the unscaled one, as in every library. Per-weight learning
-    rate: $\eta\sqrt{E^\delta_{t-1}+\varepsilon}/\sqrt{E^g_t+\varepsilon}$; unlike Adagrad's it
-    can grow. The state keeps $E^\delta_{t-1}$ so that this can be read after the step.
-    Defaults from the kerasy document ($\eta = 1$ as in the paper, $\rho = 0.95$,
-    $\varepsilon = 10^{-7}$; Keras's own lr default is 0.001). Matches Keras 3 ``Adadelta``.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.Adadelta()
-
-    Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method", arXiv:1212.5701.
-    """
-    name = "Adadelta"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "rho", rho)
-    core.check_epsilon(name, epsilon)
-    opts = core.check_options(name, options, ("learning_rate", "rho", "epsilon"))
-
+def _adadelta_core(rho, epsilon) -> core.Core:
     def init(params):
         z = core.zeros_like(params)
         return AdadeltaState(jnp.zeros([], jnp.int32), z, z, z)
@@ -75,10 +51,35 @@ def Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7, **options) -> core.Optim
             state.accumulated_grad,
         )
 
-    return core.with_options(
-        core.Core(init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(learning_rate=learning_rate, rho=rho, epsilon=epsilon),
-    )
+    return core.Core(init, step, learning_rates)
+
+
+ADADELTA_INFO = OptimizerInfo(
+    name="Adadelta",
+    rule=_adadelta_core,
+    summary="Rates with units: the ratio of past update size to past gradient size.",
+    group="adaptive",
+    reference="Zeiler, ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701 (2012)",
+    matches="Keras 3 Adadelta",
+    update_latex=r"E^g_t=\rho E^g_{t-1}+(1-\rho)g_t^2,\quad \delta_t=\frac{\sqrt{E^\delta_{t-1}+"
+    r"\varepsilon}}{\sqrt{E^g_t+\varepsilon}}g_t,\quad E^\delta_t=\rho E^\delta_{t-1}+"
+    r"(1-\rho)\delta_t^2,\quad w_{t+1}=w_t-\eta\delta_t",
+    learning_rate_latex=r"\eta\sqrt{E^\delta_{t-1}+\varepsilon}\,/\sqrt{E^g_t+\varepsilon}",
+    hyperparams=(
+        learning_rate(1.0, 1e-3, 10.0),
+        decay_rate("rho", 0.95, "The decay rate of both running averages."),
+        epsilon(1e-7),
+    ),
+    state=(
+        StateField(name="accumulated_grad", symbol="E^g_t", role="second_moment"),
+        StateField(name="accumulated_delta", symbol=r"E^\delta_t", role="update_moment"),
+    ),
+    defaults_from="the kerasy optimizers documentation (eta = 1 as in the paper, rho = 0.95, "
+    "epsilon = 1e-7; Keras's own learning-rate default is 0.001)",
+    notes="The accumulated delta is the unscaled one, as in every library. Unlike Adagrad's, "
+    "the per-weight learning rate can grow; the state keeps E^delta_{t-1} so that it can be "
+    "read after the step.",
+    example="    >>> opt = optimizers.Adadelta()",
+)
+
+Adadelta = ADADELTA_INFO.build

@@ -1,4 +1,5 @@
-"""Adagrad: per-weight learning rates that only ever shrink."""
+"""Adagrad: per-weight learning rates that only ever shrink (docs/optimizer-equations.md,
+Adagrad)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import (
+    NON_NEGATIVE,
+    HParam,
+    OptimizerInfo,
+    StateField,
+    epsilon,
+    learning_rate,
+)
 
 
 class AdagradState(NamedTuple):
@@ -15,36 +24,7 @@ class AdagradState(NamedTuple):
     accumulator: Any  # G_t, the running sum of squared gradients
 
 
-def Adagrad(
-    learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-7, **options
-) -> core.Optimizer:
-    r"""Adagrad (Duchi, Hazan & Singer, 2011).
-
-    Symbols: $\eta$ ``learning_rate``, $G_0$ ``initial_accumulator_value``,
-    $\varepsilon$ ``epsilon``.
-
-    $$G_t = G_{t-1} + g_t^2,\qquad w_{t+1} = w_t - \frac{\eta}{\sqrt{G_t + \varepsilon}}\, g_t$$
-
-    Per-weight learning rate: $\eta / \sqrt{G_t + \varepsilon}$; it never increases.
-    Defaults from the kerasy document ($\eta = 0.01$, $v^0 = 0$, $\varepsilon$ inside the
-    root as its formula shows; Keras's own defaults are 0.001 and $G_0 = 0.1$). Matches
-    Keras 3 ``Adagrad`` exactly given the same arguments.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.Adagrad(learning_rate=0.1)
-
-    Reference: Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and
-    Stochastic Optimization", JMLR 2011.
-    """
-    name = "Adagrad"
-    core.check_learning_rate(name, learning_rate)
-    core.check_range(name, "initial_accumulator_value", initial_accumulator_value, 0.0, None)
-    core.check_epsilon(name, epsilon)
-    opts = core.check_options(
-        name, options, ("learning_rate", "initial_accumulator_value", "epsilon")
-    )
-
+def _adagrad_core(initial_accumulator_value, epsilon) -> core.Core:
     def init(params):
         acc = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
         return AdagradState(jnp.zeros([], jnp.int32), acc)
@@ -61,14 +41,38 @@ def Adagrad(
     def learning_rates(state, lr):
         return jax.tree.map(lambda a: rate(a, lr), state.accumulator)
 
-    return core.with_options(
-        core.Core(init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            initial_accumulator_value=initial_accumulator_value,
-            epsilon=epsilon,
+    return core.Core(init, step, learning_rates)
+
+
+ADAGRAD_INFO = OptimizerInfo(
+    name="Adagrad",
+    rule=_adagrad_core,
+    summary="Per-weight rates from the sum of all past squared gradients: they only shrink.",
+    group="adaptive",
+    reference="Duchi, Hazan & Singer, Adaptive Subgradient Methods for Online Learning and "
+    "Stochastic Optimization, JMLR 2011",
+    matches="Keras 3 Adagrad",
+    update_latex=r"G_t=G_{t-1}+g_t^2,\quad w_{t+1}=w_t-\frac{\eta}{\sqrt{G_t+\varepsilon}}g_t",
+    learning_rate_latex=r"\eta\,/\sqrt{G_t+\varepsilon}",
+    hyperparams=(
+        learning_rate(0.01),
+        HParam(
+            name="initial_accumulator_value",
+            default=0.0,
+            low=0.0,
+            high=1.0,
+            scale="linear",
+            valid=NON_NEGATIVE,
+            help="Starting value of the accumulated squared gradient G_0.",
         ),
-    )
+        epsilon(1e-7),
+    ),
+    state=(StateField(name="accumulator", symbol="G_t", role="second_moment_sum"),),
+    defaults_from="the kerasy optimizers documentation (eta = 0.01, G_0 = 0, epsilon inside the "
+    "root; Keras's own defaults are 0.001 and G_0 = 0.1)",
+    notes="The per-weight learning rate never increases. Matches Keras 3 Adagrad exactly given "
+    "the same arguments.",
+    example="    >>> opt = optimizers.Adagrad(learning_rate=0.1)",
+)
+
+Adagrad = ADAGRAD_INFO.build

@@ -1,45 +1,64 @@
 """The Adam family: Adam, AMSGrad, AdamW, Adamax and Nadam (Keras 3 forms).
 
-All share the first moment $m_t$ and bias-corrected steps; they differ in the second moment
+All share the first moment m_t and bias-corrected steps; they differ in the second moment
 (squared-gradient average, its running max, or an infinity norm) and in the momentum term.
+Each state holds what its algorithm needs and no more (as optax's states): plain Adam keeps no
+AMSGrad max and no Nadam product. AdamW is Adam's rule with the shared decoupled weight decay
+declared as a hyperparameter of its own. Equations and library differences:
+docs/optimizer-equations.md, Adam family.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
-
-_NAMES = ("learning_rate", "beta_1", "beta_2", "epsilon")
+from optimizers import core, declare
+from optimizers.declare import (
+    OPTIONS,
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    insert_after,
+    learning_rate,
+)
 
 
 class AdamState(NamedTuple):
     count: jax.Array
     mu: Any  # m_t
     nu: Any  # v_t (Adamax: u_t, the infinity norm)
-    nu_max: Any  # AMSGrad's running max of v_t (zeros otherwise)
-    u_product: jax.Array  # Nadam's product of momentum-schedule terms (1 otherwise)
 
 
-def _check(name, learning_rate, beta_1, beta_2, epsilon):
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
+class AMSGradState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+    nu_max: Any  # running max of v_t (of the uncorrected v, as Keras)
 
 
-def _init(params):
-    z = core.zeros_like(params)
-    leaves = jax.tree.leaves(params)
-    dtype = leaves[0].dtype if leaves else jnp.float32
-    return AdamState(jnp.zeros([], jnp.int32), z, z, z, jnp.ones([], dtype))
+class NadamState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+    u_product: jax.Array  # product of the momentum-schedule terms mu_1 ... mu_t
+
+
+def _zeros(params):
+    return jnp.zeros([], jnp.int32), core.zeros_like(params)
 
 
 def _adam_core(beta_1, beta_2, epsilon, amsgrad: bool) -> core.Core:
     """Keras ``Adam``: the epsilon-hat form, bias correction folded into the step size."""
+
+    def init(params):
+        count, z = _zeros(params)
+        return AMSGradState(count, z, z, z) if amsgrad else AdamState(count, z, z)
 
     def rate(v, t, lr):
         # alpha_t / (sqrt(v) + eps) with alpha_t = lr sqrt(1 - b2^t) / (1 - b1^t), applied to m;
@@ -47,148 +66,29 @@ def _adam_core(beta_1, beta_2, epsilon, amsgrad: bool) -> core.Core:
         c2 = 1 - core.step_power(beta_2, t, v)
         return core.cast(lr, v) * jnp.sqrt(c2) / (jnp.sqrt(v) + core.cast(epsilon, v))
 
-    def step_leaf(g, m, v, vmax, t, lr):
+    def step_leaf(g, m, v, *vmax, t, lr):
         m = core.moment(m, g, beta_1)
         v = core.moment(v, g * g, beta_2)
-        vmax = jnp.maximum(vmax, v) if amsgrad else vmax
+        vmax = tuple(jnp.maximum(x, v) for x in vmax)
         c1 = 1 - core.step_power(beta_1, t, g)
-        return -rate(vmax if amsgrad else v, t, lr) * m / c1, m, v, vmax
+        return (-rate(vmax[0] if amsgrad else v, t, lr) * m / c1, m, v, *vmax)
 
     def step(grads, state, params, lr):
         del params
         t = state.count + 1
-        updates, m, v, vmax = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, state.mu, state.nu, state.nu_max
-        )
-        return updates, state._replace(count=t, mu=m, nu=v, nu_max=vmax)
+        updates, *moments = core.map_leaves(lambda *a: step_leaf(*a, t=t, lr=lr), grads, *state[1:])
+        return updates, type(state)(t, *moments)
 
     def learning_rates(state, lr):
         second = state.nu_max if amsgrad else state.nu
         return jax.tree.map(lambda v: rate(v, state.count, lr), second)
 
-    return core.Core(_init, step, learning_rates)
+    return core.Core(init, step, learning_rates)
 
 
-def Adam(
-    learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **options
-) -> core.Optimizer:
-    r"""Adam (Kingma & Ba, 2015); AMSGrad (Reddi et al., 2018) with ``amsgrad=True``.
-
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\hat\varepsilon$ ``epsilon``.
-
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$$
-    $$\alpha_t = \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\qquad
-      w_{t+1} = w_t - \alpha_t\,\frac{m_t}{\sqrt{v_t} + \hat\varepsilon}$$
-
-    This is the epsilon-hat form of the paper (the formula before its section 2.1), used by
-    Keras and kerasy: it equals the textbook $\eta\hat m_t/(\sqrt{\hat v_t}+\varepsilon)$ with
-    $\varepsilon_t = \hat\varepsilon/\sqrt{1-\beta_2^t}$. AMSGrad replaces $v_t$ in the step by
-    $\max(v^{\max}_{t-1}, v_t)$, the max of the *uncorrected* $v$ (Keras; optax takes the max of
-    $\hat v$, which differs).
-
-    Per-weight learning rate (the factor applied to $\hat m_t$):
-    $\eta/(\sqrt{\hat v_t} + \hat\varepsilon/\sqrt{1-\beta_2^t})$.
-
-    Defaults: the Keras AdamW document and the issue's API (``epsilon=1e-7``); the Adam
-    article quotes 1e-8 for TensorFlow 1. Matches Keras 3 ``Adam`` exactly, chosen over optax's
-    canonical form because the reference documents describe Keras-style arguments.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999,
-        ...                       epsilon=1e-7, amsgrad=False)
-
-    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015;
-    Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018.
-    """
-    name = "Adam"
-    _check(name, learning_rate, beta_1, beta_2, epsilon)
-    core.check_flag(name, "amsgrad", amsgrad)
-    opts = core.check_options(name, options, (*_NAMES, "amsgrad"))
-    return core.with_options(
-        _adam_core(beta_1, beta_2, epsilon, amsgrad),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            amsgrad=amsgrad,
-        ),
-    )
-
-
-def AdamW(
-    learning_rate=0.001,
-    weight_decay=0.004,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-7,
-    amsgrad=False,
-    **options,
-) -> core.Optimizer:
-    r"""AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
-
-    Symbols: as :func:`Adam`, plus $\lambda$ ``weight_decay``.
-
-    $$w \leftarrow w - \eta\lambda w,\qquad\text{then the Adam step with } g_t
-      \text{ taken at the old } w$$
-
-    The decay is the shared ``weight_decay`` option of every optimizer (Keras applies it before
-    the update step). Per-weight learning rate: as Adam's (the decay shrinks every weight by the
-    same factor $1-\eta\lambda$). Defaults from the Keras AdamW document
-    (``weight_decay=0.004``, ``epsilon=1e-7``). Matches Keras 3 ``AdamW`` exactly.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)
-
-    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
-    """
-    name = "AdamW"
-    _check(name, learning_rate, beta_1, beta_2, epsilon)
-    core.check_flag(name, "amsgrad", amsgrad)
-    opts = core.check_options(name, {**options, "weight_decay": weight_decay}, (*_NAMES, "amsgrad"))
-    return core.with_options(
-        _adam_core(beta_1, beta_2, epsilon, amsgrad),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            amsgrad=amsgrad,
-        ),
-    )
-
-
-def Adamax(learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **options):
-    r"""Adamax, the infinity-norm variant of Adam (Kingma & Ba, 2015, section 7.1).
-
-    Symbols: as :func:`Adam`.
-
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad u_t = \max(\beta_2 u_{t-1}, |g_t|),\qquad
-      w_{t+1} = w_t - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t + \varepsilon}$$
-
-    $u$ is not bias-corrected. Per-weight learning rate (applied to $\hat m_t$):
-    $\eta/(u_t + \varepsilon)$. Defaults from the kerasy document (``learning_rate=0.002``);
-    epsilon 1e-7 as Keras (optax puts it inside the max instead). Matches Keras 3 ``Adamax``.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.Adamax()
-
-    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
-    """
-    name = "Adamax"
-    _check(name, learning_rate, beta_1, beta_2, epsilon)
-    opts = core.check_options(name, options, _NAMES)
+def _adamax_core(beta_1, beta_2, epsilon) -> core.Core:
+    def init(params):
+        return AdamState(*_zeros(params), core.zeros_like(params))
 
     def rate(u, lr):
         return core.cast(lr, u) / (u + core.cast(epsilon, u))
@@ -202,45 +102,18 @@ def Adamax(learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **option
         del params
         t = state.count + 1
         updates, m, u = core.map_leaves(lambda *a: step_leaf(*a, t, lr), grads, state.mu, state.nu)
-        return updates, state._replace(count=t, mu=m, nu=u)
+        return updates, AdamState(t, m, u)
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda u: rate(u, lr), state.nu)
 
-    return core.with_options(
-        core.Core(_init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
-        ),
-    )
+    return core.Core(init, step, learning_rates)
 
 
-def Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **options):
-    r"""Nadam: Adam with Nesterov momentum (Dozat, 2016), with Keras 3's momentum schedule.
-
-    Symbols: as :func:`Adam`. Momentum schedule $\mu_t = \beta_1(1 - \tfrac12\,0.96^{t})$ and
-    its running product $\Pi_t = \prod_{i\le t}\mu_i$:
-
-    $$\hat m_t = \frac{\mu_{t+1} m_t}{1-\Pi_t\mu_{t+1}} + \frac{(1-\mu_t) g_t}{1-\Pi_t},\qquad
-      \hat v_t = \frac{v_t}{1-\beta_2^t},\qquad
-      w_{t+1} = w_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}$$
-
-    The four libraries use four different schedules (OPTIMIZER_EQUATIONS.md section 11); this
-    is Keras 3's. Per-weight learning rate: $\eta/(\sqrt{\hat v_t}+\varepsilon)$, as Adam.
-    Defaults from the kerasy document. Matches Keras 3 ``Nadam`` exactly.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.Nadam(learning_rate=2e-3)
-
-    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
-    """
-    name = "Nadam"
-    _check(name, learning_rate, beta_1, beta_2, epsilon)
-    opts = core.check_options(name, options, _NAMES)
+def _nadam_core(beta_1, beta_2, epsilon) -> core.Core:
+    def init(params):
+        count, z = _zeros(params)
+        return NadamState(count, z, z, jnp.ones([], core.float_dtype(params)))
 
     def mu(t, like):
         return core.cast(beta_1, like) * (1 - 0.5 * jnp.power(core.cast(0.96, like), t))
@@ -265,17 +138,134 @@ def Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **options
         updates, m, v = core.map_leaves(
             lambda *a: step_leaf(*a, t, lr, u_product), grads, state.mu, state.nu
         )
-        return updates, state._replace(count=t, mu=m, nu=v, u_product=u_product)
+        return updates, NadamState(t, m, v, u_product)
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda v: rate(v, state.count, lr), state.nu)
 
-    return core.with_options(
-        core.Core(_init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
+    return core.Core(init, step, learning_rates)
+
+
+# ---- declarations -------------------------------------------------------------------------------
+_B1 = decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates.")
+_B2 = decay_rate(
+    "beta_2", 0.999, "The exponential decay rate for the 2nd moment estimates.", live=False
+)
+_AMSGRAD = flag("amsgrad", False, "Whether to apply the AMSGrad variant (Reddi et al., 2018).")
+_M = StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient")
+_V = StateField(name="nu", symbol="v_t", role="second_moment")
+_ADAM_LATEX = (
+    r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad v_t=\beta_2 v_{t-1}+(1-\beta_2)g_t^2,\quad "
+    r"w_{t+1}=w_t-\eta\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\frac{m_t}{\sqrt{v_t}+\hat\varepsilon}"
+)
+_ADAM_LR = r"\eta\,/\,\big(\sqrt{\hat v_t}+\hat\varepsilon/\sqrt{1-\beta_2^t}\big)"
+_ADAM_REF = "Kingma & Ba, Adam: A Method for Stochastic Optimization, ICLR 2015"
+_KERAS_DEFAULTS = "the Keras 3 documentation (epsilon=1e-7; the Adam paper quotes 1e-8)"
+
+ADAM_INFO = OptimizerInfo(
+    name="Adam",
+    rule=_adam_core,
+    summary="Momentum on the gradient, per-weight scale from the squared-gradient average.",
+    group="adaptive",
+    reference=_ADAM_REF,
+    matches="Keras 3 Adam",
+    update_latex=_ADAM_LATEX,
+    learning_rate_latex=_ADAM_LR,
+    hyperparams=(
+        learning_rate(0.001),
+        _B1,
+        _B2,
+        epsilon(1e-7, "Epsilon hat of the paper (before its 2.1)."),
+        _AMSGRAD,
+    ),
+    state=(_M, _V),
+    defaults_from=_KERAS_DEFAULTS,
+    notes="This is the epsilon-hat form of the paper (the formula before its section 2.1), used "
+    "by Keras and kerasy: it equals the textbook eta m_hat/(sqrt(v_hat) + eps) with "
+    "eps_t = eps_hat/sqrt(1 - beta_2^t). The per-weight learning rate is the factor applied to "
+    "m_hat. ``amsgrad=True`` replaces v_t in the step by its running max (the AMSGrad preset), "
+    "the max of the uncorrected v as Keras (optax takes the max of v_hat, which differs).",
+    example="    >>> opt = optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999)",
+)
+
+AMSGRAD_INFO = ADAM_INFO.preset(
+    name="AMSGrad",
+    summary="Adam whose denominator never shrinks: the running max of v.",
+    reference="Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018",
+    matches="Keras 3 Adam(amsgrad=True)",
+    update_latex=_ADAM_LATEX.replace(r"\sqrt{v_t}", r"\sqrt{v^{\max}_t}")
+    + r",\quad v^{\max}_t=\max(v^{\max}_{t-1},v_t)",
+    learning_rate_latex=_ADAM_LR.replace(r"\hat v_t", r"\hat v^{\max}_t"),
+    state=(_M, _V, StateField(name="nu_max", symbol=r"v^{\max}_t", role="second_moment_max")),
+    fixed={"amsgrad": True},
+)
+
+# AdamW: Adam's rule; its weight_decay is the shared decoupled option (applied before the step,
+# as Keras), declared here as a hyperparameter with AdamW's default.
+ADAMW_INFO = ADAM_INFO.derive(
+    name="AdamW",
+    summary="Adam with decoupled weight decay: shrinks weights by lr*wd each step.",
+    reference="Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019",
+    matches="Keras 3 AdamW",
+    update_latex=r"w\leftarrow w-\eta\lambda w,\quad " + _ADAM_LATEX,
+    hyperparams=insert_after(
+        ADAM_INFO.hyperparams,
+        "learning_rate",
+        dataclasses.replace(
+            next(o for o in OPTIONS if o.name == "weight_decay"),
+            default=0.004,
+            help="Decoupled weight decay lambda: w <- w - lr * lambda * w.",
+            option=True,
         ),
-    )
+    ),
+    defaults_from="the Keras 3 AdamW documentation (weight_decay=0.004, epsilon=1e-7)",
+    notes="The decay is the shared ``weight_decay`` option of every optimizer, applied before "
+    "the Adam step (the gradient is taken at the old w); the per-weight learning rate is "
+    "Adam's (the decay shrinks every weight by the same factor 1 - eta lambda).",
+    example="    >>> opt = optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)",
+)
+
+
+def _without_amsgrad(lr: declare.HParam) -> tuple[declare.HParam, ...]:
+    """Adam's hyperparameters with another learning-rate default and no AMSGrad flag."""
+    return tuple(lr if h.name == "learning_rate" else h for h in ADAM_INFO.hyperparams[:-1])
+
+
+ADAMAX_INFO = ADAM_INFO.derive(
+    name="Adamax",
+    rule=_adamax_core,
+    summary="Adam with an infinity norm: the scale is the decayed max of |g|.",
+    reference=_ADAM_REF + ", section 7.1",
+    matches="Keras 3 Adamax",
+    update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad u_t=\max(\beta_2u_{t-1},|g_t|),\quad "
+    r"w_{t+1}=w_t-\frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(u_t+\varepsilon)",
+    hyperparams=_without_amsgrad(learning_rate(0.002)),
+    state=(_M, StateField(name="nu", symbol="u_t", role="infinity_norm")),
+    defaults_from="the kerasy optimizers documentation (learning_rate=0.002); epsilon 1e-7 as "
+    "Keras (optax puts it inside the max instead)",
+    notes="u is not bias-corrected; the per-weight learning rate applies to m_hat.",
+    example="    >>> opt = optimizers.Adamax()",
+)
+
+NADAM_INFO = ADAM_INFO.derive(
+    name="Nadam",
+    rule=_nadam_core,
+    summary="Adam with Nesterov momentum (Keras's warming momentum schedule).",
+    reference="Dozat, Incorporating Nesterov Momentum into Adam, ICLR 2016 workshop",
+    matches="Keras 3 Nadam",
+    update_latex=r"\mu_t=\beta_1(1-\tfrac12 0.96^t),\ "
+    r"\hat m_t=\frac{\mu_{t+1}m_t}{1-\Pi_t\mu_{t+1}}+\frac{(1-\mu_t)g_t}{1-\Pi_t},\ "
+    r"w_{t+1}=w_t-\eta\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    hyperparams=_without_amsgrad(learning_rate(0.001)),
+    defaults_from="the kerasy optimizers documentation",
+    notes="Pi_t is the running product of the momentum schedule mu_1 ... mu_t. The libraries "
+    "use four different schedules (docs/optimizer-equations.md, Adam family); this is Keras 3's.",
+    example="    >>> opt = optimizers.Nadam(learning_rate=2e-3)",
+)
+
+Adam = ADAM_INFO.build
+AdamW = ADAMW_INFO.build
+Adamax = ADAMAX_INFO.build
+Nadam = NADAM_INFO.build

@@ -4,8 +4,9 @@ gradient accumulation, learning-rate schedules).
 
 An optimizer here is an optax ``GradientTransformation`` (``init``/``update`` pure functions)
 built from a small *core*: the update rule proper, written once per algorithm. ``with_options``
-wraps a core in the Keras 3 ``BaseOptimizer.apply`` order of operations (OPTIMIZER_EQUATIONS.md
-section 15) so every named optimizer accepts the same options with the same semantics:
+wraps a core in the Keras 3 ``BaseOptimizer.apply`` order of operations (Keras 3
+``keras/src/optimizers/base_optimizer.py``; docs/optimizer-equations.md, options) so every named
+optimizer accepts the same options with the same semantics:
 
 1. divide the gradients by ``loss_scale_factor``;
 2. accumulate ``gradient_accumulation_steps`` gradients and update with their mean on every
@@ -19,7 +20,8 @@ section 15) so every named optimizer accepts the same options with the same sema
 Every numeric hyperparameter may be a traced JAX value: nothing here branches on a value, so
 building an optimizer inside ``jax.jit`` from traced hyperparameters never recompiles when the
 values change. Structural choices (which options are set, ``amsgrad``, ``nesterov``, ...) are
-Python values and are static.
+Python values and are static; each hyperparameter's declaration says which it is
+(``declare.HParam.traced``).
 """
 
 from __future__ import annotations
@@ -148,22 +150,6 @@ def check_range(
     return value
 
 
-def check_learning_rate(owner: str, learning_rate: LearningRate) -> LearningRate:
-    """A learning rate is a positive number or a schedule (a callable of the step)."""
-    if callable(learning_rate):
-        return learning_rate
-    return check_range(owner, "learning_rate", learning_rate, 0.0, None, low_open=True)
-
-
-def check_probability(owner: str, name: str, value: Any) -> Any:
-    """A decay rate in [0, 1) such as beta_1, beta_2, rho, alpha."""
-    return check_range(owner, name, value, 0.0, 1.0, high_open=True)
-
-
-def check_epsilon(owner: str, value: Any, name: str = "epsilon") -> Any:
-    return check_range(owner, name, value, 0.0, None)
-
-
 def check_choice(owner: str, name: str, value: Any, choices: tuple) -> Any:
     if value not in choices:
         raise ValueError(
@@ -228,74 +214,8 @@ def _clip_by_norm(g: jax.Array, c: Any) -> jax.Array:
 
 
 # --------------------------------------------------------------------------------------------
-# The options every optimizer accepts
+# The options every optimizer accepts (declared in optimizers/declare.py, applied here)
 # --------------------------------------------------------------------------------------------
-OPTION_NAMES = (
-    "clipnorm",
-    "clipvalue",
-    "global_clipnorm",
-    "weight_decay",
-    "use_ema",
-    "ema_momentum",
-    "ema_overwrite_frequency",
-    "loss_scale_factor",
-    "gradient_accumulation_steps",
-)
-
-
-class Options(NamedTuple):
-    """The Keras options (AdamW document): ``None`` means unset."""
-
-    clipnorm: Any = None
-    clipvalue: Any = None
-    global_clipnorm: Any = None
-    weight_decay: Any = None
-    use_ema: bool = False
-    ema_momentum: Any = 0.99
-    ema_overwrite_frequency: Any = None
-    loss_scale_factor: Any = None
-    gradient_accumulation_steps: Any = None
-
-
-def check_options(owner: str, options: Mapping[str, Any], allowed: tuple[str, ...]) -> Options:
-    """Validate the keyword options; an unknown name is a ``ValueError`` listing the valid ones."""
-    unknown = sorted(set(options) - set(OPTION_NAMES))
-    if unknown:
-        raise ValueError(
-            f"{owner}: unknown argument {unknown[0]!r}; valid arguments are "
-            f"{', '.join(allowed + OPTION_NAMES)}"
-        )
-    o = Options(**options)
-    clips = [n for n in ("clipnorm", "clipvalue", "global_clipnorm") if getattr(o, n) is not None]
-    if len(clips) > 1:
-        raise ValueError(
-            f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be set, got "
-            + " and ".join(f"{n}={getattr(o, n)!r}" for n in clips)
-        )
-    for n in clips:
-        check_range(owner, n, getattr(o, n), 0.0, None, low_open=True)
-    if o.weight_decay is not None:
-        check_range(owner, "weight_decay", o.weight_decay, 0.0, None)
-    check_flag(owner, "use_ema", o.use_ema)
-    check_range(owner, "ema_momentum", o.ema_momentum, 0.0, 1.0)
-    if o.ema_overwrite_frequency is not None:
-        check_range(
-            owner, "ema_overwrite_frequency", o.ema_overwrite_frequency, 1, None, integer=True
-        )
-    if o.loss_scale_factor is not None:
-        check_range(owner, "loss_scale_factor", o.loss_scale_factor, 0.0, None, low_open=True)
-    if o.gradient_accumulation_steps is not None:
-        check_range(
-            owner,
-            "gradient_accumulation_steps",
-            o.gradient_accumulation_steps,
-            1,
-            None,
-            integer=True,
-        )
-    return o
-
-
 class OptionsState(NamedTuple):
     """State of an optimizer with its options.
 
@@ -310,7 +230,8 @@ class OptionsState(NamedTuple):
     ema: Any  # Keras EMA of the weights; () when unused
 
 
-def _float_dtype(params: Params):
+def float_dtype(params: Params):
+    """The dtype of the first leaf (float32 for an empty tree): scalars of the state use it."""
     leaves = jax.tree.leaves(params)
     return leaves[0].dtype if leaves else jnp.float32
 
@@ -318,12 +239,15 @@ def _float_dtype(params: Params):
 def with_options(
     core: Core,
     learning_rate: LearningRate,
-    options: Options,
+    options: Any,
     *,
     name: str,
     hyperparams: Mapping[str, Any],
 ) -> Optimizer:
-    """Wrap a core update rule in the Keras options; see the module docstring for the order."""
+    """Wrap a core update rule in the Keras options; see the module docstring for the order.
+
+    ``options`` is a ``declare.Options`` (validated by ``declare.check_options``).
+    """
     schedule = schedules.as_schedule(learning_rate)
     o = options
     k = o.gradient_accumulation_steps
@@ -331,7 +255,7 @@ def with_options(
     def init(params):
         return OptionsState(
             count=jnp.zeros([], jnp.int32),
-            learning_rate=jnp.zeros([], _float_dtype(params)),
+            learning_rate=jnp.zeros([], float_dtype(params)),
             inner=core.init(params),
             accumulator=zeros_like(params) if k is not None else (),
             ema=jax.tree.map(jnp.copy, params) if o.use_ema else (),
@@ -342,7 +266,7 @@ def with_options(
         if params is None and needs_params:
             raise ValueError(f"{name}: update() needs params for weight decay or EMA")
         it = state.count
-        lr = jnp.asarray(schedule(it), _float_dtype(grads))
+        lr = jnp.asarray(schedule(it), float_dtype(grads))
         g = grads
         if o.loss_scale_factor is not None:
             g = jax.tree.map(lambda x: x / cast(o.loss_scale_factor, x), g)
@@ -385,7 +309,7 @@ def with_options(
     return Optimizer(init, update, learning_rates, name=name, hyperparams=hyperparams)
 
 
-def _clip(g: Params, o: Options) -> Params:
+def _clip(g: Params, o: Any) -> Params:
     if o.clipnorm is not None:
         return jax.tree.map(lambda x: _clip_by_norm(x, o.clipnorm), g)
     if o.global_clipnorm is not None:

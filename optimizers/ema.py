@@ -29,7 +29,8 @@ def ExponentialMovingAverage(
 
     where $w_t$ are the weights after update $t$. Chain it after an optimizer and read the
     averaged weights with :func:`averaged_weights`; the trajectory itself is unchanged (it is a
-    read-out). Defaults from the objax document (momentum 0.999, debias off, eps 1e-6).
+    read-out). Defaults from the objax ``ExponentialMovingAverage`` documentation (momentum 0.999,
+    debias off, eps 1e-6).
     For Keras-style averaging (no debias, $a_1 = w_1$, optional overwrite), use the
     ``use_ema`` option of any optimizer instead.
 
@@ -46,11 +47,10 @@ def ExponentialMovingAverage(
     owner = "ExponentialMovingAverage"
     core.check_range(owner, "momentum", momentum, 0.0, 1.0)
     core.check_flag(owner, "debias", debias)
-    core.check_epsilon(owner, epsilon)
+    core.check_range(owner, "epsilon", epsilon, 0.0, None)
 
     def init(params):
-        leaves = jax.tree.leaves(params)
-        dtype = leaves[0].dtype if leaves else jnp.float32
+        dtype = core.float_dtype(params)
         return EmaState(jnp.zeros([], jnp.int32), core.zeros_like(params), jnp.ones([], dtype))
 
     def update(updates, state, params=None):

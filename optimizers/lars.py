@@ -1,4 +1,5 @@
-"""LARS: layer-wise adaptive rate scaling with the objax trust ratio."""
+"""LARS: layer-wise adaptive rate scaling with the objax trust ratio (docs/optimizer-equations.md,
+LARS)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import (
+    NON_NEGATIVE,
+    POSITIVE,
+    HParam,
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class LARSState(NamedTuple):
@@ -16,58 +28,7 @@ class LARSState(NamedTuple):
     local_learning_rate: Any  # eta * r_t per tensor (a scalar per parameter array)
 
 
-def LARS(
-    learning_rate=1.0,
-    momentum=0.9,
-    weight_decay=1e-4,
-    trust_coefficient=1e-3,
-    epsilon=1e-5,
-    nesterov=False,
-    **options,
-) -> core.Optimizer:
-    r"""LARS (You, Gitman & Ginsburg, 2017) with the objax trust ratio.
-
-    Symbols: $\eta$ ``learning_rate``, $\mu$ ``momentum``, $\lambda$ ``weight_decay``
-    (LARS's own, coupled through the trust ratio), $tc$ ``trust_coefficient``,
-    $\varepsilon$ ``epsilon``. Norms are per parameter array (a "layer").
-
-    $$r_t = \frac{tc\,\lVert w_t\rVert}{\lVert g_t\rVert + \lambda\lVert w_t\rVert + \varepsilon},
-      \qquad \ell_t = \eta\,\max\big(\mathbb 1[\lVert w_t\rVert = 0 \lor \lVert g_t\rVert = 0],
-      r_t\big)$$
-    $$m_t = \mu m_{t-1} + \ell_t (g_t + \lambda w_t),\qquad w_{t+1} = w_t - m_t
-      \quad(\text{Nesterov: } w_{t+1} = w_t - \ell_t(g_t+\lambda w_t) - \mu m_t)$$
-
-    Per-weight learning rate: $\ell_t = \eta r_t$, shared by every weight of a tensor (per
-    layer, not per weight). The document's decay $\eta_t = \eta_0 (1 - t/T)^2$ is
-    ``learning_rate=optimizers.schedules.lars_polynomial(eta_0, T)``.
-
-    Matches objax ``LARS`` (its code: ``jn.maximum(logical_or(...), trust_ratio)``), with
-    Nesterov from optax ``lars``; with ``weight_decay=0`` and ``epsilon=0`` this equals
-    ``optax.lars`` exactly. One guard: where objax divides by zero (``g = 0`` with
-    $\lambda = \varepsilon = 0$) the ratio is taken as 1, as optax does. objax passes the
-    learning rate per call; 1.0 is the default here, so that a step moves about
-    $tc\lVert w\rVert$ (times $1/(1-\mu)$ with momentum).
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.LARS(learning_rate=optimizers.schedules.lars_polynomial(1.0, 500))
-
-    Reference: You, Gitman & Ginsburg, "Large Batch Training of Convolutional Networks",
-    arXiv:1708.03888.
-    """
-    name = "LARS"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "momentum", momentum)
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    core.check_range(name, "trust_coefficient", trust_coefficient, 0.0, None, low_open=True)
-    core.check_epsilon(name, epsilon)
-    core.check_flag(name, "nesterov", nesterov)
-    opts = core.check_options(
-        name,
-        options,
-        ("learning_rate", "momentum", "weight_decay", "trust_coefficient", "epsilon", "nesterov"),
-    )
-
+def _lars_core(momentum, weight_decay, trust_coefficient, epsilon, nesterov: bool) -> core.Core:
     def init(params):
         scalars = jax.tree.map(lambda p: jnp.zeros([], p.dtype), params)
         return LARSState(jnp.zeros([], jnp.int32), core.zeros_like(params), scalars)
@@ -98,17 +59,69 @@ def LARS(
             lambda m, ell: jnp.full_like(m, ell), state.momentum, state.local_learning_rate
         )
 
-    return core.with_options(
-        core.Core(init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            trust_coefficient=trust_coefficient,
-            epsilon=epsilon,
-            nesterov=nesterov,
+    return core.Core(init, step, learning_rates)
+
+
+LARS_INFO = OptimizerInfo(
+    name="LARS",
+    rule=_lars_core,
+    summary="Layer-wise rates: each tensor's step scaled by |w| / |g| (trust ratio).",
+    group="adaptive",
+    reference="You, Gitman & Ginsburg, Large Batch Training of Convolutional Networks, "
+    "arXiv:1708.03888",
+    matches="objax LARS (optax lars when weight_decay = epsilon = 0)",
+    update_latex=r"r_t=\frac{tc\lVert w\rVert}{\lVert g\rVert+\lambda\lVert w\rVert+\varepsilon},\ "
+    r"m_t=\mu m_{t-1}+\eta r_t(g_t+\lambda w_t),\ w_{t+1}=w_t-m_t",
+    learning_rate_latex=r"\eta\, r_t\ \text{(per tensor)}",
+    hyperparams=(
+        learning_rate(1.0, 1e-3, 100.0),
+        decay_rate(
+            "momentum",
+            0.9,
+            "Accelerates descent in the relevant direction and dampens oscillations.",
+            high=0.99,
         ),
-    )
+        HParam(
+            name="weight_decay",
+            default=1e-4,
+            low=0.0,
+            high=0.1,
+            scale="linear",
+            valid=NON_NEGATIVE,
+            help="LARS's weight decay (inside the trust ratio).",
+        ),
+        HParam(
+            name="trust_coefficient",
+            default=1e-3,
+            low=1e-5,
+            high=1.0,
+            scale="log",
+            valid=POSITIVE,
+            help="Trust coefficient eta (< 1) for the trust ratio.",
+        ),
+        epsilon(1e-5, "Epsilon of the trust-ratio denominator."),
+        flag("nesterov", False, "Whether to apply Nesterov momentum."),
+    ),
+    state=(
+        StateField(name="momentum", symbol="m_t", role="momentum", moves=-1),
+        StateField(
+            name="local_learning_rate",
+            symbol=r"\eta r_t",
+            role="learning_rate",
+            shape="per_tensor",
+        ),
+    ),
+    defaults_from="the objax LARS documentation (objax passes the learning rate per call; 1.0 "
+    "here, so that a step moves about tc |w|, times 1/(1 - mu) with momentum)",
+    notes="Norms are per parameter array (a layer); lambda is LARS's own weight decay, coupled "
+    "through the trust ratio. The rate is eta max(1[|w| = 0 or |g| = 0], r_t), as objax's code "
+    "(jn.maximum(logical_or(...), trust_ratio)); Nesterov (w_{t+1} = w_t - eta r_t (g_t + "
+    "lambda w_t) - mu m_t) from optax lars. Where objax divides by zero (g = 0 with lambda = "
+    "epsilon = 0) the ratio is taken as 1, as optax does. The paper's polynomial decay "
+    "eta_t = eta_0 (1 - t/T)^2 is ``learning_rate=optimizers.schedules.lars_polynomial(eta_0, "
+    "T)``. The momentum buffer m_t is in weight units.",
+    example="    >>> opt = optimizers.LARS(learning_rate=optimizers.schedules.lars_polynomial(1.0, "
+    "500))",
+)
+
+LARS = LARS_INFO.build

@@ -1,4 +1,5 @@
-"""RMSprop: a leaky Adagrad, optionally centered and with momentum."""
+"""RMSprop: a leaky Adagrad, optionally centered and with momentum (docs/optimizer-equations.md,
+RMSprop)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, flag, learning_rate
 
 
 class RMSpropState(NamedTuple):
@@ -17,42 +19,7 @@ class RMSpropState(NamedTuple):
     momentum: Any  # b_t, the momentum buffer (zeros while momentum is 0)
 
 
-def RMSprop(
-    learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **options
-) -> core.Optimizer:
-    r"""RMSprop (Tieleman & Hinton, 2012), with Keras's centered and momentum options.
-
-    Symbols: $\eta$ ``learning_rate``, $\rho$ ``rho``, $\mu$ ``momentum``,
-    $\varepsilon$ ``epsilon``.
-
-    $$v_t = \rho v_{t-1} + (1-\rho) g_t^2,\qquad
-      \Delta_t = \frac{\eta\, g_t}{\sqrt{v_t + \varepsilon}},\qquad
-      b_t = \mu b_{t-1} + \Delta_t,\qquad w_{t+1} = w_t - b_t$$
-
-    Centered: $\bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t$ and the root holds
-    $v_t - \bar g_t^2 + \varepsilon$. Per-weight learning rate:
-    $\eta/\sqrt{v_t + \varepsilon}$ (centered: $\eta/\sqrt{v_t - \bar g_t^2 + \varepsilon}$).
-    Defaults from the kerasy document (0.001, 0.9, $\varepsilon$ inside the root as its
-    formula shows). Matches Keras 3 ``RMSprop`` exactly.
-
-    Example:
-        >>> import optimizers
-        >>> opt = optimizers.RMSprop(learning_rate=0.01, centered=True)
-
-    Reference: Tieleman & Hinton, Lecture 6.5, COURSERA: Neural Networks for Machine
-    Learning (2012); Graves, "Generating Sequences With Recurrent Neural Networks" (2013)
-    for the centered form.
-    """
-    name = "RMSprop"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "rho", rho)
-    core.check_probability(name, "momentum", momentum)
-    core.check_epsilon(name, epsilon)
-    core.check_flag(name, "centered", centered)
-    opts = core.check_options(
-        name, options, ("learning_rate", "rho", "momentum", "epsilon", "centered")
-    )
-
+def _rmsprop_core(rho, momentum, epsilon, centered: bool) -> core.Core:
     def init(params):
         z = core.zeros_like(params)
         return RMSpropState(jnp.zeros([], jnp.int32), z, z, z)
@@ -82,16 +49,40 @@ def RMSprop(
     def learning_rates(state, lr):
         return jax.tree.map(lambda v, gb: rate(v, gb, lr), state.velocity, state.average_gradient)
 
-    return core.with_options(
-        core.Core(init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            rho=rho,
-            momentum=momentum,
-            epsilon=epsilon,
-            centered=centered,
+    return core.Core(init, step, learning_rates)
+
+
+RMSPROP_INFO = OptimizerInfo(
+    name="RMSprop",
+    rule=_rmsprop_core,
+    summary="Adagrad that forgets: a moving average of squared gradients.",
+    group="adaptive",
+    reference="Tieleman & Hinton, COURSERA lecture 6.5 (2012); Graves, Generating Sequences "
+    "With Recurrent Neural Networks (2013) for the centered form",
+    matches="Keras 3 RMSprop",
+    update_latex=r"v_t=\rho v_{t-1}+(1-\rho)g_t^2,\quad b_t=\mu b_{t-1}+\frac{\eta g_t}"
+    r"{\sqrt{v_t+\varepsilon}},\quad w_{t+1}=w_t-b_t",
+    learning_rate_latex=r"\eta\,/\sqrt{v_t+\varepsilon}",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("rho", 0.9, "Discounting factor for the history of squared gradients."),
+        decay_rate("momentum", 0.0, "Momentum on the scaled step.", high=0.99),
+        epsilon(1e-7),
+        flag("centered", False, "Normalise by the estimated variance of the gradient."),
+    ),
+    state=(
+        StateField(name="velocity", symbol="v_t", role="second_moment"),
+        StateField(name="average_gradient", symbol=r"\bar g_t", role="first_moment"),
+        StateField(
+            name="momentum", symbol="b_t", role="momentum", moves=-1, off_when_zero="momentum"
         ),
-    )
+    ),
+    defaults_from="the kerasy optimizers documentation (0.001, 0.9, epsilon inside the root as "
+    "its formula shows)",
+    notes="Centered: bar g_t = rho bar g_{t-1} + (1 - rho) g_t and the root holds "
+    "v_t - bar g_t^2 + eps (so does the per-weight learning rate). The momentum buffer b_t is "
+    "in weight units; with momentum 0 it is the step itself.",
+    example="    >>> opt = optimizers.RMSprop(learning_rate=0.01, centered=True)",
+)
+
+RMSprop = RMSPROP_INFO.build

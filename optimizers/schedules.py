@@ -7,7 +7,8 @@ JSON-able dict, so a schedule travels inside an experiment description, a URL or
 The step is the optimizer's update count before the update (Keras ``iterations``): the first
 update uses ``schedule(0)``. This is why these are written here rather than taken from optax:
 optax's schedule factories check their arguments with Python comparisons, which fails on traced
-values; the formulas are the same and ``tests/test_schedules.py`` checks them against Keras 3.
+values; the formulas are the same and ``tests/test_optimizers_exact.py`` checks them, inside
+optimizers, against Keras 3's schedule objects.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class PolynomialDecay(Schedule):
     r"""Keras ``PolynomialDecay``: $\eta_t = (\eta_0-\eta_T)(1-\min(t,T)/T)^p + \eta_T$.
 
     With ``power=2`` and ``end_learning_rate=0`` this is the LARS schedule
-    $\gamma_t = \gamma_0 (1 - t/T)^2$ of the objax document.
+    $\gamma_t = \gamma_0 (1 - t/T)^2$ of objax's ``LARS`` documentation.
     """
 
     initial_learning_rate: Any
@@ -141,7 +142,7 @@ class Warmup(Schedule):
 
 
 def lars_polynomial(initial_learning_rate: Any, total_steps: Any) -> PolynomialDecay:
-    """The LARS document's decay ``lr_0 * (1 - t/T)**2`` (objax ``LARS`` docstring)."""
+    """LARS's decay ``lr_0 * (1 - t/T)**2`` (the objax ``LARS`` docstring)."""
     return PolynomialDecay(initial_learning_rate, total_steps, end_learning_rate=0.0, power=2.0)
 
 

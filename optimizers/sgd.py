@@ -1,4 +1,8 @@
-"""Gradient descent: SGD (Keras/kerasy form) and Momentum (objax/optax form, with Nesterov)."""
+"""Gradient descent: SGD (Keras/kerasy form) and Momentum (objax/optax form, with Nesterov).
+
+Each optimizer here is its update rule and one declaration (``optimizers/declare.py``): the
+constructors ``SGD`` and ``Momentum`` are derived from ``SGD_INFO`` and ``MOMENTUM_INFO``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    flag,
+    learning_rate,
+    retune,
+)
 
 
 class VelocityState(NamedTuple):
@@ -38,74 +50,73 @@ def _velocity_core(keras_form: bool, momentum: Any, nesterov: bool) -> core.Core
     return core.Core(init, step, learning_rates)
 
 
-def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, **options) -> core.Optimizer:
-    r"""Stochastic gradient descent with optional (Nesterov) momentum, as Keras and kerasy.
-
-    Symbols: $\eta$ ``learning_rate``, $\mu$ ``momentum``.
-
-    $$v_t = \mu v_{t-1} - \eta g_t,\qquad w_{t+1} = w_t + v_t
-      \quad(\text{Nesterov: } w_{t+1} = w_t + \mu v_t - \eta g_t)$$
-
-    The learning rate lives inside $v$ (so under a schedule this differs from
-    :func:`Momentum`). Per-weight learning rate: the constant $\eta$ for every weight.
-    Defaults from the kerasy document (``SGD(learning_rate=0.01, momentum=0.,
-    nesterov=False)``). Matches Keras 3 ``SGD`` exactly.
-
-    Example:
-        >>> import jax.numpy as jnp, optimizers
-        >>> opt = optimizers.SGD(learning_rate=0.1)
-        >>> w = jnp.array([1.0, -2.0]); state = opt.init(w)
-        >>> updates, state = opt.update(2 * w, state, w)   # gradient of |w|^2
-        >>> w + updates
-        Array([ 0.8, -1.6], dtype=float32)
-
-    Reference: Robbins & Monro (1951); Sutskever et al. (2013) for Nesterov momentum.
-    """
-    name = "SGD"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "momentum", momentum)
-    core.check_flag(name, "nesterov", nesterov)
-    opts = core.check_options(name, options, ("learning_rate", "momentum", "nesterov"))
-    return core.with_options(
-        _velocity_core(True, momentum, nesterov),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov),
-    )
+def _keras_velocity(momentum, nesterov) -> core.Core:
+    return _velocity_core(True, momentum, nesterov)
 
 
-def Momentum(learning_rate=0.01, momentum=0.9, nesterov=False, **options) -> core.Optimizer:
-    r"""Heavy-ball momentum and Nesterov's accelerated gradient, as objax ``Momentum``.
+def _heavy_ball(momentum, nesterov) -> core.Core:
+    return _velocity_core(False, momentum, nesterov)
 
-    Symbols: $\eta$ ``learning_rate``, $\mu$ ``momentum``.
 
-    $$m_t = g_t + \mu m_{t-1},\qquad w_{t+1} = w_t - \eta m_t
-      \quad(\text{Nesterov: } w_{t+1} = w_t - \eta (g_t + \mu m_t))$$
+_NESTEROV = flag("nesterov", False, "Whether to apply Nesterov momentum.")
+_MOMENTUM_HELP = "Accelerates descent in the relevant direction and dampens oscillations."
 
-    Nesterov uses the Bengio et al. (2012) reformulation with the gradient taken at $w_t$.
-    Along a direction of constant gradient the step approaches $\eta/(1-\mu)$. Per-weight
-    learning rate: the constant $\eta$. Default ``momentum=0.9`` from the objax document (it
-    passes the learning rate per call; 0.01 here). Matches ``optax.sgd(lr, momentum,
-    nesterov)`` exactly (the same algebraic form as objax).
+SGD_INFO = OptimizerInfo(
+    name="SGD",
+    rule=_keras_velocity,
+    title="Stochastic gradient descent",
+    summary="One learning rate for every weight; optional (Nesterov) momentum.",
+    group="classic",
+    reference="Robbins & Monro (1951); Sutskever et al., ICML 2013 for Nesterov momentum",
+    matches="Keras 3 SGD",
+    update_latex=r"v_t=\mu v_{t-1}-\eta g_t,\quad w_{t+1}=w_t+v_t",
+    learning_rate_latex=r"\eta",
+    hyperparams=(
+        learning_rate(0.01),
+        decay_rate("momentum", 0.0, _MOMENTUM_HELP, high=0.99),
+        _NESTEROV,
+    ),
+    state=(
+        StateField(
+            name="velocity", symbol="v_t", role="momentum", moves=+1, off_when_zero="momentum"
+        ),
+    ),
+    defaults_from="the kerasy optimizers documentation (SGD(0.01, momentum=0., nesterov=False))",
+    notes="The learning rate lives inside v (so under a schedule this differs from Momentum). "
+    "Nesterov: w_{t+1} = w_t + mu v_t - eta g_t.",
+    example="    >>> opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)",
+)
 
-    Example:
-        >>> import jax.numpy as jnp, optimizers
-        >>> opt = optimizers.Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)
-        >>> w = jnp.array([1.0]); state = opt.init(w)
-        >>> updates, state = opt.update(2 * w, state, w)
+MOMENTUM_INFO = SGD_INFO.derive(
+    name="Momentum",
+    rule=_heavy_ball,
+    title="Momentum (heavy ball)",
+    summary="Accumulates a velocity: steps approach lr/(1-momentum) on a constant slope.",
+    reference="Polyak (1964); Sutskever et al., ICML 2013",
+    matches="optax sgd(momentum) / objax Momentum",
+    update_latex=r"m_t=g_t+\mu m_{t-1},\quad w_{t+1}=w_t-\eta m_t",
+    hyperparams=retune(
+        SGD_INFO.hyperparams,
+        momentum={"default": 0.9, "help": "Velocity decay: mu in m = g + mu m."},
+    ),
+    state=retune(SGD_INFO.state, velocity={"symbol": "m_t", "moves": -1, "units": "gradient"}),
+    defaults_from="the objax Momentum documentation (momentum 0.9; objax passes the learning "
+    "rate per call, 0.01 here)",
+    notes="Nesterov uses the Bengio et al. (2012) reformulation with the gradient taken at w_t: "
+    "w_{t+1} = w_t - eta (g_t + mu m_t). Matches optax.sgd(lr, momentum, nesterov) exactly (the "
+    "same algebraic form as objax).",
+    example="    >>> opt = optimizers.Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)",
+)
 
-    Reference: Polyak (1964); Nesterov (1983); Sutskever et al. (2013).
-    """
-    name = "Momentum"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "momentum", momentum)
-    core.check_flag(name, "nesterov", nesterov)
-    opts = core.check_options(name, options, ("learning_rate", "momentum", "nesterov"))
-    return core.with_options(
-        _velocity_core(False, momentum, nesterov),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov),
-    )
+NESTEROV_INFO = MOMENTUM_INFO.preset(
+    name="Nesterov",
+    title="Nesterov accelerated gradient",
+    summary="Momentum that looks ahead: corrects the velocity before it overshoots.",
+    reference="Nesterov (1983); Sutskever et al., ICML 2013",
+    matches="optax sgd(momentum, nesterov=True) / objax Momentum(nesterov=True)",
+    update_latex=r"m_t=g_t+\mu m_{t-1},\quad w_{t+1}=w_t-\eta\,(g_t+\mu m_t)",
+    fixed={"nesterov": True},
+)
+
+SGD = SGD_INFO.build
+Momentum = MOMENTUM_INFO.build

@@ -1,4 +1,5 @@
-"""WAME: weight-wise adaptive learning rates with moving-average estimator (Mosca & Magoulas)."""
+"""WAME: weight-wise adaptive learning rates with moving-average estimator (Mosca & Magoulas),
+in three variants (docs/optimizer-equations.md, WAME)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import (
+    POSITIVE,
+    HParam,
+    OptimizerInfo,
+    Range,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+    ordered,
+)
 
 VARIANTS = ("paper", "paper_sqrt", "tensorflow")
 
@@ -20,89 +32,7 @@ class WAMEState(NamedTuple):
     theta: Any  # theta_t, the moving average of g^2
 
 
-def WAME(
-    learning_rate=0.001,
-    alpha=0.9,
-    eta_plus=1.2,
-    eta_minus=0.1,
-    zeta_min=0.01,
-    zeta_max=100.0,
-    epsilon=1e-7,
-    variant="paper",
-    **options,
-) -> core.Optimizer:
-    r"""WAME (Mosca & Magoulas, ESANN 2017), in three documented variants.
-
-    Symbols: $\lambda$ ``learning_rate``, $\alpha$ ``alpha``, $\eta_+$ ``eta_plus``,
-    $\eta_-$ ``eta_minus``, $\zeta_{\min}$ ``zeta_min``, $\zeta_{\max}$ ``zeta_max``,
-    $\varepsilon$ ``epsilon``.
-
-    ``variant="paper"`` is Algorithm 1 of the paper: $\zeta_0 = 1$, $Z_0 = \theta_0 = 0$, Rprop
-    sign logic on the per-weight acceleration,
-
-    $$\zeta_t = \begin{cases}\min(\eta_+\zeta_{t-1}, \zeta_{\max}) & g_t g_{t-1} > 0\\
-      \max(\eta_-\zeta_{t-1}, \zeta_{\min}) & g_t g_{t-1} < 0\\ \zeta_{t-1} & \text{else}
-      \end{cases}$$
-    $$Z_t = \alpha Z_{t-1} + (1-\alpha)\zeta_t,\quad
-      \theta_t = \alpha\theta_{t-1} + (1-\alpha) g_t^2,\quad
-      w_{t+1} = w_t - \lambda Z_t\,\frac{g_t}{\theta_t + \varepsilon}$$
-
-    (the paper has $1/\theta_t$; $\varepsilon$ only guards a zero gradient).
-    ``variant="paper_sqrt"`` is the adjusted form $\lambda Z_t g_t/(\sqrt{\theta_t}+\varepsilon)$.
-    ``variant="tensorflow"`` reproduces the published TensorFlow 2 package (seed 000,
-    justinbt1/WAME-Optimiser) with its deviations (OPTIMIZER_EQUATIONS.md section 14b): all
-    slots start at 0; $\zeta_t = \mathrm{clip}(\theta_{t-1}\eta_+, \cdot)$ on a sign *change*
-    and $\theta_{t-1}\eta_-$ on sign agreement; the step is
-    $\lambda Z_t g_t/(\theta_t + \varepsilon)$ with $\varepsilon$ = ``K.epsilon()`` = 1e-7; and
-    the hyperparameters (not $\varepsilon$) are rounded to float32, as TF keeps them in float32
-    variables even for float64 weights.
-
-    Per-weight learning rate: $\lambda Z_t/(\theta_t+\varepsilon)$ (``paper_sqrt``:
-    $\lambda Z_t/(\sqrt{\theta_t}+\varepsilon)$). Since $\theta \sim g^2$, the realised step of the
-    1/theta forms behaves like $\lambda Z/g$: the first step moves each weight by about
-    $\lambda/|g_1|$.
-
-    Defaults: the README of seed 000 (``zeta_min`` 0.01 as its code; its text says 0.1).
-    No peer library exists in JAX: each variant is tested against an independent
-    transcription (the TF code is replicated with float32-rounded constants).
-
-    Example (dropping WAME into an optax training loop):
-        >>> import jax, jax.numpy as jnp, optax, optimizers
-        >>> loss = lambda w: jnp.sum((w - 3.0) ** 2)
-        >>> opt = optimizers.WAME(learning_rate=0.01, variant="paper_sqrt")
-        >>> w = jnp.zeros(3); state = opt.init(w)
-        >>> for _ in range(200):
-        ...     updates, state = opt.update(jax.grad(loss)(w), state, w)
-        ...     w = optax.apply_updates(w, updates)
-
-    Reference: Mosca & Magoulas, "Training Convolutional Networks with Weight-wise Adaptive
-    Learning Rates", ESANN 2017.
-    """
-    name = "WAME"
-    core.check_choice(name, "variant", variant, VARIANTS)
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "alpha", alpha)
-    core.check_range(name, "eta_plus", eta_plus, 1.0, None, low_open=True)
-    core.check_range(name, "eta_minus", eta_minus, 0.0, 1.0, low_open=True, high_open=True)
-    core.check_range(name, "zeta_min", zeta_min, 0.0, None, low_open=True)
-    core.check_range(name, "zeta_max", zeta_max, 0.0, None, low_open=True)
-    if not (core.is_traced(zeta_min) or core.is_traced(zeta_max)) and zeta_min > zeta_max:
-        raise ValueError(f"{name}: zeta_min={zeta_min!r} must not exceed zeta_max={zeta_max!r}")
-    core.check_epsilon(name, epsilon)
-    opts = core.check_options(
-        name,
-        options,
-        (
-            "learning_rate",
-            "alpha",
-            "eta_plus",
-            "eta_minus",
-            "zeta_min",
-            "zeta_max",
-            "epsilon",
-            "variant",
-        ),
-    )
+def _wame_core(alpha, eta_plus, eta_minus, zeta_min, zeta_max, epsilon, variant) -> core.Core:
     tf = variant == "tensorflow"
 
     def h(value, like):
@@ -156,19 +86,93 @@ def WAME(
             lambda z, theta: h(lr, z) * z / denominator(theta), state.z, state.theta
         )
 
-    return core.with_options(
-        core.Core(init, step, learning_rates),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams=dict(
-            learning_rate=learning_rate,
-            alpha=alpha,
-            eta_plus=eta_plus,
-            eta_minus=eta_minus,
-            zeta_min=zeta_min,
-            zeta_max=zeta_max,
-            epsilon=epsilon,
-            variant=variant,
+    return core.Core(init, step, learning_rates)
+
+
+WAME_INFO = OptimizerInfo(
+    name="WAME",
+    rule=_wame_core,
+    summary="Per-weight acceleration: Rprop-like factors zeta averaged into Z, over theta.",
+    group="sign-based",
+    reference="Mosca & Magoulas, Training Convolutional Networks with Weight-wise Adaptive "
+    "Learning Rates, ESANN 2017",
+    matches="Algorithm 1 of the paper (independent transcription; the WAME TensorFlow 2 "
+    "package, justinbt1/WAME-Optimiser, for variant='tensorflow')",
+    update_latex=r"\zeta_t=\begin{cases}\min(\eta_+\zeta_{t-1},\zeta_{\max})&g_tg_{t-1}>0\\"
+    r"\max(\eta_-\zeta_{t-1},\zeta_{\min})&g_tg_{t-1}<0\\\zeta_{t-1}&\text{else}\end{cases}"
+    r",\ Z_t=\alpha Z_{t-1}+(1-\alpha)\zeta_t,\ \theta_t=\alpha\theta_{t-1}+(1-\alpha)"
+    r"g_t^2,\ w_{t+1}=w_t-\lambda Z_t\frac{g_t}{\theta_t+\varepsilon}",
+    learning_rate_latex=r"\lambda Z_t\,/\,(\theta_t+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("alpha", 0.9, "Decay rate of the moving averages Z and theta."),
+        HParam(
+            name="eta_plus",
+            default=1.2,
+            low=1.01,
+            high=3.0,
+            scale="linear",
+            valid=Range(low=1.0, low_open=True),
+            help="Factor applied to zeta when the gradient keeps its sign.",
         ),
-    )
+        HParam(
+            name="eta_minus",
+            default=0.1,
+            low=0.01,
+            high=0.99,
+            scale="linear",
+            valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
+            help="Factor applied to zeta when the gradient changes sign.",
+        ),
+        HParam(
+            name="zeta_min",
+            default=0.01,
+            low=1e-4,
+            high=1.0,
+            scale="log",
+            valid=POSITIVE,
+            help="Minimum clipping value for the per-weight acceleration factor.",
+        ),
+        HParam(
+            name="zeta_max",
+            default=100.0,
+            low=1.0,
+            high=1e4,
+            scale="log",
+            valid=POSITIVE,
+            help="Maximum clipping value for the per-weight acceleration factor.",
+        ),
+        epsilon(1e-7),
+        HParam(
+            name="variant",
+            default="paper",
+            help="paper: Algorithm 1 (1/theta); paper_sqrt: 1/(sqrt(theta)+eps); "
+            "tensorflow: the published TF2 package, deviations and all.",
+            kind="choice",
+            choices=VARIANTS,
+        ),
+    ),
+    rules=(ordered("zeta_min", "zeta_max"),),
+    state=(
+        StateField(name="zeta", symbol=r"\zeta_t", role="acceleration"),
+        StateField(name="z", symbol="Z_t", role="acceleration_average"),
+        StateField(name="theta", symbol=r"\theta_t", role="second_moment"),
+    ),
+    defaults_from="the README of the WAME TensorFlow 2 package (zeta_min 0.01 as its code; its "
+    "text says 0.1)",
+    notes="``variant='paper'`` is Algorithm 1 of the paper: zeta_0 = 1, Z_0 = theta_0 = 0, "
+    "Rprop sign logic on the per-weight acceleration; the paper has 1/theta_t and epsilon only "
+    "guards a zero gradient. ``variant='paper_sqrt'`` is the adjusted form lambda Z_t g_t / "
+    "(sqrt(theta_t) + eps), per-weight rate lambda Z_t / (sqrt(theta_t) + eps). "
+    "``variant='tensorflow'`` reproduces the published TensorFlow 2 package "
+    "(justinbt1/WAME-Optimiser) with its deviations: all slots start at 0; zeta_t = "
+    "clip(theta_{t-1} eta_plus) on a sign *change* and theta_{t-1} eta_minus on sign "
+    "agreement; epsilon = K.epsilon() = 1e-7; and the hyperparameters (not epsilon) are "
+    "rounded to float32, as TF keeps them in float32 variables even for float64 weights. "
+    "Since theta ~ g^2, the realised step of the 1/theta forms behaves like lambda Z / g: the "
+    "first step moves each weight by about lambda / |g_1|. No peer library exists in JAX: each "
+    "variant is tested against an independent transcription.",
+    example="    >>> opt = optimizers.WAME(learning_rate=0.01, variant='paper_sqrt')",
+)
+
+WAME = WAME_INFO.build

@@ -116,6 +116,23 @@ def test_assets_are_plain_and_offline():
         assert "http://" not in text and "https://" not in text
 
 
+def test_script_is_its_modules_in_order():
+    """The script is every module under app/animator/, each once, in SCRIPT_MODULES order;
+    each is small, and only the last has the default export (they share one scope)."""
+    on_disk = {p.name for p in animator.ASSETS.glob("*.js")}
+    assert set(animator.SCRIPT_MODULES) == on_disk
+    assert len(animator.SCRIPT_MODULES) == len(on_disk)
+    js, _ = animator._assets()
+    starts = [js.index(f"// ==== app/animator/{name}\n") for name in animator.SCRIPT_MODULES]
+    assert starts == sorted(starts)
+    for name in animator.SCRIPT_MODULES:
+        text = (animator.ASSETS / name).read_text(encoding="utf-8")
+        assert text in js, name
+        assert len(text.splitlines()) <= 700, f"{name}: {len(text.splitlines())} lines"
+        exports = len(re.findall(r"^\s*export\b", text, re.M))
+        assert exports == (1 if name == animator.SCRIPT_MODULES[-1] else 0), name
+
+
 def test_mounting_in_apptest(doc, tmp_path: Path):
     from streamlit.testing.v1 import AppTest
 

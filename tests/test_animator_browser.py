@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from app import animator, payload
 from tests.browser import (
     ARTIFACTS,
     CANVAS_STATS_JS,
+    SCREENSHOTS,
     open_page,
     screenshot,
     streamlit_server,
@@ -639,5 +641,189 @@ def test_hidden_panels_and_presentation(browser, page_file):
     for p in st["panels"]:
         assert_drawn(canvas_stats(page, p), p)
     screenshot(page, "linear_regression_presentation")
+    log.assert_clean()
+    page.context.close()
+
+
+# ---------------------------------------------------------------- the TeX renderer
+
+
+def _registry_latex() -> list[str]:
+    """Every LaTeX string the animator renders: each registry entry's update rule, learning
+    rate and state symbols, and the symbols the inside table writes itself."""
+    from app.animator import ASSETS, SCRIPT_MODULES
+    from optimizers.registry import OPTIMIZERS
+
+    out = []
+    for info in OPTIMIZERS.values():
+        out += [info.update_latex, info.learning_rate_latex]
+        out += [symbol for _, symbol in info.state_symbols]
+    for name in SCRIPT_MODULES:
+        text = (ASSETS / name).read_text(encoding="utf-8")
+        out += [json.loads(f'"{s}"') for s in re.findall(r'texToHtml\("((?:[^"\\]|\\.)*)"\)', text)]
+    return list(dict.fromkeys(out))
+
+
+def test_every_registry_latex_renders_without_errors(browser, page_file):
+    strings = _registry_latex()
+    assert len(strings) > 30 and "\\eta_{\\mathrm{eff}}" in strings
+    # what the renderer must refuse, so that a clean result means something
+    broken = ["\\frac{a", "a}", "\\nosuchcommand x", "x_1_2", "\\begin{matrix}a\\end{matrix}",
+              "a & b", "\\sqrt", "\\text x", "\\begin{cases}a"]  # fmt: skip
+    page, log = open_page(browser, page_file("linear_regression", autoplay=False))
+    wait_ready(page)
+    results = page.evaluate(
+        f"(xs) => xs.map((s) => document.querySelector('{ROOT}').__optviz.tex(s))",
+        strings + broken,
+    )
+    log.assert_clean()
+    page.context.close()
+    bad = {s: r["errors"] for s, r in zip(strings, results, strict=False) if r["errors"]}
+    assert not bad, bad
+    for s, r in zip(strings, results, strict=False):
+        assert r["html"].strip(), s
+        assert "\\" not in r["html"], (s, r["html"])  # no command leaked through as text
+    for s, r in zip(broken, results[len(strings) :], strict=True):
+        assert r["errors"], f"{s!r} should be reported"
+
+
+# ---------------------------------------------------------------- arrows
+
+
+def _with_arrows(doc: dict, **vectors: tuple[float, float]) -> dict:
+    """``doc`` with the first optimizer's arrows constant over every frame and start."""
+    out = json.loads(json.dumps(doc))
+    o = out["optimizers"][0]
+    s, r = len(o["diverged"]), len(out["steps"])
+    for key, v in vectors.items():
+        o["arrows"][key] = payload.array(np.broadcast_to(np.float32(v), (s, r, 2)).copy())
+    return out
+
+
+@pytest.mark.parametrize("momentum", [(0.3, 0.2), (-0.3, -0.2)])
+def test_arrows_are_drawn_as_sent(browser, docs, page_file, momentum):
+    """The momentum arrow points the way the payload's vector does, whatever its angle with
+    the gradient (here parallel or opposite: no sign is guessed); the gradient arrow shows
+    −∇f, the update arrow the update as sent."""
+    doc = _with_arrows(
+        docs["linear_regression"], grad=(0.6, 0.4), momentum=momentum, update=(-0.1, 0.5)
+    )
+    page, log = open_page(browser, page_file("linear_regression", doc, autoplay=False, frame=30))
+    st = wait_ready(page)
+    drawn = {a["key"]: a for a in st["arrows"] if a["name"] == doc["optimizers"][0]["name"]}
+    log.assert_clean()
+    page.context.close()
+    assert set(drawn) == {"grad", "momentum", "update"}, st["arrows"]
+    x0, x1, y0, y1 = st["plot"]["extent"]
+    sx, sy = st["plot"]["w"] / (x1 - x0), st["plot"]["h"] / (y1 - y0)
+    for key, sent, sign in (("grad", (0.6, 0.4), -1), ("momentum", momentum, 1),
+                            ("update", (-0.1, 0.5), 1)):  # fmt: skip
+        want = np.array([sent[0] * sx, -sent[1] * sy]) * sign  # screen y points down
+        got = np.array([drawn[key]["dx"], drawn[key]["dy"]])
+        cos = got @ want / np.linalg.norm(got) / np.linalg.norm(want)
+        assert cos > 0.9999, (key, got, want)
+
+
+# ---------------------------------------------------------------- halo
+
+
+def _wcag_luminance(hex_colour: str) -> float:
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+@pytest.mark.parametrize("colour", ["#440154", "#fde725", "#1f77b4", "#ff7f0e"])
+def test_paths_are_drawn_over_a_contrasting_halo(browser, docs, page_file, colour):
+    """Beside a drawn trail (1.5-2.2 px from its centre line, inside the 1.5 px halo around
+    its 2.2 px line) the pixels are white under a dark colour and near-black under a light one:
+    the halo contrasts with the path's own colour, so a path the colour of the map's darkest
+    (or lightest) end still stands out there."""
+    doc = json.loads(json.dumps(docs["linear_regression"]))
+    # one run, alone on the surface, along a straight line across the middle of the view
+    x0, x1, y0, y1 = doc["surface"]["extent"]
+    r = len(doc["steps"])
+    t = np.linspace(0.2, 0.8, r)[:, None]
+    line = np.array([x0, y0 + 0.45 * (y1 - y0)]) + t * np.array([x1 - x0, 0.3 * (y1 - y0)])
+    i = 0
+    doc["optimizers"][i]["path"] = payload.array(line[None].astype(np.float32))
+    doc["optimizers"][i]["color"] = colour
+    hidden = [o["name"] for j, o in enumerate(doc["optimizers"]) if j != i]
+    url = page_file("linear_regression", doc, autoplay=False, frame=r - 1, hidden=hidden)
+    page, log = open_page(browser, url)
+    wait_ready(page)
+    page.wait_for_timeout(100)
+    lums = page.evaluate(
+        f"""(i) => {{
+          const root = document.querySelector('{ROOT}'), a = root.__optvizInstance;
+          const c = root.querySelector("[data-testid='ov-surface']");
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, k = a.dpr;
+          const px = a.model.opts[i].px[0], n = px.length / 2;
+          const [ax, ay, bx, by] = [px[0], px[1], px[2 * n - 2], px[2 * n - 1]];
+          const len = Math.hypot(bx - ax, by - ay), ux = (bx - ax) / len, uy = (by - ay) / len;
+          const out = [];
+          for (let v = 0; v < c.height; v++) for (let u = 0; u < c.width; u++) {{
+            const x = (u + 0.5) / k - ax, y = (v + 0.5) / k - ay;
+            const along = (x * ux + y * uy) / len, off = Math.abs(x * uy - y * ux);
+            if (along < 0.2 || along > 0.8 || off < 1.5 || off > 2.2) continue;
+            const o = (v * c.width + u) * 4;
+            out.push(0.2126 * d[o] + 0.7152 * d[o + 1] + 0.0722 * d[o + 2]);
+          }}
+          return out;
+        }}""",
+        i,
+    )
+    log.assert_clean()
+    page.context.close()
+    assert len(lums) >= 100, lums
+    light = (1.05 / (_wcag_luminance(colour) + 0.05)) >= (
+        (_wcag_luminance(colour) + 0.05) / (_wcag_luminance("#101018") + 0.05)
+    )
+    beside = np.array(lums)
+    share = np.mean(beside > 200) if light else np.mean(beside < 60)
+    assert share >= 0.7, (colour, "white" if light else "dark", np.round(beside))
+
+
+# ---------------------------------------------------------------- numbers and the last frame
+
+
+def test_no_step_follows_the_last_frame_and_no_negative_zero(browser, docs, page_file):
+    doc = docs["linear_regression"]
+    last = len(doc["steps"]) - 1
+    page, log = open_page(browser, page_file("linear_regression", autoplay=False, frame=last))
+    wait_ready(page)
+    fmt = page.evaluate(
+        f"""() => {{ const f = document.querySelector('{ROOT}').__optviz.format;
+                    return [f(-0), f(0), f(-0.0, 4), f(-2.5), f(1.23e-4), f(-1e-20)]; }}"""
+    )
+    assert fmt == ["0", "0", "0", "−2.5", "1.23e−4", "−1e−20"]
+    head = page.locator("[data-testid='ov-inside-table'] thead th").all_inner_texts()
+    step_cols = [j - 1 for j, h in enumerate(head) if h.startswith(("Δ", "−Δ"))]
+    assert len(step_cols) == 2, head
+
+    def rows() -> list[list[str]]:
+        return [
+            r.locator("td").all_inner_texts()
+            for r in page.locator("[data-testid='ov-inside-table'] tbody tr").all()
+        ]
+
+    note = page.locator("[data-testid='ov-inside-last']")
+    assert note.is_visible() and "No step follows the last frame" in note.inner_text()
+    for row in rows():
+        assert [row[j] for j in step_cols] == ["–", "–"], row
+        assert all(c not in ("–", "") for j, c in enumerate(row) if j not in step_cols), row
+    text = page.locator(ROOT).inner_text()
+    assert not re.search(r"(?<![\d.])[-−]0(?:\.0+)?(?![\d.])", text), text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(ROOT).screenshot(path=str(SCREENSHOTS / "animator_last_frame.png"))
+    # one frame before: the step that follows it is shown
+    page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek({last - 1})")
+    assert not note.is_visible()
+    update = payload.decode(doc["optimizers"][0]["inside"]["update"])[0, last - 1]
+    for w, row in enumerate(rows()):
+        got = float(row[step_cols[0]].replace("−", "-"))
+        assert got == pytest.approx(float(update[w]), rel=6e-3)
     log.assert_clean()
     page.context.close()

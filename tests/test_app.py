@@ -14,6 +14,7 @@ Those need a real browser.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import parse_qs
 
@@ -665,6 +666,31 @@ def test_inside_view_step_slider_moves():
     at.slider(key="inside_frame").set_value(3).run()
     assert at.slider(key="inside_frame").value == 3
     assert "Values after step 3" in " ".join(texts(at.main.caption))
+
+
+def test_inside_view_at_the_last_frame_has_no_step_and_no_negative_zero():
+    """After the last frame no step follows: its update and ratio read "–" with a note, not 0
+    and "-0" beside a nonzero state; every other frame shows them, and no cell reads "-0"."""
+    from app import compute, views
+
+    at = light()
+    open_view(at, "inside")
+    assert_ok(at)
+    assert views.NO_STEP_NOTE in " ".join(texts(at.main.caption))  # opens at the last frame
+    for table in (t.value for t in at.main.dataframe):
+        assert (table[["update Δw", "ratio -Δw/g"]] == views.NO_STEP).all().all()
+        assert table["gradient g"].notna().all()
+    at.slider(key="inside_frame").set_value(3).run()
+    assert views.NO_STEP_NOTE not in " ".join(texts(at.main.caption))
+    r = compute.result(experiment(at).to_json())
+    for a, t in enumerate(at.main.dataframe):
+        np.testing.assert_allclose(t.value["update Δw"].to_numpy(), r.update[a, 0, 3], rtol=1e-6)
+    # a zero step (a frozen run's: update 0, ratio -0/g) prints "0" in both columns
+    zeroed = dataclasses.replace(r, update=r.update.copy())
+    zeroed.update[0, 0, 3] = 0.0
+    assert np.signbit(zeroed.ratio[0, 0, 3]).any()  # -0.0 where g > 0
+    cells = views._value_table(zeroed, 0, 3).map("{:.4g}".format)
+    assert (cells[["update Δw", "ratio -Δw/g"]] == "0").all().all(), cells
 
 
 def test_three_d_view_has_the_surface_and_one_line_per_path():

@@ -75,3 +75,11 @@ def test_readme_sharing_examples_open_what_it_says():
     assert lessons.is_as_written(scene)
     assert "bit for bit" in text and "same platform" in text and "rounding" in text
     assert "anywhere runs the same trajectories bit for bit" not in text
+
+
+def test_readme_optimizer_table_is_written_from_the_declarations():
+    import optimizers
+
+    assert optimizers.readme_table() in README, (
+        "README.md's optimizer table is stale: paste optimizers.readme_table() in its place"
+    )

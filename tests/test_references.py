@@ -28,8 +28,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_SUFFIXES = {".py", ".md", ".js", ".toml", ".txt", ".sh"}
 EXTENSIONS = "py|md|js|toml|txt|sh|css|html|json|ya?ml|cfg"
-# optimizers/ is fixed on the optimizers branch
-SKIPPED_FOLDERS = ("optimizers/",)
 
 # Written in pieces so that this file does not match itself.
 FORBIDDEN = {
@@ -66,9 +64,7 @@ BARE_MARKDOWN = re.compile(NOT_INSIDE_A_LONGER_PATH + r"[A-Z][A-Z0-9_]*\.md\b")
 
 
 def _text_files() -> list[str]:
-    return [
-        f for f in FILES if Path(f).suffix in TEXT_SUFFIXES and not f.startswith(SKIPPED_FOLDERS)
-    ]
+    return [f for f in FILES if Path(f).suffix in TEXT_SUFFIXES]
 
 
 def _lines():

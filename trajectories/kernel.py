@@ -44,10 +44,6 @@ TRACED_SEP = "/"  # "learning_rate/decay_steps": a traced field of a schedule
 
 
 # ---- hyperparameters: what is traced, what is static ------------------------------------------
-def _option_kinds() -> dict[str, str]:
-    return {h.name: h.kind for h in optimizers.OPTIONS}
-
-
 def _flatten_schedule(prefix: str, config: Mapping[str, Any], traced: dict, static: list) -> None:
     for key, value in sorted(config.items()):
         path = f"{prefix}{TRACED_SEP}{key}"
@@ -62,24 +58,30 @@ def _flatten_schedule(prefix: str, config: Mapping[str, Any], traced: dict, stat
 def split_hyperparams(
     info: optimizers.OptimizerInfo, values: Mapping[str, Any]
 ) -> tuple[tuple, dict[str, float]]:
-    """``(static items, traced floats)``: floats are traced, everything else is structure.
+    """``(static items, traced floats)``, as the declaration says (``HParam.traced``).
 
-    Integers of integer-kind options (accumulation steps, overwrite frequency), flags, choices,
-    ``None`` (an option that is off) and a schedule's kind are static.
+    A value is traced when its hyperparameter or option is declared traced and the value is a
+    number; flags, choices, integer options (accumulation steps, overwrite frequency), ``None``
+    (an option that is off: whether it is set is structural) and a schedule's kind are static.
+    A schedule's numeric fields are traced.
     """
-    kinds = {h.name: h.kind for h in info.hyperparams} | _option_kinds()
     static: list = []
     traced: dict[str, float] = {}
     for name, value in sorted(values.items()):
         if isinstance(value, Mapping):
             _flatten_schedule(name, value, traced, static)
-        elif isinstance(value, bool) or value is None or isinstance(value, str):
-            static.append((name, value))
-        elif kinds.get(name) == "int":
-            static.append((name, int(value)))
-        else:
+        elif info.traced(name) and isinstance(value, int | float) and not isinstance(value, bool):
             traced[name] = float(value)
+        else:
+            static.append((name, int(value) if _is_int(info, name, value) else value))
     return tuple(static), traced
+
+
+def _is_int(info: optimizers.OptimizerInfo, name: str, value: Any) -> bool:
+    kinds = {h.name: h.kind for h in (*info.hyperparams, *optimizers.OPTIONS)}
+    return (
+        kinds.get(name) == "int" and isinstance(value, int | float) and not isinstance(value, bool)
+    )
 
 
 def _unflatten(static: tuple, traced: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,12 +180,19 @@ def _ravel(layers, tree):
 
 
 def _ravel_like(layers, tree, like):
-    """Ravel a state field, broadcasting per-tensor scalars (LARS) to their tensor's shape."""
+    """Ravel a per-tensor state field (LARS's rate), each scalar spread over its tensor."""
     return _ravel(layers, jax.tree.map(lambda f, p: jnp.broadcast_to(f, p.shape), tree, like))
 
 
 def state_fields(group: Group) -> tuple[str, ...]:
+    """The state fields recorded per weight: those declared parameter-shaped or per tensor."""
     return tuple(f for f, _ in group.info.state_symbols)
+
+
+def _record_field(layers, info, name: str, value, like):
+    if info.state_field(name).shape == "per_tensor":
+        return _ravel_like(layers, value, like)
+    return _ravel(layers, value)
 
 
 def extra_names(plan: Plan, group: Group) -> tuple[str, ...]:
@@ -269,7 +278,8 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         if plan.record_state:
             like = _unravel(layers, w)
             for f in state_fields(group):
-                out[f"state/{f}"] = _ravel_like(layers, getattr(after.state.inner, f), like)
+                value = getattr(after.state.inner, f)
+                out[f"state/{f}"] = _record_field(layers, group.info, f, value, like)
         if group.uses_ema:
             out["ema"] = _ravel(layers, after.state.ema)
         return out

@@ -415,24 +415,35 @@ def _tunable(spec: OptimizerSpec) -> list:
     ]
 
 
-def _sample(hparams, n: int, seed: int) -> list[dict[str, float]]:
-    """``n`` points of a scrambled Sobol sequence mapped to each range (log ranges in log)."""
+def _sample(spec: OptimizerSpec, hparams, n: int, seed: int) -> list[dict[str, float]]:
+    """``n`` points of a scrambled Sobol sequence mapped to each range (log ranges in log).
+
+    Points that break one of the optimizer's declared rules (WAME's zeta_min <= zeta_max) are
+    skipped and the sequence continues, so every trial is a valid setting.
+    """
     from scipy.stats import qmc
 
-    u = qmc.Sobol(len(hparams), scramble=True, seed=seed).random(n)
-    rows = []
-    for point in u:
-        row = {}
-        for h, t in zip(hparams, point, strict=True):
-            if h.scale == "log" and h.low > 0:
-                lo, hi = math.log(h.low), math.log(h.high)
-                row[h.name] = float(math.exp(lo + t * (hi - lo)))
-            else:
-                row[h.name] = float(h.low + t * (h.high - h.low))
-        if "zeta_min" in row and "zeta_max" in row:
-            row["zeta_max"] = max(row["zeta_max"], row["zeta_min"])
-        rows.append(row)
-    return rows
+    sobol = qmc.Sobol(len(hparams), scramble=True, seed=seed)
+    values = spec.values()
+    rows: list[dict[str, float]] = []
+    for _ in range(8):  # the declared ranges make invalid points rare; give up after 8 rounds
+        for point in sobol.random(n):
+            row = {h.name: _map_unit(h, t) for h, t in zip(hparams, point, strict=True)}
+            try:
+                spec.info.check({**values, **row})
+            except ValueError:
+                continue
+            rows.append(row)
+            if len(rows) == n:
+                return rows
+    raise ValueError(f"{spec.kind}: too few valid settings in its declared ranges")
+
+
+def _map_unit(h, t: float) -> float:
+    if h.scale == "log" and h.low > 0:
+        lo, hi = math.log(h.low), math.log(h.high)
+        return float(math.exp(lo + t * (hi - lo)))
+    return float(h.low + t * (h.high - h.low))
 
 
 def _scores(summary: dict, criterion: str, steps: int) -> np.ndarray:
@@ -475,8 +486,8 @@ def fair_comparison(
         base = _traced_values(spec)
         hparams = _tunable(spec)
         lr_h = [h for h in hparams if h.name == "learning_rate"]
-        full = [{**base, **r} for r in _sample(hparams, trials, experiment.seed)]
-        lr_only = [{**base, **r} for r in _sample(lr_h, trials, experiment.seed)]
+        full = [{**base, **r} for r in _sample(spec, hparams, trials, experiment.seed)]
+        lr_only = [{**base, **r} for r in _sample(spec, lr_h, trials, experiment.seed)]
         default = _many_instances(experiment, spec, [base], starts, [experiment.seed], None)
         s_full = _many_instances(experiment, spec, full, starts, [experiment.seed], None)
         _report(progress, 2 * k + 1, total)

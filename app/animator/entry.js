@@ -1,0 +1,45 @@
+// The component's entry point: Streamlit calls it on every render with the latest data.
+
+function findRoot(parent) {
+  for (const c of parent.children || []) if (c.classList && c.classList.contains("optviz-host")) return c;
+  const host = document.createElement("div");
+  host.className = "optviz-host";
+  parent.appendChild(host);
+  return host;
+}
+
+export default function (component) {
+  const { data, parentElement } = component || {};
+  if (!parentElement) return undefined;
+  const host = findRoot(parentElement);
+  let root = host.firstElementChild;
+  if (!root) {
+    root = document.createElement("div");
+    host.appendChild(root);
+  }
+  const callbacks = { setStateValue: component.setStateValue, setTriggerValue: component.setTriggerValue, standalone: !!component.standalone };
+  const current = root.__optvizInstance;
+  const optionsKey = optionsKeyOf(data);
+  try {
+    if (current && current.alive && data && current.id !== undefined && current.id === data.id && current.optionsKey === optionsKey) {
+      current.cb = callbacks; // same run: keep playing as is
+      current.refreshTheme();
+    } else {
+      const prev = current && current.model && current.model.R ? current.snapshot() : null;
+      if (current) current.destroy();
+      const inst = new Animator(root, data, callbacks, prev);
+      root.__optvizInstance = inst;
+    }
+  } catch (e) {
+    console.warn("optimizer animator failed:", e);
+    root.replaceChildren(el("div", { class: "ov-fatal", role: "alert", "data-testid": "ov-error", text: `The animation could not be drawn: ${e && e.message ? e.message : e}` }));
+  }
+  const mine = root.__optvizInstance;
+  return () => {
+    // Streamlit calls only the latest cleanup, on unmount: end this instance if still current.
+    if (mine && root.__optvizInstance === mine) {
+      mine.destroy();
+      root.__optvizInstance = null;
+    }
+  };
+}
