@@ -34,7 +34,11 @@ def _surface(name: str, params_json: str) -> surfaces.Surface:
 
 def surface_of(e: Experiment) -> surfaces.Surface:
     """The (noise-free) surface of ``e``, built once per name and parameters."""
-    return _surface(e.surface, json.dumps(dict(e.surface_params), sort_keys=True))
+    try:
+        key = json.dumps(dict(e.surface_params), sort_keys=True)
+    except TypeError:  # a value JSON does not hold (never from the widgets or a link)
+        return surfaces.get(e.surface, **e.surface_params)
+    return _surface(e.surface, key)
 
 
 def default_starts(e: Experiment) -> tuple[tuple[float, ...], ...]:
