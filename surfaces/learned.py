@@ -25,7 +25,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.special import expit
 
 from surfaces import datasets, geometry
 from surfaces.base import Family, Param, Surface, unravel_layers
@@ -136,6 +135,9 @@ def logistic_regression(w, theta):
 
 def logistic_minimum(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
     """The unique minimum of the (strictly convex) penalised loss, by damped Newton in float64."""
+    # Imported here, not at the top: scipy.special takes about 0.2 s to import, and every
+    # command line and server start imports this module while few build this surface.
+    from scipy.special import expit
 
     def loss(w: np.ndarray) -> float:
         z = x @ w
