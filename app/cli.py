@@ -26,6 +26,11 @@ display name and colour, ``off`` disables it, and ``lr`` is short for ``learning
 Everything is checked by ``Experiment.from_dict`` before any work starts. Exit status: 0 done;
 1 a replay differs from its snapshot; 2 bad input (one line on stderr, ``error: ...``); 3 an
 internal error; 130 cancelled (Ctrl-C). File formats: :mod:`app.exports`.
+
+Commands that compute keep their compiled kernels in JAX's persistent compilation cache, in
+``$OPTVIZ_CACHE_DIR/jax``, else ``$XDG_CACHE_HOME/optimizer-visualizer/jax``, else
+``~/.cache/optimizer-visualizer/jax`` (:mod:`app.jax_cache`): running the same structure again
+(other values included) loads them instead of compiling. ``--no-compile-cache`` turns it off.
 """
 
 from __future__ import annotations
@@ -564,6 +569,15 @@ def _scene(p: argparse.ArgumentParser, *, starts: bool = True) -> None:
         help="'steps to target' counts until f* + tolerance (default 1e-3)",
     )
     g.add_argument("--dtype", choices=("float32", "float64"), help="default float32")
+    _cache_option(p)
+
+
+def _cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="compile afresh, without the on-disk compilation cache (see app/jax_cache.py)",
+    )
 
 
 def _scale_option(p: argparse.ArgumentParser) -> None:
@@ -637,6 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("snapshot", metavar="SNAPSHOT", help="a .json snapshot written by run --out")
     p.add_argument("--out", metavar="FILE", help="write the replayed result (as run --out)")
     _scale_option(p)
+    _cache_option(p)
     p.set_defaults(handler=cmd_replay)
     return parser
 
@@ -685,6 +700,17 @@ def _enable_x64() -> None:
     jax.config.update("jax_enable_x64", True)
 
 
+def _compile_cache(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """Commands that compute compile through JAX's persistent cache unless told not to: a
+    repeated run of the same structure then loads its kernel instead of compiling it."""
+    if not hasattr(args, "no_compile_cache") or args.no_compile_cache:
+        return contextlib.nullcontext()
+    import trajectories  # noqa: F401  (first: its XLA flags are set before JAX starts)
+    from app import jax_cache
+
+    return jax_cache.persistent()
+
+
 def _error(message: str) -> None:
     print("error: " + " ".join(str(message).split()), file=sys.stderr)
 
@@ -701,7 +727,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(_join_negative(argv))
         if getattr(args, "dtype", None) == "float64":
             _enable_x64()  # before anything is computed
-        return args.handler(args)
+        with _compile_cache(args):
+            return args.handler(args)
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     except KeyboardInterrupt:

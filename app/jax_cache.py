@@ -1,11 +1,14 @@
-"""JAX's persistent compilation cache, in the app's own cache folder, for the server's warm-up.
+"""JAX's persistent compilation cache, in the app's own cache folder.
 
-``app.serve`` compiles the default scene inside :func:`persistent`, so a restarted server
-finds that kernel on disk instead of compiling it (measured: a cold run of the default scene
-2.7 s -> 0.75 s; benchmarks/ENGINE_RESULTS.md). Only the warm-up uses it: an executable loaded from
-the cache holds about twice the memory of one compiled in the process (measured: 8 scenes'
-kernels +288 MiB loaded against +166 MiB compiled), and a shared server keeps every kernel it
-runs, so the scenes visitors ask for are compiled, not loaded. Folder: ``$OPTVIZ_CACHE_DIR`` or
+Two users: ``app.serve`` compiles the default scene inside :func:`persistent`, so a restarted
+server finds that kernel on disk instead of compiling it (measured: a cold run of the default
+scene 2.7 s -> 0.75 s; benchmarks/ENGINE_RESULTS.md); and the command line (``app.cli``, off with
+``--no-compile-cache``), whose every process starts empty, so a repeated run of one structure
+loads its kernel. In the server only the warm-up uses it: an executable loaded from the cache
+holds about twice the memory of one compiled in the process (measured: 8 scenes' kernels
++288 MiB loaded against +166 MiB compiled), and a shared server keeps every kernel it runs, so
+the scenes visitors ask for are compiled, not loaded; a command-line process is short-lived.
+Folder: ``$OPTVIZ_CACHE_DIR/jax``, else ``$XDG_CACHE_HOME/optimizer-visualizer/jax``, else
 ``~/.cache/optimizer-visualizer/jax``. The engine itself never writes to disk.
 """
 
@@ -20,7 +23,10 @@ import jax
 
 
 def folder() -> Path:
-    base = os.environ.get("OPTVIZ_CACHE_DIR") or Path.home() / ".cache" / "optimizer-visualizer"
+    base = os.environ.get("OPTVIZ_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        base = Path(xdg) / "optimizer-visualizer"
     return Path(base) / "jax"
 
 

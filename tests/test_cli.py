@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -407,3 +408,25 @@ def test_subprocess_bad_input(argv):
     assert p.stdout == ""
     assert len(p.stderr.splitlines()) == 1 and p.stderr.startswith("error: ")
     assert "Traceback" not in p.stderr
+
+
+def test_compiled_kernels_are_kept_on_disk_unless_told_not_to(tmp_path):
+    """A repeated run of one structure loads its kernel from the cache folder (and computes
+    the same); ``--no-compile-cache`` writes nothing there."""
+    env = {**os.environ, "OPTVIZ_CACHE_DIR": str(tmp_path / "on")}
+    argv = [sys.executable, "-m", "app.cli", "run", *SCENE, "--start", "-1.5,2"]
+
+    def cli(*extra: str, env=env) -> str:
+        p = subprocess.run(
+            [*argv, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    first = cli()
+    cached = list((tmp_path / "on" / "jax").iterdir())
+    assert cached, "the first run wrote no compiled kernel"
+    assert cli() == first  # loaded, not compiled: the same numbers
+    off = {**os.environ, "OPTVIZ_CACHE_DIR": str(tmp_path / "off")}
+    assert cli("--no-compile-cache", env=off) == first
+    assert not (tmp_path / "off" / "jax").exists() or not any((tmp_path / "off" / "jax").iterdir())

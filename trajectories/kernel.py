@@ -134,15 +134,22 @@ class Plan:
     record_state: bool
 
 
+class Tracked(NamedTuple):
+    """Per-step bookkeeping for the summaries, kept in the loop only where the records cannot
+    give it afterwards (summary mode, or a recording stride above 1: :func:`_from_records`)."""
+
+    hit: jax.Array  # first step with loss <= target, -1 if never
+    loss_sum: jax.Array  # sum of losses over steps taken (area under the loss curve)
+    settled: jax.Array  # steps after which every move was shorter than ``Inputs.settle``
+
+
 class Carry(NamedTuple):
     w: jax.Array
     state: Any
     alive: jax.Array
     diverged: jax.Array  # step at which it diverged, -1 if it never did
-    hit: jax.Array  # first step with loss <= target, -1 if never
     t: jax.Array
-    loss_sum: jax.Array  # sum of losses over steps taken (area under the loss curve)
-    settled: jax.Array  # steps after which every move was shorter than ``Inputs.settle``
+    tracked: Tracked | None
 
 
 class Seen(NamedTuple):
@@ -208,14 +215,28 @@ def _extra_names(record: bool, record_state: bool, group: Group) -> tuple[str, .
     return names + (("ema",) if group.uses_ema else ())
 
 
+def tracks_in_loop(plan: Plan) -> bool:
+    """Whether hit, loss area and settling are tracked step by step: not when every step is
+    recorded, then they are read off the records after the loop (a smaller loop body)."""
+    return not (plan.record and plan.stride == 1)
+
+
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
 
-    The per-step body is vmapped and the scans run over the batched carry (rather than
-    vmapping the scans), so JAX never has to batch a scan: tracing stays cheap.
+    The per-step body is vmapped and the loops run over the batched carry (rather than
+    vmapping the loops), so JAX never has to batch a loop: tracing stays cheap. The program
+    holds one copy of the step: the end point is looked at by one more pass of the same loop
+    (all steps used up, so it moves nothing), not by a second copy of the step after it.
     """
     layers = plan.layers
     fn, theta = plan.fn, inp.theta
+    track = tracks_in_loop(plan)
+    # Summary mode reads no optimizer state after the loop, and a path that stopped never
+    # moves again (``alive`` is false for good), so only its position and step count need
+    # freezing: gating every state leaf too would copy the whole step into each gate (XLA's
+    # CPU fusion duplicates producers into every consumer).
+    gate_state = plan.record
 
     def optimizer(h):
         return group.build(h)
@@ -229,21 +250,21 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         return jnp.all(jnp.isfinite(x))
 
     def init_one(h, w):
+        tracked = None
+        if track:
+            tracked = Tracked(jnp.int32(-1), jnp.zeros([], w.dtype), jnp.int32(0))
         return Carry(
             w=w,
             state=optimizer(h).init(_unravel(layers, w)),
             alive=jnp.bool_(True),
             diverged=jnp.int32(-1),
-            hit=jnp.int32(-1),
             t=jnp.int32(0),
-            loss_sum=jnp.zeros([], w.dtype),
-            settled=jnp.int32(0),
+            tracked=tracked,
         )
 
     def step_one(h, k0, c: Carry) -> tuple[Carry, Seen]:
         active = c.alive & (c.t < inp.n_steps)
         loss, g = value_and_grad(c.w, jax.random.fold_in(k0, c.t))
-        hit = jnp.where((c.hit < 0) & c.alive & (loss <= inp.target), c.t, c.hit)
         u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
         u = _ravel(layers, u_tree)
         w = c.w + u
@@ -252,15 +273,23 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         move = active & ok
         # A non-finite loss or gradient at w itself: w is finite, so the path stops there.
         diverged = jnp.where(active & ~ok, c.t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
+        tracked = c.tracked
+        if track:
+            tr = c.tracked
+            tracked = Tracked(
+                hit=jnp.where((tr.hit < 0) & c.alive & (loss <= inp.target), c.t, tr.hit),
+                loss_sum=tr.loss_sum + jnp.where(active, loss, 0),
+                settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), c.t + 1, tr.settled),
+            )
+        if gate_state:
+            state = jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state)
         new = Carry(
             w=jnp.where(move, w, c.w),
-            state=jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state),
+            state=state,
             alive=c.alive & (ok | ~active),
             diverged=diverged,
-            hit=hit,
             t=c.t + active.astype(c.t.dtype),
-            loss_sum=c.loss_sum + jnp.where(active, loss, 0),
-            settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), c.t + 1, c.settled),
+            tracked=tracked,
         )
         zero = jnp.zeros_like(u)
         return new, Seen(loss, jnp.where(finite(g), g, zero), jnp.where(move, u, zero))
@@ -284,14 +313,15 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
             out["ema"] = _ravel(layers, after.state.ema)
         return out
 
-    def summary_one(c: Carry, last: Seen):
+    def summary_one(c: Carry, last_loss):
+        # The end point's look (the loop's last pass) already counted it towards ``hit``.
         return {
             "final_position": c.w,
-            "final_loss": last.loss,
+            "final_loss": last_loss,
             "diverged": c.diverged,
-            "hit": jnp.where((c.hit < 0) & c.alive & (last.loss <= inp.target), c.t, c.hit),
-            "loss_sum": jnp.where(c.alive, c.loss_sum + last.loss, jnp.inf),
-            "settled": c.settled,
+            "hit": c.tracked.hit,
+            "loss_sum": jnp.where(c.alive, c.tracked.loss_sum + last_loss, jnp.inf),
+            "settled": c.tracked.settled,
         }
 
     step = jax.vmap(step_one)
@@ -300,12 +330,6 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         if n <= 0:
             return c
         return jax.lax.scan(lambda c, _: (step(hp, key, c)[0], None), c, None, length=n)[0]
-
-    def final(c):
-        """Look at the end point without moving: every step is used up, so nothing changes."""
-        done = c._replace(t=jnp.maximum(c.t, inp.n_steps))
-        probe, seen = step(hp, key, done)
-        return probe, seen
 
     c = jax.vmap(init_one)(hp, w0)
     recs = {}
@@ -317,18 +341,48 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
             rec = record(hp, c.w, seen, after)
             return plain(after, plan.stride - 1), rec
 
-        c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks)
-        probe, last = final(c)
-        # records (R, B, ...) -> (B, R, ...), the end point last
-        recs = jax.tree.map(
-            lambda b, a: jnp.concatenate([jnp.moveaxis(b, 0, 1), a[:, None]], axis=1),
-            recs,
-            record(hp, c.w, last, probe),
-        )
+        # n_chunks moves and one more look at the end point (every step used up by then: the
+        # bucketed n_chunks * stride >= n_steps). A path that diverged looks at its frozen point
+        # with the key of the step it stopped at, as every record after it does.
+        c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks + 1)
+        recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
+        last_loss = recs["loss"][:, -1]
+        if not track:
+            c = c._replace(tracked=_from_records(recs, c, inp))
     else:
-        c = plain(c, plan.stride)
-        _, last = final(c)
-    return recs, jax.vmap(summary_one)(c, last)
+        # exactly n_steps moves (a loop bound that is traced: no frozen tail), then one look
+        # at the end point; the loop carries the last loss it saw
+        def body(_, c_last):
+            c, seen = step(hp, key, c_last[0])
+            return c, seen.loss
+
+        last0 = jnp.zeros(w0.shape[:1], w0.dtype)
+        c, last_loss = jax.lax.fori_loop(0, inp.n_steps + 1, body, (c, last0))
+    return recs, jax.vmap(summary_one)(c, last_loss)
+
+
+def _from_records(recs: dict, c: Carry, inp: Inputs) -> Tracked:
+    """Hit, loss area (without the end point) and settling from every step's record (stride 1).
+
+    Record ``r`` is step ``r`` (the end point repeats past ``n_steps``); a path counts towards
+    ``hit`` up to the step that stopped it, as in the loop. The loss sum adds in step order, as
+    the loop does.
+    """
+    loss = recs["loss"]  # (B, R)
+    r = jnp.arange(loss.shape[1], dtype=jnp.int32)[None, :]
+    d = c.diverged[:, None]
+    alive_at = (d < 0) | (r < d) | ((r == d) & ~jnp.isfinite(loss))
+    reached = (loss <= inp.target) & alive_at & (r <= inp.n_steps)
+    hit = jnp.where(jnp.any(reached, axis=1), jnp.argmax(reached, axis=1), -1).astype(jnp.int32)
+    taken = jnp.where(r < inp.n_steps, loss, 0).T  # steps taken: the end point is added later
+
+    def add(total, row):
+        return total + row, None
+
+    loss_sum = jax.lax.scan(add, jnp.zeros_like(loss[:, 0]), taken)[0]
+    moved = jnp.linalg.norm(recs["update"], axis=-1) > inp.settle
+    settled = jnp.max(jnp.where(moved, r + 1, 0), axis=1).astype(jnp.int32)
+    return Tracked(hit=hit, loss_sum=loss_sum, settled=settled)
 
 
 COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
@@ -352,6 +406,8 @@ _compiles_dropped = [0]  # executables of dropped plans, for compile_count
 
 def compiled(plan: Plan) -> Any:
     """The jitted kernel of ``plan`` (``fn(inputs, hps, starts, keys)``; ``.lower`` works)."""
+    if not plan.record:  # the summary loop's bound is traced: its length is no part of the key
+        plan = dataclasses.replace(plan, stride=0)
     with _COMPILED_LOCK:
         fn = _COMPILED.get(plan)
         if fn is not None:
