@@ -272,3 +272,38 @@ def test_schedules_run_and_trace():
     r2 = run(e.replace(optimizers=(OptimizerSpec("Adam", {"learning_rate": faster}),)))
     assert kernel.compile_count() == before
     assert not np.allclose(r.position, r2.position)
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_summaries_read_off_the_records_equal_those_tracked_in_the_loop(noise):
+    """At stride 1 hit, loss area and settling come from the records after the loop; a
+    summary-only run tracks them step by step: both ways give the same summaries, diverged
+    paths included."""
+    from trajectories.run import prepare
+
+    wild = OptimizerSpec("SGD", {"learning_rate": 0.5}, name="wild")
+    e = Experiment(
+        surface="booth",
+        optimizers=(*SIX, wild),
+        starts=((0.0, 0.0), (-4.0, 3.0)),
+        steps=300,
+        tolerance=1e-3,
+        noise=noise,
+        seed=4,
+    )
+    surface = e.build_surface()
+    keys = np.asarray(jax.random.PRNGKey(e.seed))[None]
+
+    def summary(record: bool):
+        p = prepare(e, surface, record=record)
+        assert kernel.tracks_in_loop(p.plan) is not record
+        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
+        return kernel.unpack_outputs(outs, surface.dim)[1]
+
+    recorded, tracked = summary(True), summary(False)
+    assert (recorded["diverged"] >= 0).any() and (recorded["hit"] >= 0).any()
+    assert (recorded["settled"] > 0).any()
+    for name in ("diverged", "hit", "settled"):
+        np.testing.assert_array_equal(recorded[name], tracked[name], err_msg=name)
+    for name in ("final_loss", "loss_sum", "final_position"):
+        np.testing.assert_allclose(recorded[name], tracked[name], rtol=1e-5, err_msg=name)

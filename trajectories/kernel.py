@@ -7,9 +7,16 @@ jitted function, holding one executable per input shapes, the least recently use
 past ``limits.MAX_COMPILED_PLANS`` (memory stays bounded on a server), so:
 
 * changing any hyperparameter or surface value never recompiles;
-* the number of steps is traced (steps past it are frozen no-ops), and the scan length, the
-  recording stride and the vmap sizes are bucketed, so the number of distinct compiles stays
-  small (:func:`bucket`).
+* the number of steps is traced: a summary-only run loops exactly that many times (a traced
+  loop bound), a recording run scans a bucketed number of records (steps past the last are
+  frozen no-ops); the recording stride and the vmap sizes are bucketed too, so the number of
+  distinct compiles stays small (:func:`bucket`).
+
+The program holds one copy of the optimizer step: the end point's loss, gradient and record
+come from one more pass of the same loop (every step used up, nothing moves), and at recording
+stride 1 the hit, loss area and settling summaries are read off the records after the loop
+rather than tracked inside it (together they halve S2's compile time:
+benchmarks/RESULTS.md).
 
 Trajectories are vmapped over optimizer instances of one group x start points x seeds. Every
 trajectory uses the key ``fold_in(PRNGKey(seed), step)``: the same noise and minibatches for
@@ -18,7 +25,9 @@ every optimizer and start (common random numbers).
 Divergence: a step whose new weights are not finite or leave the divergence box (the surface's
 domain widened by its own width on every side, ``DIVERGENCE_MARGIN``), or whose loss or
 gradient is not finite, stops that trajectory: it stays frozen at its last finite point and the
-step is recorded. Other trajectories are unaffected.
+step is recorded. Other trajectories are unaffected. Its step count stops with it, so every record
+after the stop, the end point's included, looks at the frozen point with one and the same key
+(a noisy gradient shown there does not change).
 """
 
 from __future__ import annotations
@@ -268,8 +277,10 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
         u = _ravel(layers, u_tree)
         w = c.w + u
-        inside = jnp.all(w >= inp.lo) & jnp.all(w <= inp.hi)
-        ok = finite(w) & finite(g) & jnp.isfinite(loss) & inside
+        # one reduction for every check (each separate reduction is a fused kernel of its own,
+        # and XLA copies the whole step into each one)
+        inside = (w >= inp.lo) & (w <= inp.hi)
+        ok = jnp.all(inside & jnp.isfinite(w) & jnp.isfinite(g)) & jnp.isfinite(loss)
         move = active & ok
         # A non-finite loss or gradient at w itself: w is finite, so the path stops there.
         diverged = jnp.where(active & ~ok, c.t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
@@ -343,7 +354,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
 
         # n_chunks moves and one more look at the end point (every step used up by then: the
         # bucketed n_chunks * stride >= n_steps). A path that diverged looks at its frozen point
-        # with the key of the step it stopped at, as every record after it does.
+        # with the key its stopped step count gives, as every record after the stop does.
         c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks + 1)
         recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
         last_loss = recs["loss"][:, -1]
