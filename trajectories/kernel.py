@@ -155,9 +155,8 @@ class Tracked(NamedTuple):
 class Carry(NamedTuple):
     w: jax.Array
     state: Any
-    alive: jax.Array
-    diverged: jax.Array  # step at which it diverged, -1 if it never did
-    t: jax.Array
+    diverged: jax.Array  # step at which it diverged, -1 while it has not (it is alive)
+    t: jax.Array | None  # steps taken (summary mode: the loop's own index serves)
     tracked: Tracked | None
 
 
@@ -242,9 +241,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
     fn, theta = plan.fn, inp.theta
     track = tracks_in_loop(plan)
     # Summary mode reads no optimizer state after the loop, and a path that stopped never
-    # moves again (``alive`` is false for good), so only its position and step count need
-    # freezing: gating every state leaf too would copy the whole step into each gate (XLA's
-    # CPU fusion duplicates producers into every consumer).
+    # moves again (it stays diverged), so only its position needs freezing: gating every state
+    # leaf too would copy the whole step into each gate (XLA's CPU fusion duplicates producers
+    # into every consumer, and each fused kernel is one more pass over the batch per step).
+    # Its step count need not stop either: nothing it gives is read after the stop, so the
+    # loop index, one scalar, serves every path.
     gate_state = plan.record
 
     def optimizer(h):
@@ -265,15 +266,15 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         return Carry(
             w=w,
             state=optimizer(h).init(_unravel(layers, w)),
-            alive=jnp.bool_(True),
             diverged=jnp.int32(-1),
-            t=jnp.int32(0),
+            t=jnp.int32(0) if plan.record else None,
             tracked=tracked,
         )
 
-    def step_one(h, k0, c: Carry) -> tuple[Carry, Seen]:
-        active = c.alive & (c.t < inp.n_steps)
-        loss, g = value_and_grad(c.w, jax.random.fold_in(k0, c.t))
+    def step_one(h, k0, c: Carry, t) -> tuple[Carry, Seen]:
+        alive = c.diverged < 0
+        active = alive & (t < inp.n_steps)
+        loss, g = value_and_grad(c.w, jax.random.fold_in(k0, t))
         u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
         u = _ravel(layers, u_tree)
         w = c.w + u
@@ -283,23 +284,22 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         ok = jnp.all(inside & jnp.isfinite(w) & jnp.isfinite(g)) & jnp.isfinite(loss)
         move = active & ok
         # A non-finite loss or gradient at w itself: w is finite, so the path stops there.
-        diverged = jnp.where(active & ~ok, c.t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
+        diverged = jnp.where(active & ~ok, t + jnp.where(jnp.isfinite(loss), 1, 0), c.diverged)
         tracked = c.tracked
         if track:
             tr = c.tracked
             tracked = Tracked(
-                hit=jnp.where((tr.hit < 0) & c.alive & (loss <= inp.target), c.t, tr.hit),
+                hit=jnp.where((tr.hit < 0) & alive & (loss <= inp.target), t, tr.hit),
                 loss_sum=tr.loss_sum + jnp.where(active, loss, 0),
-                settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), c.t + 1, tr.settled),
+                settled=jnp.where(move & (jnp.linalg.norm(u) > inp.settle), t + 1, tr.settled),
             )
         if gate_state:
             state = jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state)
         new = Carry(
             w=jnp.where(move, w, c.w),
             state=state,
-            alive=c.alive & (ok | ~active),
             diverged=diverged,
-            t=c.t + active.astype(c.t.dtype),
+            t=None if c.t is None else c.t + active.astype(c.t.dtype),
             tracked=tracked,
         )
         zero = jnp.zeros_like(u)
@@ -324,23 +324,25 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
             out["ema"] = _ravel(layers, after.state.ema)
         return out
 
-    def summary_one(c: Carry, last_loss):
-        # The end point's look (the loop's last pass) already counted it towards ``hit``.
+    def summary_one(c: Carry, last_loss, hit):
         return {
             "final_position": c.w,
             "final_loss": last_loss,
             "diverged": c.diverged,
-            "hit": c.tracked.hit,
-            "loss_sum": jnp.where(c.alive, c.tracked.loss_sum + last_loss, jnp.inf),
+            "hit": hit,
+            "loss_sum": jnp.where(c.diverged < 0, c.tracked.loss_sum + last_loss, jnp.inf),
             "settled": c.tracked.settled,
         }
 
-    step = jax.vmap(step_one)
+    def step(c, t=None):  # the step of every path; ``t``: the loop's index (summary mode)
+        if t is None:
+            return jax.vmap(step_one)(hp, key, c, c.t)
+        return jax.vmap(step_one, in_axes=(0, 0, 0, None))(hp, key, c, t)
 
     def plain(c, n):
         if n <= 0:
             return c
-        return jax.lax.scan(lambda c, _: (step(hp, key, c)[0], None), c, None, length=n)[0]
+        return jax.lax.scan(lambda c, _: (step(c)[0], None), c, None, length=n)[0]
 
     c = jax.vmap(init_one)(hp, w0)
     recs = {}
@@ -348,7 +350,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         record = jax.vmap(record_one)
 
         def chunk(c, _):
-            after, seen = step(hp, key, c)
+            after, seen = step(c)
             rec = record(hp, c.w, seen, after)
             return plain(after, plan.stride - 1), rec
 
@@ -360,16 +362,15 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         last_loss = recs["loss"][:, -1]
         if not track:
             c = c._replace(tracked=_from_records(recs, c, inp))
+        hit = c.tracked.hit  # the end point's look already counted it
     else:
-        # exactly n_steps moves (a loop bound that is traced: no frozen tail), then one look
-        # at the end point; the loop carries the last loss it saw
-        def body(_, c_last):
-            c, seen = step(hp, key, c_last[0])
-            return c, seen.loss
-
-        last0 = jnp.zeros(w0.shape[:1], w0.dtype)
-        c, last_loss = jax.lax.fori_loop(0, inp.n_steps + 1, body, (c, last0))
-    return recs, jax.vmap(summary_one)(c, last_loss)
+        # exactly n_steps moves (a loop bound that is traced: no frozen tail), then the loss
+        # at the end point (the loss alone: no second copy of the step)
+        c = jax.lax.fori_loop(0, inp.n_steps, lambda t, c: step(c, t)[0], c)
+        last_loss = jax.vmap(fn, in_axes=(0, None))(c.w, theta)
+        reached = (c.tracked.hit < 0) & (c.diverged < 0) & (last_loss <= inp.target)
+        hit = jnp.where(reached, inp.n_steps, c.tracked.hit)
+    return recs, jax.vmap(summary_one)(c, last_loss, hit)
 
 
 def _from_records(recs: dict, c: Carry, inp: Inputs) -> Tracked:
