@@ -13,10 +13,10 @@ past ``limits.MAX_COMPILED_PLANS`` (memory stays bounded on a server), so:
   distinct compiles stays small (:func:`bucket`).
 
 The program holds one copy of the optimizer step: the end point's loss, gradient and record
-come from one more pass of the same loop (every step used up, nothing moves), and at recording
-stride 1 the hit, loss area and settling summaries are read off the records after the loop
-rather than tracked inside it (together they halve S2's compile time:
-benchmarks/RESULTS.md).
+come from one more pass of the same loop (every step used up, nothing moves; a summary-only run
+evaluates just the loss there), and at recording stride 1 the hit, loss area and settling
+summaries are read off the records after the loop rather than tracked inside it (S2's compile
+time -40%: benchmarks/RESULTS.md).
 
 Trajectories are vmapped over optimizer instances of one group x start points x seeds. Every
 trajectory uses the key ``fold_in(PRNGKey(seed), step)``: the same noise and minibatches for
@@ -234,8 +234,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
 
     The per-step body is vmapped and the loops run over the batched carry (rather than
     vmapping the loops), so JAX never has to batch a loop: tracing stays cheap. The program
-    holds one copy of the step: the end point is looked at by one more pass of the same loop
-    (all steps used up, so it moves nothing), not by a second copy of the step after it.
+    holds one copy of the step: a recording run looks at the end point by one more pass of the
+    same loop (all steps used up, so it moves nothing), a summary-only run evaluates the loss
+    there; neither traces a second copy of the step after the loop.
     """
     layers = plan.layers
     fn, theta = plan.fn, inp.theta
