@@ -18,10 +18,11 @@ import dataclasses
 from typing import Any
 
 import surfaces
+from app import labels
+from app.palette import PALETTE
 from app.share import Scene, query_string
 from surfaces.params import resolve
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 SWEEPS = ("basins", "ensemble")
 
@@ -564,7 +565,11 @@ def effective(e: Experiment) -> dict[str, Any]:
     d["surface_params"] = resolve(e.surface, family.params, e.surface_params)
     for i, o in enumerate(d["optimizers"]):
         spec = e.optimizers[i]
-        o.update(hyperparams=spec.values(), name=e.name_of(i), color=e.color_of(i).lower())
+        o.update(
+            hyperparams=spec.values(),
+            name=labels.name_of(e, i),
+            color=labels.color_of(e, i).lower(),
+        )
     return d
 
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from app import labels
 from app.surface_image import SurfaceImage
 from trajectories import Result
 
@@ -100,14 +101,15 @@ def background(result: Result, image: SurfaceImage, title: str = "") -> Image.Im
     draw.text((canvas.l, 12), title or f"{s.title}", fill=(20, 20, 20, 255), font=_font(16))
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     paths = ImageDraw.Draw(layer, "RGBA")
-    for a, color in enumerate(result.colors):
+    names, colors = labels.of(result)
+    for a, color in enumerate(colors):
         for k in range(result.position.shape[1]):
             _polyline(paths, canvas.px(s.project(result.position[a, k])), _rgb(color, 90), 2)
     for m in np.asarray(s.minima).reshape(-1, s.dim):
         _star(paths, *canvas.px(s.project(m)))
     _clipped(base, layer)
     y = canvas.t
-    for a, (name, color) in enumerate(zip(result.names, result.colors, strict=True)):
+    for a, (name, color) in enumerate(zip(names, colors, strict=True)):
         draw.rectangle((LEGEND_X, y + 3, LEGEND_X + 14, y + 17), fill=_rgb(color))
         label = name
         if (result.diverged_step[a] >= 0).any():
@@ -125,7 +127,7 @@ def frame(result: Result, image: SurfaceImage, index: int, base: Image.Image | N
     draw = ImageDraw.Draw(layer, "RGBA")
     canvas = Canvas(image.extent)
     s = result.surface
-    for a, color in enumerate(result.colors):
+    for a, color in enumerate(labels.of(result)[1]):
         for k in range(result.position.shape[1]):
             trail = canvas.px(s.project(result.position[a, k, : index + 1]))
             _polyline(draw, trail, _rgb(color), 3)

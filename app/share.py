@@ -32,9 +32,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app import state
+from app import labels, state
+from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
 HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",
@@ -94,7 +94,13 @@ def _effective(e: Experiment) -> list[tuple]:
     """What the optimizers run as: every value resolved, colours resolved (the form differs
     between the widgets, links and code; the runs do not)."""
     return [
-        (o.kind, sorted(o.values().items(), key=str), o.name, e.color_of(i).lower(), o.enabled)
+        (
+            o.kind,
+            sorted(o.values().items(), key=str),
+            o.name,
+            labels.color_of(e, i).lower(),
+            o.enabled,
+        )
         for i, o in enumerate(e.optimizers)
     ]
 

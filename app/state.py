@@ -15,9 +15,10 @@ from typing import Any
 
 import optimizers
 import surfaces
+from app import labels
+from app.palette import PALETTE
 from optimizers import schedules
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import PALETTE
 
 # The default scene: six optimizers walking Rosenbrock's valley from the classic start.
 DEFAULT = Experiment(
@@ -123,7 +124,7 @@ def write(state: State, e: Experiment) -> None:
     for i, spec in enumerate(e.optimizers):
         uid = new_uid(state)
         uids.append(uid)
-        write_instance(state, uid, spec, color=e.color_of(i))
+        write_instance(state, uid, spec, color=labels.color_of(e, i))
     state["instances"] = uids
 
 

@@ -1,15 +1,23 @@
 """The one serializable description of an experiment, from widgets to engine to URL and snapshot.
 
-An :class:`Experiment` names a surface and its parameters, optimizer instances (each with a
-name, a colour and hyperparameters that override the registry defaults), start points, the
-number of steps, gradient noise, the seed and the recording stride. It is plain data:
-``to_dict``/``from_dict`` round-trip through JSON, and ``from_dict`` validates everything,
-raising ``ValueError`` with the path of the offending field (``optimizers[1].beta_1: ...``).
+An :class:`Experiment` names a surface and its parameters, optimizer instances (each with
+hyperparameters that override the registry defaults, and the labels a person gave it: a name,
+a colour, on or off), start points, the number of steps, gradient noise, the seed and the
+recording stride. It is plain data: ``to_dict``/``from_dict`` round-trip through JSON (links and
+snapshots carry the labels too), and ``from_dict`` validates everything, raising ``ValueError``
+with the path of the offending field (``optimizers[1].beta_1: ...``).
+
+The engine never reads the labels: it computes a :class:`Computation`
+(:meth:`Experiment.computation`), the enabled instances with every hyperparameter filled in and
+no name or colour, hashable by its canonical JSON. Two experiments that differ only in names or
+colours (or in instances switched off) have equal computations and share one cached run; the
+app attaches names and colours (``app/labels.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -23,25 +31,18 @@ import surfaces
 from optimizers import schedules
 from trajectories import limits
 
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DTYPES = ("float32", "float64")
 
 
 @dataclasses.dataclass(frozen=True)
 class OptimizerSpec:
-    """One optimizer instance: a registry kind with some hyperparameters changed."""
+    """One optimizer instance: a registry kind with some hyperparameters changed.
+
+    ``kind`` and ``hyperparams`` are what the engine computes from; ``name``, ``color`` (""
+    for the app's defaults) and ``enabled`` are the instance's labels, which only say what is
+    shown (a disabled instance is not computed).
+    """
 
     kind: str
     hyperparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -98,16 +99,30 @@ class Experiment:
             pts.append(surface.lift(p) if p.shape == (2,) and surface.dim != 2 else p)
         return np.stack(pts)
 
-    def name_of(self, index: int) -> str:
-        o = self.optimizers[index]
-        return o.name or o.kind
-
-    def color_of(self, index: int) -> str:
-        o = self.optimizers[index]
-        return o.color or PALETTE[index % len(PALETTE)]
-
     def replace(self, **changes: Any) -> Experiment:
         return dataclasses.replace(self, **changes)
+
+    def computation(self) -> Computation:
+        """What the numbers depend on (see :class:`Computation`); made once per experiment."""
+        return self._computation
+
+    @functools.cached_property
+    def _computation(self) -> Computation:
+        # a frozen dataclass without slots: cached_property stores in __dict__, no setattr
+        engine = dataclasses.replace(
+            self,
+            optimizers=tuple(
+                OptimizerSpec(o.kind, dict(sorted(o.values().items()))) for _, o in self.active()
+            ),
+        )
+        return Computation(engine, engine.to_json())
+
+    # Hashable, so that it can key a cache (the generated hash would fail on the dict fields):
+    # from fields whose equality the generated __eq__ implies (it holds 0 == 0.0, which the
+    # canonical JSON does not).
+    def __hash__(self) -> int:
+        kinds = tuple(o.kind for o in self.optimizers)
+        return hash((self.surface, kinds, self.steps, self.seed, self.noise, self.dtype))
 
     # -- serialization -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -166,7 +181,7 @@ class Experiment:
             try:
                 o.build()
             except ValueError as err:
-                raise ValueError(f"optimizers[{i}] ({self.name_of(i)}): {err}") from None
+                raise ValueError(f"optimizers[{i}] ({o.name or o.kind}): {err}") from None
         if not self.active():
             raise ValueError("optimizers: choose at least one enabled optimizer")
         for j, p in enumerate(self.starts):
@@ -197,6 +212,31 @@ class Experiment:
             if not jax.config.jax_enable_x64:
                 raise ValueError("dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
         return surface
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Computation:
+    """The canonical form of what a run computes: the key of every engine cache.
+
+    ``experiment`` holds the enabled instances only, each with all its hyperparameters (the
+    registry's defaults filled in) and no labels; ``key`` is its canonical JSON, so equal
+    computations are equal and hash alike whatever the description they came from. Made by
+    :meth:`Experiment.computation` from an experiment; :meth:`from_key` rebuilds one (and
+    validates it) from a key.
+    """
+
+    experiment: Experiment
+    key: str
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Computation) and self.key == other.key
+
+    @classmethod
+    def from_key(cls, key: str) -> Computation:
+        return Experiment.from_json(key).computation()
 
 
 # ---- parsing ---------------------------------------------------------------------------------
