@@ -21,7 +21,13 @@ is the digest of the canonical JSON (sorted keys, no spaces) of everything else:
 by hand is refused as tampered.
 
 ``experiment`` is the description, labels included (names, colours, instances switched off);
-the arrays are those of its enabled instances, in order (``<instance>`` counts those).
+the arrays are those of its enabled instances, in order (``<instance>`` counts those). Keying
+runs by their computation (names and colours apart) left this format as it was: version 1,
+read as it always was (``tests/data/snapshot_main_c714740*.json`` were saved before that
+change). What a run records of an optimizer's state follows the optimizer's declaration, which
+may drop or add a field: :func:`differences` compares the state fields both files have, so a
+file need not be migrated for that; a format change would bump ``VERSION`` and convert the
+older documents in :func:`loads` before validation.
 
 Loading validates everything (size, JSON, schema, version, experiment, every array's dtype,
 shape and byte count against the experiment) and rejects a bad file with a one-line
