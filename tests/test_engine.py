@@ -190,6 +190,14 @@ def test_names_colours_and_switched_off_instances_are_not_part_of_the_computatio
     assert parsed == relabelled and {parsed: 1}[relabelled] == 1
 
 
+def test_a_bad_instance_is_named_as_the_description_has_it():
+    # the computation holds the enabled instances alone and no names; the message does not
+    off = OptimizerSpec("SGD", enabled=False)
+    bad = OptimizerSpec("Adam", {"beta_1": 2.0}, name="bad one")
+    with pytest.raises(ValueError, match=r"^optimizers\[1\] \(bad one\): Adam: beta_1"):
+        run(Experiment(optimizers=(off, bad), steps=10))
+
+
 def test_predictions_along_the_paths_of_a_learned_model():
     e = Experiment(surface="mlp", optimizers=(ADAM, OptimizerSpec("SGD")), steps=30)
     r = run(e)
