@@ -721,7 +721,7 @@ def test_inside_view_at_the_last_frame_has_no_step_and_no_negative_zero():
         assert table["gradient g"].notna().all()
     at.slider(key="inside_frame").set_value(3).run()
     assert views.NO_STEP_NOTE not in " ".join(texts(at.main.caption))
-    r = compute.result(experiment(at).to_json())
+    r = compute.result(experiment(at))
     for a, t in enumerate(at.main.dataframe):
         np.testing.assert_allclose(t.value["update Δw"].to_numpy(), r.update[a, 0, 3], rtol=1e-6)
     # a zero step (a frozen run's: update 0, ratio -0/g) prints "0" in both columns
