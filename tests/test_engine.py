@@ -364,3 +364,23 @@ def test_summaries_read_off_the_records_equal_those_tracked_in_the_loop(noise):
         np.testing.assert_array_equal(recorded[name], tracked[name], err_msg=name)
     for name in ("final_loss", "loss_sum", "final_position"):
         np.testing.assert_allclose(recorded[name], tracked[name], rtol=1e-5, err_msg=name)
+
+
+def test_a_summary_run_compiles_once_for_every_number_of_steps():
+    """Summary mode loops on a traced bound: other step counts reuse the kernel, and each
+    gives the same end point as a recording run of that length."""
+    from trajectories.run import prepare
+
+    surface = scene().build_surface()
+    keys = np.asarray(jax.random.PRNGKey(0))[None]
+    finals, compiles = {}, []
+    for steps in (37, 300, 1000):
+        p = prepare(scene(steps=steps), surface, record=False)
+        before = kernel.compile_count()
+        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
+        compiles.append(kernel.compile_count() - before)
+        finals[steps] = kernel.unpack_outputs(outs, surface.dim)[1]["final_position"]
+    assert compiles[1:] == [0, 0]
+    for steps, final in finals.items():
+        recorded = run(scene(steps=steps))
+        np.testing.assert_allclose(final[:6, 0, 0], recorded.position[:, 0, -1], rtol=1e-5)
