@@ -1,8 +1,8 @@
 """The one build step pyproject.toml cannot declare: the animator's component files.
 
 Streamlit serves a v2 component's script as a file only from an installed package, one file
-inside the asset_dir its manifest declares. The wheel gets ``optviz/assets/animator.js`` (the
-script modules joined) and ``animator.css`` from app/build_animator.py, and a copy of
+inside the asset_dir its manifest declares. The wheel gets the joined script modules and the
+stylesheet in ``optviz/assets`` from app/build_animator.py, and a copy of
 pyproject.toml in ``optviz/``, where Streamlit's scanner finds the manifest of an installed
 distribution (a wheel carries no pyproject.toml of its own). An editable install serves the
 checkout's optviz/assets, written here and kept current by app/build_animator.py.

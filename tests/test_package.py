@@ -113,10 +113,11 @@ def test_wheel_holds_the_packages_the_component_files_and_the_command(wheel):
         assert "app/.streamlit/config.toml" in names
         # The component's files are the joined script and the stylesheet of this code.
         js, css = animator._assets()
-        assert read("optviz/assets/animator.js") == js
-        assert read("optviz/assets/animator.css") == css
+        assets = f"optviz/{build_animator.ASSET_DIR.name}"
+        assert read(f"{assets}/{build_animator.JS}") == js
+        assert read(f"{assets}/{build_animator.CSS}") == css
         # The manifest Streamlit reads in an installed copy: the project's own pyproject.toml.
-        manifest = tomllib.loads(read("optviz/pyproject.toml"))
+        manifest = tomllib.loads(read(f"optviz/{SOURCES[0]}"))
         assert manifest == _pyproject()
         metadata = email.message_from_string(read(f"{info}/METADATA"))
         entry_points = read(f"{info}/entry_points.txt")
