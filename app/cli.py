@@ -332,7 +332,9 @@ def cmd_run(args) -> int:
 
     experiment = build_experiment(args)
     _check_out(args)  # a bad file name or scale fails before the work
-    result = run(experiment)
+    from app import labels
+
+    result = labels.attach(run(experiment), experiment)
     _print_result(result)
     if args.out:
         exports.export(result, args.out, args.scale)
@@ -365,7 +367,7 @@ def _finish(args, doc_rows, printed: str, what: str) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from app import exports
+    from app import exports, labels
     from trajectories import grammar, sweeps
 
     _one_optimizer(args, "sweep")
@@ -385,7 +387,7 @@ def cmd_sweep(args) -> int:
     doc, header, rows = exports.grid_table(experiment, grid)
     names = [a.name for a in axes]
     lines = [
-        f"{experiment.name_of(0)} on {experiment.surface}: {len(rows)} cells, "
+        f"{labels.name_of(experiment, 0)} on {experiment.surface}: {len(rows)} cells, "
         f"{int(grid.diverged.sum())} diverged"
     ]
     lines.append(
@@ -401,7 +403,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_basins(args) -> int:
-    from app import exports
+    from app import exports, labels
     from trajectories import sweeps
 
     _one_optimizer(args, "basins")
@@ -420,13 +422,13 @@ def cmd_basins(args) -> int:
     counts.append(["none reached", int((b.labels == -1).sum())])
     counts.append(["diverged", int((b.labels == -2).sum())])
     shown = [[name, n, 100.0 * n / total] for name, n in counts]
-    text = f"{experiment.name_of(0)} on {experiment.surface}: {args.n} x {args.n} starts\n"
+    text = f"{labels.name_of(experiment, 0)} on {experiment.surface}: {args.n} x {args.n} starts\n"
     text += table(["ends at", "starts", "%"], shown)
     return _finish(args, (doc, header, rows), text, "starts")
 
 
 def cmd_ensemble(args) -> int:
-    from app import exports
+    from app import exports, labels
     from trajectories import sweeps
 
     _one_start(args, "ensemble")
@@ -437,7 +439,8 @@ def cmd_ensemble(args) -> int:
     doc, header, rows = exports.ensemble_table(experiment, e)
     q = list(e.quantiles)
     shown = [
-        [name, *(float(e.loss[a, k, -1]) for k in range(len(q)))] for a, name in enumerate(e.names)
+        [name, *(float(e.loss[a, k, -1]) for k in range(len(q)))]
+        for a, name in enumerate(labels.names(experiment))
     ]
     text = f"{experiment.surface}: {e.n_seeds} seeds, final loss quantiles\n"
     text += table(["optimizer", *(f"q{v:g}" for v in q)], shown)
@@ -499,7 +502,10 @@ def cmd_replay(args) -> int:
         _enable_x64()
     snap = snapshot.load(path)
     _check_out(args)
+    from app import labels
+
     result, differ = snapshot.replay(snap)
+    result = labels.attach(result, snap.experiment)
     if differ:
         _error(f"replay differs from the snapshot in: {', '.join(differ)}")
         return 1

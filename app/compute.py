@@ -1,13 +1,18 @@
 """The only way the pages reach the engine: cached functions whose inputs are all arguments.
 
-Experiments travel as their canonical JSON, so identical descriptions share one cached result
-across reruns and sessions, and a changed value recomputes only what depends on it (the surface
-picture depends on the surface alone; the run on the whole description).
+Runs are keyed by the experiment's computation (``Computation.key``, its canonical JSON: the
+enabled instances, every hyperparameter filled in, no names or colours), so descriptions that
+compute the same share one cached result across reruns and sessions, a rename or a new colour
+computes nothing (the labels are attached after: :func:`shown`, :func:`document`), and a changed
+value recomputes only what depends on it (the surface picture depends on the surface alone).
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
+import functools
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -16,8 +21,8 @@ from typing import Any
 import streamlit as st
 
 import surfaces
-from app import payload, surface_image
-from trajectories import Experiment, Result, run, sweeps
+from app import animator, labels, payload, surface_image
+from trajectories import Computation, Experiment, OptimizerSpec, Result, run, sweeps
 
 # One engine computation at a time in a server: a new scene traces and compiles (a second or
 # more, with a burst of Python objects); many side by side on a small machine take the same
@@ -26,11 +31,28 @@ from trajectories import Experiment, Result, run, sweeps
 _ENGINE = threading.Lock()
 
 
+@functools.lru_cache(maxsize=256)
+def experiment(experiment_json: str) -> Experiment:
+    """A page's experiment from its canonical JSON, parsed and validated once (an experiment is
+    immutable: sessions and reruns share it, and with it its computation's key)."""
+    return Experiment.from_json(experiment_json)
+
+
 @st.cache_resource(max_entries=128, show_spinner=False)
-def result(experiment_json: str) -> Result:
+def _result(key: str) -> Result:
     """Results are read-only and shared (not copied) between sessions."""
     with _ENGINE:
-        return run(Experiment.from_json(experiment_json))
+        return run(Computation.from_key(key))
+
+
+def result(e: Experiment) -> Result:
+    """The engine's run of ``e`` (its instances unnamed: see :func:`shown`)."""
+    return _result(e.computation().key)
+
+
+def shown(e: Experiment) -> labels.Shown:
+    """The run of ``e`` with ``e``'s names and colours."""
+    return labels.attach(result(e), e)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -44,10 +66,21 @@ def picture_for(e: Experiment) -> surface_image.SurfaceImage:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def document(experiment_json: str) -> dict:
-    """The animator's payload for a run (built once per description)."""
-    e = Experiment.from_json(experiment_json)
-    return payload.build(result(experiment_json), picture_for(e))
+def _document(key: str) -> animator.Ready:
+    """The animator's payload for a computation (built, cleaned and hashed once)."""
+    c = Computation.from_key(key)
+    return animator.ready(payload.build(_result(key), picture_for(c.experiment)))
+
+
+def document(e: Experiment) -> animator.Ready:
+    """The animator's payload for ``e``: the computation's, with ``e``'s names and colours (its
+    id: the computation's document's and the labels')."""
+    base = _document(e.computation().key)
+    names, colors = labels.names(e), labels.colors(e)
+    tag = json.dumps([base["id"], names, colors], separators=(",", ":"))
+    doc_id = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:20]
+    # the cached document is JSON-safe, and names and colours are strings: not walked again
+    return animator.ready(payload.with_labels(base, names, colors), doc_id, clean=False)
 
 
 # Sweeps report progress through a callback that draws on the page, which Streamlit's caches
@@ -72,31 +105,41 @@ def _sweep(key: tuple, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def grid(experiment_json: str, instance: int, axes: tuple, progress=None) -> sweeps.GridResult:
+def _one(experiment_json: str, instance: int) -> tuple[Experiment, int, str]:
+    """A sweep of one instance depends on it and the scene, not on the other instances nor on
+    labels: the scene with that instance alone (enabled), its index there, and its key."""
     e = Experiment.from_json(experiment_json)
+    if not 0 <= instance < len(e.optimizers):
+        return e, instance, experiment_json  # the sweep says what is wrong
+    spec = e.optimizers[instance]
+    one = e.replace(optimizers=(OptimizerSpec(spec.kind, spec.hyperparams),))
+    return one, 0, one.computation().key
+
+
+def grid(experiment_json: str, instance: int, axes: tuple, progress=None) -> sweeps.GridResult:
+    one, index, key = _one(experiment_json, instance)
     return _sweep(
-        ("grid", experiment_json, instance, axes),
-        lambda: sweeps.hyperparameter_grid(e, instance, [sweeps.Axis(*a) for a in axes], progress),
+        ("grid", key, axes),
+        lambda: sweeps.hyperparameter_grid(one, index, [sweeps.Axis(*a) for a in axes], progress),
     )
 
 
 def basins(experiment_json: str, instance: int, n: int, progress=None) -> sweeps.BasinsResult:
-    e = Experiment.from_json(experiment_json)
-    return _sweep(
-        ("basins", experiment_json, instance, n), lambda: sweeps.basins(e, instance, n, progress)
-    )
+    one, index, key = _one(experiment_json, instance)
+    return _sweep(("basins", key, n), lambda: sweeps.basins(one, index, n, progress))
 
 
 def ensemble(experiment_json: str, n_seeds: int, progress=None) -> sweeps.EnsembleResult:
     e = Experiment.from_json(experiment_json)
-    return _sweep(
-        ("ensemble", experiment_json, n_seeds), lambda: sweeps.seed_ensemble(e, n_seeds, progress)
-    )
+    key = e.computation().key  # one row per enabled instance, unlabelled
+    return _sweep(("ensemble", key, n_seeds), lambda: sweeps.seed_ensemble(e, n_seeds, progress))
 
 
 def fair(experiment_json: str, trials: int, criterion: str, progress=None) -> list:
     e = Experiment.from_json(experiment_json)
-    return _sweep(
-        ("fair", experiment_json, trials, criterion),
+    rows = _sweep(
+        ("fair", e.computation().key, trials, criterion),
         lambda: sweeps.fair_comparison(e, trials, criterion, progress),
     )
+    # a row per enabled instance, in order: this description's names
+    return [dataclasses.replace(r, name=n) for r, n in zip(rows, labels.names(e), strict=True)]

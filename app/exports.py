@@ -75,9 +75,12 @@ PICTURES = (".png", ".gif")
 # ---- results --------------------------------------------------------------------------------
 def export_json(result: Result, path: Path) -> None:
     """A snapshot: the experiment, library versions and every recorded array."""
+    from app import labels
     from trajectories import snapshot
 
-    snapshot.save(result, path)
+    # an engine result has no labels: it is recorded as its computation
+    e = result.description if isinstance(result, labels.Shown) else result.experiment
+    snapshot.save(result, path, e)
 
 
 def result_rows(result: Result) -> tuple[list[str], Iterable[list[str]]]:
@@ -89,7 +92,10 @@ def result_rows(result: Result) -> tuple[list[str], Iterable[list[str]]]:
 
     def rows():
         steps = np.asarray(result.steps).astype(str)
-        for a, (name, kind) in enumerate(zip(result.names, result.kinds, strict=True)):
+        from app import labels
+
+        names = labels.of(result)[0]
+        for a, (name, kind) in enumerate(zip(names, result.kinds, strict=True)):
             for s in range(result.position.shape[1]):
                 block = [
                     np.asarray(getattr(result, f)[a, s]).astype(str)
@@ -258,13 +264,15 @@ def _best(values: list[np.ndarray], names: list[str], score: np.ndarray) -> dict
 
 
 def grid_table(experiment: Experiment, grid) -> tuple[dict, list[str], list[list]]:
+    from app import labels
+
     """A :class:`~trajectories.sweeps.GridResult` as (document, CSV header, CSV rows)."""
     names = [a.name for a in grid.axes]
     hit = np.where(np.isnan(grid.steps_to_target), -1, grid.steps_to_target).astype(np.int64)
     doc = {
         "kind": "grid",
         "experiment": experiment.to_dict(),
-        "optimizer": experiment.name_of(0),
+        "optimizer": labels.name_of(experiment, 0),
         "axes": [
             {"name": a.name, "low": a.low, "high": a.high, "n": a.n, "log": a.log}
             for a in grid.axes
@@ -296,11 +304,13 @@ def grid_table(experiment: Experiment, grid) -> tuple[dict, list[str], list[list
 
 
 def basins_table(experiment: Experiment, b, n: int) -> tuple[dict, list[str], list[list]]:
+    from app import labels
+
     """A :class:`~trajectories.sweeps.BasinsResult` as (document, CSV header, CSV rows)."""
     doc = {
         "kind": "basins",
         "experiment": experiment.to_dict(),
-        "optimizer": experiment.name_of(0),
+        "optimizer": labels.name_of(experiment, 0),
         "n": n,
         "x": b.x,
         "y": b.y,
@@ -326,6 +336,9 @@ def basins_table(experiment: Experiment, b, n: int) -> tuple[dict, list[str], li
 
 def ensemble_table(experiment: Experiment, e) -> tuple[dict, list[str], list[list]]:
     """A :class:`~trajectories.sweeps.EnsembleResult` as (document, CSV header, CSV rows)."""
+    from app import labels
+
+    names, colors = labels.names(experiment), labels.colors(experiment)
     doc = {
         "kind": "ensemble",
         "experiment": experiment.to_dict(),
@@ -334,13 +347,13 @@ def ensemble_table(experiment: Experiment, e) -> tuple[dict, list[str], list[lis
         "steps": np.asarray(e.steps, np.int64),
         "optimizers": [
             {"name": name, "color": color, "loss": e.loss[a], "position": e.position[a]}
-            for a, (name, color) in enumerate(zip(e.names, e.colors, strict=True))
+            for a, (name, color) in enumerate(zip(names, colors, strict=True))
         ],
     }
     header = ["optimizer", "step", *(f"loss_q{q:g}" for q in e.quantiles)]
     rows = [
         [name, int(step), *e.loss[a, :, r]]
-        for a, name in enumerate(e.names)
+        for a, name in enumerate(names)
         for r, step in enumerate(e.steps)
     ]
     return doc, header, rows

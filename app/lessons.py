@@ -19,10 +19,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from app import labels
 from app.palette import PALETTE
 from app.share import Scene, has_scene_keys, query_string
 from trajectories import Experiment, OptimizerSpec
-from trajectories.experiment import effective
 
 SWEEPS = ("basins", "ensemble")
 
@@ -585,6 +585,11 @@ def opened(scene: Scene, query: Mapping[str, Any], warnings: list[str]) -> Scene
         view=scene.view if "v" in query else s.view,
         frame=scene.frame if "f" in query else s.frame,
     )
+
+
+def effective(e: Experiment) -> dict[str, Any]:
+    """The normal form of ``e`` with its colours resolved (``app/labels.py``)."""
+    return labels.effective(e)
 
 
 def is_as_written(s: Scene) -> bool:

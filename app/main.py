@@ -19,6 +19,7 @@ import streamlit as st  # noqa: E402
 
 import trajectories  # noqa: E402  (sets XLA flags before JAX starts)
 from app import (  # noqa: E402
+    compute,
     icon,
     lessons,
     lessons_view,
@@ -134,7 +135,7 @@ def main() -> None:
         ss["errors"] = reading.errors
         st.rerun()
     if reading.experiment is not None:
-        ss["last_good"] = reading.experiment.to_json()
+        ss["last_good"] = reading.experiment.to_json()  # links, tests and the next runs read it
     for warning in ss.pop("link_warnings", []):
         st.warning(
             f"Part of the link was ignored: {warning}. The rest applies.",
@@ -143,7 +144,9 @@ def main() -> None:
     if "last_good" not in ss:
         st.error("Nothing to show yet: fix the settings marked in the sidebar.")
         return
-    e = Experiment.from_json(ss["last_good"])
+    # one experiment for the whole run (its computation keys every cached result), in its
+    # canonical form (links list hyperparameters in its order)
+    e = compute.experiment(ss["last_good"])
     views.banner_if_stale(reading)
     labels = list(TABS.values())
     active = ss.get("view_tab") if ss.get("view_tab") in VIEW_OF else labels[0]

@@ -14,6 +14,8 @@ map (viridis's teal has luminance ~0.2), and ten hues at one luminance are close
 than tab10's (Oklab distance at least 0.075 against 0.113; brown and grey, blue and cyan are
 the closest pairs). Static pictures (PNG, GIF) therefore also draw every path with a thin
 halo of the more contrasting of black and white (:func:`halo`).
+
+The app's alone: the engine computes without colours (``app/labels.py`` attaches them).
 """
 
 from __future__ import annotations

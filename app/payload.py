@@ -60,11 +60,11 @@ import base64
 import math
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 import optimizers
+import trajectories
+from app import labels
 from app.surface_image import SurfaceImage
 from trajectories import Result
 
@@ -156,11 +156,8 @@ def _fit(result: Result) -> dict[str, Any] | None:
     gx, gy = np.linspace(lo[0], hi[0], FIT_GRID), np.linspace(lo[1], hi[1], FIT_GRID)
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2).astype(np.float32)
     frames = _sample(len(result.steps), FIT_FRAMES)
-    weights = result.position[:, 0, frames].astype(np.float32)  # (I, F, dim)
-    predict = jax.jit(jax.vmap(jax.vmap(lambda w: s.predict(w, jnp.asarray(grid)))))
-    p = np.asarray(predict(jnp.asarray(weights))).reshape(
-        len(weights), len(frames), FIT_GRID, FIT_GRID
-    )
+    p = trajectories.predictions(result, grid, frames)
+    p = p.reshape(len(p), len(frames), FIT_GRID, FIT_GRID)
     p = np.where(np.isfinite(p), p, 0.5)
     return {
         "kind": "boundary",
@@ -176,12 +173,10 @@ def _fit(result: Result) -> dict[str, Any] | None:
 
 def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     s = result.surface
-    info = result.experiment.optimizers[result.indices[a]].info
+    info = result.experiment.optimizers[a].info
     pos = result.position[a]  # (S, R, dim)
-    out: dict[str, Any] = {
-        "name": result.names[a],
+    out: dict[str, Any] = {  # "name" and "color": with_labels
         "kind": result.kinds[a],
-        "color": result.colors[a],
         "path": array(s.project(pos)),
         "loss": array(result.loss[a]),
         "diverged": result.diverged_step[a].tolist(),
@@ -198,7 +193,7 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     if result.ema.get(a) is not None:
         out["ema_path"] = array(s.project(result.ema[a]))
     state = result.state[a]
-    spec = result.experiment.optimizers[result.indices[a]]
+    spec = result.experiment.optimizers[a]
     momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
     if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
         out["arrows"]["momentum"] = array(_view_vectors(result, momentum))
@@ -211,8 +206,19 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     return out
 
 
+def with_labels(doc: dict[str, Any], names: list[str], colors: list[str]) -> dict[str, Any]:
+    """``doc`` with its optimizers named and coloured (a shallow copy: the arrays are shared)."""
+    out = dict(doc)
+    out["optimizers"] = [
+        {**o, "name": name, "color": color}
+        for o, name, color in zip(doc["optimizers"], names, colors, strict=True)
+    ]
+    return out
+
+
 def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
-    """The whole document for one run."""
+    """The whole document for one run, labelled as :func:`app.labels.of` says (a
+    :class:`~app.labels.Shown` result its names and colours; an engine result its kinds)."""
     s = result.surface
     inline = s.dim <= INLINE_DIM
 
@@ -221,7 +227,7 @@ def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
         return s.project(pts).tolist() if len(pts) else []
 
     local = s.local_minima if s.local_minima is not None else np.zeros((0, s.dim))
-    return {
+    doc = {
         "version": VERSION,
         "steps": np.asarray(result.steps).tolist(),
         "stride": int(result.stride),
@@ -244,7 +250,8 @@ def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
             "learned": s.predict_fn is not None,
         },
         "weights": _weight_names(result),
-        "optimizers": [_optimizer(result, a, inline) for a in range(len(result.indices))],
+        "optimizers": [_optimizer(result, a, inline) for a in range(len(result.kinds))],
         "lr_layers": None if inline else _lr_layers(result),
         "fit": _fit(result),
     }
+    return with_labels(doc, *labels.of(result))

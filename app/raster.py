@@ -17,7 +17,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from app import palette, surface_image
+from app import labels, palette, surface_image
 from app.surface_image import SurfaceImage
 from trajectories import Result
 
@@ -154,7 +154,8 @@ def background(
     draw.text((canvas.l, n(12)), title, fill=(20, 20, 20, 255), font=layout.font(16))
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     paths = ImageDraw.Draw(layer, "RGBA")
-    for a, color in enumerate(result.colors):
+    names, colors = labels.of(result)
+    for a, color in enumerate(colors):
         for k in range(result.position.shape[1]):
             pts = canvas.px(s.project(result.position[a, k]))
             _haloed(paths, pts, color, n(2), max(1, n(0.5)), alpha=110)
@@ -162,7 +163,7 @@ def background(
         _star(paths, *canvas.px(s.project(m)), r=n(9), line=n(1))
     _clipped(base, layer, layout)
     y = canvas.t
-    for a, (name, color) in enumerate(zip(result.names, result.colors, strict=True)):
+    for a, (name, color) in enumerate(zip(names, colors, strict=True)):
         box = (LEGEND_X, y + 3, LEGEND_X + 14, y + 17)
         draw.rectangle(
             tuple(n(v) for v in box), fill=_rgb(color), outline=_rgb(palette.halo(color))
@@ -192,7 +193,7 @@ def frame(
     draw = ImageDraw.Draw(layer, "RGBA")
     canvas = Canvas(image.extent, layout)
     s = result.surface
-    for a, color in enumerate(result.colors):
+    for a, color in enumerate(labels.of(result)[1]):
         edge = _rgb(palette.halo(color))
         for k in range(result.position.shape[1]):
             trail = canvas.px(s.project(result.position[a, k, : index + 1]))

@@ -33,7 +33,7 @@ command line reads ``--optimizer`` and ``--surface`` with: values are numbers, `
 brackets, an unbalanced bracket, a leading quote or space) is written as a quoted string
 (``name="fast, small"``). An instance's hyperparameters equal to the registry's defaults are
 left out, and ``o`` is left out when the instances run as the default six do (compared in the
-normal form, :func:`trajectories.experiment.effective`). Numbers are written with Python's
+normal form, :func:`app.labels.effective`). Numbers are written with Python's
 shortest round-trip ``repr``, so a link reproduces the same trajectories bit for bit on the
 same platform (elsewhere, to floating-point rounding: README, "Sharing and the classroom").
 
@@ -51,11 +51,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app import starts, state
+from app import labels, starts, state
 from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec, grammar, limits
 from trajectories.errors import FieldError
-from trajectories.experiment import check_scalar, effective
+from trajectories.experiment import check_scalar
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
 HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",
@@ -106,7 +106,7 @@ def encode(scene: Scene) -> dict[str, str | list[str]]:
     if e.surface_params:
         q["p"] = ",".join(f"{k}={_value(v)}" for k, v in e.surface_params.items())
     default_colors = [PALETTE[i % len(PALETTE)] for i in range(len(e.optimizers))]
-    if effective(e)["optimizers"] != effective(d)["optimizers"]:
+    if labels.effective(e)["optimizers"] != labels.effective(d)["optimizers"]:
         q["o"] = [_optimizer(o, default_colors[i]) for i, o in enumerate(e.optimizers)]
     if e.starts != _starts_without_x(e):
         points = [",".join(grammar.format_number(float(c)) for c in p) for p in e.starts]

@@ -54,7 +54,7 @@ def _upload() -> None:
     except snapshot.SnapshotError as err:
         ss["upload_message"] = ("error", str(err))
         return
-    _, differ = snapshot.replay(snap, compute.result(snap.experiment.to_json()))
+    _, differ = snapshot.replay(snap, compute.result(snap.experiment))
     ss["pending_experiment"] = snap.experiment.to_json()
     if differ:
         saved_with = ", ".join(f"{k} {v}" for k, v in snap.versions.items())
@@ -76,11 +76,11 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
     )
 
     st.subheader("Snapshot", anchor=False)
-    r = compute.result(e.to_json())
+    r = compute.shown(e)
     c = st.columns(2)
     c[0].download_button(
         "Download snapshot (.json)",
-        lambda: snapshot.dumps(snapshot.from_result(r)),
+        lambda: snapshot.dumps(snapshot.from_result(r, e)),
         file_name="optimizer-run.json",
         mime="application/json",
         icon=":material/download:",
@@ -140,7 +140,7 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
 def _html(e: Experiment) -> str:
     from app import animator
 
-    return animator.standalone_html(compute.document(e.to_json()), title="Optimizer visualizer")
+    return animator.standalone_html(compute.document(e), title="Optimizer visualizer")
 
 
 def _csv(r) -> str:

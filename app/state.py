@@ -15,6 +15,7 @@ from typing import Any
 
 import optimizers
 import surfaces
+from app import labels
 from app import starts as _starts
 from app.palette import PALETTE
 from app.starts import fold_start_edits, set_start_points, start_points
@@ -111,7 +112,7 @@ def write(state: State, e: Experiment) -> None:
     for i, spec in enumerate(e.optimizers):
         uid = new_uid(state)
         uids.append(uid)
-        write_instance(state, uid, spec, color=e.color_of(i))
+        write_instance(state, uid, spec, color=labels.color_of(e, i))
     state["instances"] = uids
 
 

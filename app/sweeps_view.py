@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import compute
+from app import labels as app_labels
 from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec, sweeps
 
@@ -40,7 +41,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def _instance_picker(e: Experiment, key: str) -> int:
     active = e.active()
-    labels = {i: e.name_of(i) for i, _ in active}
+    labels = {i: app_labels.name_of(e, i) for i, _ in active}
     return st.selectbox("Optimizer", list(labels), format_func=labels.get, key=key)
 
 
@@ -273,7 +274,8 @@ def ensemble_section(e: Experiment) -> None:
         )
         return
     fig = go.Figure()
-    for a, (name, color) in enumerate(zip(en.names, en.colors, strict=True)):
+    names, colors = app_labels.names(e), app_labels.colors(e)
+    for a, (name, color) in enumerate(zip(names, colors, strict=True)):
         q = en.loss[a]
         for lo, hi, alpha in ((0, 4, 0.15), (1, 3, 0.3)):
             fig.add_trace(

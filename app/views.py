@@ -41,9 +41,9 @@ def _on_click() -> None:
 def paths(e: Experiment, options: dict | None = None) -> None:
     from app import animator
 
-    doc = compute.document(e.to_json())
+    doc = compute.document(e)
     animator.animator(doc, key=animator_key(), options=options or {}, on_click_change=_on_click)
-    r = compute.result(e.to_json())
+    r = compute.shown(e)
     unbounded = r.surface.optimal_value is None and not r.surface.layers
     for a, name in enumerate(r.names):
         for s, step in enumerate(r.diverged_step[a]):
@@ -96,7 +96,7 @@ def _value_table(r: Result, a: int, frame: int) -> pd.DataFrame:
     names = list(r.surface.weight_names) or (
         ["x", "y"] if r.surface.dim == 2 else [f"w{i + 1}" for i in range(r.surface.dim)]
     )
-    info = r.experiment.optimizers[r.indices[a]].info
+    info = r.experiment.optimizers[a].info
     symbols = dict(info.state_symbols)
     columns = {"gradient g": r.grad[a, 0, frame]}
     for field, values in r.state[a].items():
@@ -124,7 +124,7 @@ NO_STEP_NOTE = (
 
 
 def inside(e: Experiment) -> None:
-    r = compute.result(e.to_json())
+    r = compute.shown(e)
     n = len(r.steps)
     default = current_frame(r)
     key = "inside_frame"
@@ -145,7 +145,7 @@ def inside(e: Experiment) -> None:
     last = " " + NO_STEP_NOTE if frame >= n - 1 else ""
     st.caption(f"Values after step {int(r.steps[frame])} (start point 1).{last}")
     for a, name in enumerate(r.names):
-        info = r.experiment.optimizers[r.indices[a]].info
+        info = r.experiment.optimizers[a].info
         with st.container(border=True):
             st.markdown(f"**{name}** · {info.title} · matches {info.matches}")
             st.latex(info.update_latex)
@@ -164,7 +164,7 @@ def inside(e: Experiment) -> None:
 
 
 def three_d(e: Experiment) -> None:
-    r = compute.result(e.to_json())
+    r = compute.shown(e)
     pic = compute.picture_for(e)
     x0, x1, y0, y1 = pic.extent
     z = pic.grid
@@ -212,7 +212,7 @@ def three_d(e: Experiment) -> None:
 
 
 def summary(e: Experiment) -> None:
-    r = compute.result(e.to_json())
+    r = compute.shown(e)
     rows = pd.DataFrame(r.summary())
     rows["start"] += 1
     rows["steps_to_target"] = rows["steps_to_target"].where(rows["steps_to_target"] >= 0)

@@ -62,6 +62,27 @@ def test_same_document_same_id(doc):
     assert animator.prepare(other)["id"] != animator.prepare(doc)["id"]
 
 
+def test_a_ready_document_is_not_cleaned_or_hashed_again(doc, monkeypatch):
+    ready = animator.ready(doc)
+    assert ready["id"] == animator.prepare(doc)["id"]
+
+    clean = animator._clean
+
+    def walked(value):  # the options are cleaned (small); the document must not be
+        assert not (isinstance(value, dict) and "optimizers" in value), "walked again"
+        return clean(value)
+
+    monkeypatch.setattr(animator, "document_id", lambda _: pytest.fail("hashed again"))
+    monkeypatch.setattr(animator, "_clean", walked)
+    data = animator.prepare(ready, {"speed": 2})  # options only: a rerun's whole cost
+    assert data["id"] == ready["id"] and data["options"] == {"speed": 2}
+    assert animator.ready(ready) is ready
+    monkeypatch.undo()
+    # a plain dict is never trusted: its id is the hash of what it holds now
+    edited = dict(ready, surface={**ready["surface"], "title": "edited"})
+    assert animator.prepare(edited)["id"] != ready["id"]
+
+
 def test_non_finite_numbers_become_null(doc):
     bad = copy.deepcopy(doc)
     bad["surface"]["vmin"] = float("nan")

@@ -66,10 +66,11 @@ class _Docs(dict):
     tests need)."""
 
     def __missing__(self, name: str) -> dict:
-        from app import surface_image
+        from app import labels, surface_image
         from trajectories import Experiment, run
 
-        r = run(Experiment(**_specs()[name]))
+        e = Experiment(**_specs()[name])
+        r = labels.attach(run(e), e)  # the names and colours the page would show
         doc = self[name] = payload.build(r, surface_image.render(r.surface))
         return doc
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import surfaces
-from app import lessons, payload, share
+from app import labels, lessons, payload, share
 from app.state import DEFAULT
 from tests.app_scenarios import (
     LIGHT,
@@ -389,6 +389,45 @@ def test_rename_and_recolour_an_instance():
     np.testing.assert_array_equal(path(d, "fast Adam"), path(before, "Adam"))  # same run
     assert query(at)["o"][0] == "Adam(learning_rate=0.05,name=fast Adam,color=123456)"
     assert card_labels(at)[0] == "● fast Adam · lr 0.05"
+
+
+def test_a_rename_or_a_new_colour_computes_nothing(monkeypatch):
+    """Names and colours are not part of the computation: relabelling reuses the cached run
+    and the cached document (no engine call, no compile, no payload built), same arrays."""
+    from app import compute
+
+    at = light()
+    before = doc(at)
+    calls = []
+
+    def counted(real, name):
+        def call(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(compute, "run", counted(compute.run, "run"))
+    monkeypatch.setattr(compute.payload, "build", counted(compute.payload.build, "build"))
+    compiles = kernel.compile_count()
+    adam, sgd = uids(at)
+    at.text_input(key=f"o{adam}.name").set_value("renamed").run()
+    assert_ok(at)
+    at.color_picker(key=f"o{sgd}.color").set_value("#654321").run()
+    assert_ok(at)
+    for view in ("inside", "3d", "summary", "paths"):  # every view of the run
+        open_view(at, view)
+        assert_ok(at)
+    assert calls == [] and kernel.compile_count() == compiles
+    d = doc(at)
+    assert names(d) == ["renamed", "SGD"] and d["optimizers"][1]["color"] == "#654321"
+    assert d["id"] != before["id"]  # the browser is told: the labels changed
+    for new, old in (("renamed", "Adam"), ("SGD", "SGD")):
+        np.testing.assert_array_equal(path(d, new), path(before, old))
+    # what the engine computes from does run it (a seed no other test uses: not cached)
+    at.number_input(key="seed").set_value(4242).run()
+    assert_ok(at)
+    assert calls == ["run", "build"]
 
 
 def test_change_an_instances_optimizer_keeps_name_colour_and_rate():
@@ -871,7 +910,7 @@ def snapshot_bytes() -> tuple[bytes, Experiment]:
         optimizers=(OptimizerSpec("SGD", {"learning_rate": 0.01}, name="from a file"),),
         steps=30,
     )
-    return snapshot.dumps(snapshot.from_result(run(e))).encode(), e
+    return snapshot.dumps(snapshot.from_result(run(e), e)).encode(), e
 
 
 def test_uploading_a_snapshot_loads_its_scene():
@@ -954,7 +993,7 @@ def test_a_link_reproduces_its_scene():
     ]
     assert card_labels(at)[2].startswith("○ RMSprop")  # off
     d = paths_doc(at)
-    r = run(LINKED)
+    r = labels.attach(run(LINKED), LINKED)
     assert names(d) == r.names == ["fast", "SGD"]
     for a, name in enumerate(r.names):  # bit for bit
         np.testing.assert_array_equal(path(d, name), r.position[a].astype(np.float32))

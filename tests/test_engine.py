@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +11,7 @@ import optax
 import pytest
 
 import surfaces
+import trajectories
 from trajectories import Experiment, OptimizerSpec, kernel, limits, run
 
 ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
@@ -53,7 +56,9 @@ def test_result_layout_and_step_zero_is_the_start():
     s = surfaces.get("rosenbrock")
     final = r.position[:, :, -1]
     np.testing.assert_allclose(r.final_loss, jax.vmap(jax.vmap(s.loss))(final), rtol=1e-5)
-    assert r.names[1] == "Adam fast" and r.colors[0].startswith("#")
+    # the engine's result knows kinds, not labels: the app names and colours it (app/labels.py)
+    assert r.kinds == [o.kind for o in SIX] and not hasattr(r, "names")
+    assert not hasattr(r, "colors") and r.experiment.optimizers[1].name == ""
 
 
 @pytest.mark.parametrize("index", range(6))
@@ -155,6 +160,58 @@ def test_gradient_noise_uses_common_random_numbers():
     assert not np.allclose(r.position[0], other.position[0])
     clean = run(scene(optimizers=twin))
     assert not np.allclose(r.position[0], clean.position[0])
+
+
+def test_names_colours_and_switched_off_instances_are_not_part_of_the_computation():
+    e = scene(steps=40)
+    named = [dataclasses.replace(o, name=f"n{i}", color="#123456") for i, o in enumerate(SIX)]
+    off = OptimizerSpec("Adagrad", {"learning_rate": 0.3}, name="off", enabled=False)
+    relabelled = e.replace(optimizers=(*named, off))
+    assert relabelled != e and relabelled.to_json() != e.to_json()
+    assert relabelled.computation() == e.computation()
+    assert hash(relabelled.computation()) == hash(e.computation())
+    first = run(e)
+    before = kernel.compile_count()
+    again = run(relabelled)
+    assert kernel.compile_count() == before  # nothing compiled: the same prepared plan
+    assert again.computation == first.computation
+    for f in ("position", "loss", "grad", "update", "lr", "final_loss"):
+        np.testing.assert_array_equal(getattr(again, f), getattr(first, f))
+    # what changes the numbers changes the computation; defaults written out do not
+    assert e.replace(seed=1).computation() != e.computation()
+    lr = SIX[0].info.hparam("learning_rate").default
+    spelled = OptimizerSpec("Adam", {**SIX[0].info.defaults(), "learning_rate": lr})
+    assert (
+        scene(optimizers=(spelled,)).computation()
+        == scene(optimizers=(OptimizerSpec("Adam"),)).computation()
+    )
+    # an equal description, parsed again: equal, same hash, usable as a dictionary key
+    parsed = Experiment.from_json(relabelled.to_json())
+    assert parsed == relabelled and {parsed: 1}[relabelled] == 1
+
+
+def test_a_bad_instance_is_named_as_the_description_has_it():
+    # the computation holds the enabled instances alone and no names; the message does not
+    off = OptimizerSpec("SGD", enabled=False)
+    bad = OptimizerSpec("Adam", {"beta_1": 2.0}, name="bad one")
+    with pytest.raises(ValueError, match=r"^optimizers\[1\] \(bad one\): Adam: beta_1"):
+        run(Experiment(optimizers=(off, bad), steps=10))
+
+
+def test_predictions_along_the_paths_of_a_learned_model():
+    e = Experiment(surface="mlp", optimizers=(ADAM, OptimizerSpec("SGD")), steps=30)
+    r = run(e)
+    grid = np.random.default_rng(0).uniform(-2, 2, (7, 2))
+    frames = np.array([0, 10, len(r.steps) - 1])
+    p = trajectories.predictions(r, grid, frames)
+    assert p.shape == (2, 3, 7) and p.dtype == np.float32
+    for a in range(2):
+        for k, f in enumerate(frames):  # the model, called on its own at those weights
+            want = r.surface.predict(jnp.asarray(r.position[a, 0, f]), jnp.asarray(grid, "f4"))
+            np.testing.assert_allclose(p[a, k], np.asarray(want), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(p[0, 0], p[0, -1])  # the boundary moves as the weights learn
+    with pytest.raises(ValueError, match="not a learned model"):
+        trajectories.predictions(run(scene(steps=5)), grid, frames)
 
 
 def test_steps_to_target_and_metrics():

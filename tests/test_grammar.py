@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import cli, share, state
+from app import cli, labels, share, state
 from trajectories import Experiment, FieldError, LimitError, OptimizerSpec, grammar, limits
-from trajectories.experiment import SCALARS, effective
+from trajectories.experiment import SCALARS
 
 
 # ---- values ---------------------------------------------------------------------------------
@@ -357,13 +357,15 @@ def test_one_normal_form_for_one_run():
     spelled_out = d.replace(
         surface_params={"a": 1.0, "b": 100.0},
         optimizers=tuple(
-            OptimizerSpec(o.kind, o.values(), name=d.name_of(i), color=d.color_of(i).upper())
+            OptimizerSpec(
+                o.kind, o.values(), name=labels.name_of(d, i), color=labels.color_of(d, i).upper()
+            )
             for i, o in enumerate(d.optimizers)
         ),
     )
-    assert spelled_out != d and effective(spelled_out) == effective(d)
+    assert spelled_out != d and labels.effective(spelled_out) == labels.effective(d)
     changed = d.replace(optimizers=(d.optimizers[0], OptimizerSpec("Momentum", {"momentum": 0.5})))
-    assert effective(changed) != effective(d)
-    assert effective(d.replace(surface_params={"b": 10.0})) != effective(d)
+    assert labels.effective(changed) != labels.effective(d)
+    assert labels.effective(d.replace(surface_params={"b": 10.0})) != labels.effective(d)
     # a link leaves the spelled-out defaults out: the link of the default scene is empty
     assert share.encode(share.Scene(spelled_out.replace(surface_params={}))) == {}

@@ -63,7 +63,7 @@ def _valid_snapshot() -> str:
     from trajectories import OptimizerSpec, run
 
     e = Experiment(optimizers=(OptimizerSpec("Adam", {"learning_rate": 0.01}),), steps=20)
-    return snapshot.dumps(snapshot.from_result(run(e)))
+    return snapshot.dumps(snapshot.from_result(run(e), e))
 
 
 def _edit(fn) -> str:

@@ -6,11 +6,21 @@ import base64
 import dataclasses
 import json
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app import labels
+from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec, run, snapshot
+
+# Saved by main at c714740 (before runs were keyed by their computation), with that day's CLI
+# (six instances, one named and coloured, an AMSGrad and an AdamW, two starts) and a script (a
+# disabled instance first, a named and coloured one, AMSGrad with EMA weights, gradient noise).
+OLD = sorted((Path(__file__).parent / "data").glob("snapshot_main_c714740*.json"))
 
 E = Experiment(
     surface="rosenbrock",
@@ -25,7 +35,7 @@ E = Experiment(
 
 @pytest.fixture(scope="module")
 def saved():
-    return snapshot.from_result(run(E))
+    return snapshot.from_result(run(E), E)
 
 
 def test_save_then_load_gives_an_equal_snapshot(saved, tmp_path):
@@ -53,7 +63,9 @@ def test_replay_reports_what_differs(saved):
 def test_to_result_restores_the_arrays(saved):
     r = saved.to_result()
     np.testing.assert_array_equal(r.position, saved.arrays["position"])
-    assert r.names == ["Adam", "WAME"] and r.colors[0] == "#aa0000"
+    assert r.kinds == ["Adam", "WAME"] and not hasattr(r, "names")  # the engine's: no labels
+    shown = labels.attach(r, saved.experiment)
+    assert shown.names == ["Adam", "WAME"] and shown.colors == ["#aa0000", PALETTE[1]]
     assert set(r.state[1]) == {"zeta", "z", "theta"}
 
 
@@ -138,3 +150,60 @@ def test_unreadable_paths_are_a_clear_error(tmp_path):
         snapshot.load(tmp_path / "missing.json")
     with pytest.raises(snapshot.SnapshotError, match="cannot read"):
         snapshot.load(tmp_path)
+
+
+def test_snapshots_saved_by_earlier_versions_load_and_replay_exactly():
+    assert len(OLD) == 2
+    for path in OLD:
+        snap = snapshot.load(path)
+        result, differ = snapshot.replay(snap)
+        assert differ == [], path.name
+        np.testing.assert_array_equal(result.position, snap.arrays["position"])
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", "replay", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "replay matches the snapshot" in done.stdout
+
+
+def test_old_snapshots_keep_their_labels_and_the_instances_switched_off():
+    snap = snapshot.load(OLD[1] if "disabled" in OLD[1].name else OLD[0])
+    e = snap.experiment
+    assert [o.enabled for o in e.optimizers] == [False, True, True]
+    shown = labels.attach(snap.to_result(), e)
+    # the disabled first instance is not computed; the others keep their colour slots
+    assert shown.names == ["heavy ball", "Adam"]
+    assert shown.colors == ["#aa00ff", PALETTE[2]]
+    assert shown.kinds == ["Momentum", "Adam"] and set(snap.arrays) >= {"ema/1"}
+
+
+def test_replay_compares_the_state_fields_both_record(saved):
+    # a field this version no longer records (or records newly) is not a difference; a state
+    # field both have that differs still is, and so does every other array
+    older = dict(saved.arrays)
+    older["state/0/nu_max"] = older["state/0/nu"].copy()
+    _, differ = snapshot.replay(dataclasses.replace(saved, arrays=older))
+    assert differ == []
+    fewer = {k: v for k, v in saved.arrays.items() if k != "state/1/theta"}
+    assert snapshot.replay(dataclasses.replace(saved, arrays=fewer))[1] == []
+    changed = dict(saved.arrays)
+    changed["state/0/mu"] = changed["state/0/mu"] + 1.0
+    assert snapshot.replay(dataclasses.replace(saved, arrays=changed))[1] == ["state/0/mu"]
+    no_ema = {k: v for k, v in saved.arrays.items() if k != "ema/0"}
+    assert snapshot.replay(dataclasses.replace(saved, arrays=no_ema))[1] == ["ema/0"]
+
+
+def test_a_result_is_recorded_with_the_description_it_is_a_run_of(saved, tmp_path):
+    with pytest.raises(TypeError, match="needs the experiment"):
+        snapshot.save(saved.to_result(), tmp_path / "x.json")
+    other = E.replace(seed=5)
+    with pytest.raises(ValueError, match="not a run of this experiment"):
+        snapshot.from_result(saved.to_result(), other)
+    renamed = E.replace(
+        optimizers=(E.optimizers[0], OptimizerSpec("WAME", {"learning_rate": 1e-3}, name="w"))
+    )
+    snap = snapshot.from_result(saved.to_result(), renamed)  # same computation: fine
+    assert snap.experiment.optimizers[1].name == "w"

@@ -10,8 +10,18 @@ xla_flags.apply()  # before JAX initialises its backend: see xla_flags.py
 # ruff: noqa: E402
 
 from trajectories.errors import FieldError
-from trajectories.experiment import Experiment, OptimizerSpec
+from trajectories.experiment import Computation, Experiment, OptimizerSpec
+from trajectories.fit import predictions
 from trajectories.limits import LimitError
 from trajectories.run import Result, run
 
-__all__ = ["Experiment", "FieldError", "LimitError", "OptimizerSpec", "Result", "run"]
+__all__ = [
+    "Computation",
+    "Experiment",
+    "FieldError",
+    "LimitError",
+    "OptimizerSpec",
+    "Result",
+    "predictions",
+    "run",
+]

@@ -1,17 +1,25 @@
 """The one serializable description of an experiment, from widgets to engine to URL and snapshot.
 
-An :class:`Experiment` names a surface and its parameters, optimizer instances (each with a
-name, a colour and hyperparameters that override the registry defaults), start points, the
-number of steps, gradient noise, the seed and the recording stride. It is plain data:
-``to_dict``/``from_dict`` round-trip through JSON, and ``from_dict`` validates everything,
-raising a :class:`~trajectories.errors.FieldError` (a ``ValueError``) whose message names the
-offending field and whose ``field`` is its path (``optimizers[1].beta_1``). :func:`effective`
-is the normal form two descriptions of the same run share.
+An :class:`Experiment` names a surface and its parameters, optimizer instances (each with
+hyperparameters that override the registry defaults, and the labels a person gave it: a name,
+a colour, on or off), start points, the number of steps, gradient noise, the seed and the
+recording stride. It is plain data: ``to_dict``/``from_dict`` round-trip through JSON (links and
+snapshots carry the labels too), and ``from_dict`` validates everything, raising a
+:class:`~trajectories.errors.FieldError` (a ``ValueError``) whose message names the offending
+field and whose ``field`` is its path (``optimizers[1].beta_1``). :func:`effective` is the
+normal form two descriptions of the same run share.
+
+The engine never reads the labels: it computes a :class:`Computation`
+(:meth:`Experiment.computation`), the enabled instances with every hyperparameter filled in and
+no name or colour, hashable by its canonical JSON. Two experiments that differ only in names or
+colours (or in instances switched off) have equal computations and share one cached run; the
+app attaches names and colours (``app/labels.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -27,27 +35,18 @@ from surfaces.params import resolve
 from trajectories import limits
 from trajectories.errors import FieldError
 
-# The default colours, by value the same as app/palette.py (which says how they were chosen);
-# the engine itself draws nothing.
-PALETTE = (
-    "#297ebc",
-    "#c05d03",
-    "#098d11",
-    "#e23633",
-    "#9265bb",
-    "#a36b5f",
-    "#bb529d",
-    "#797979",
-    "#7c7d07",
-    "#068592",
-)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DTYPES = ("float32", "float64")
 
 
 @dataclasses.dataclass(frozen=True)
 class OptimizerSpec:
-    """One optimizer instance: a registry kind with some hyperparameters changed."""
+    """One optimizer instance: a registry kind with some hyperparameters changed.
+
+    ``kind`` and ``hyperparams`` are what the engine computes from; ``name``, ``color`` (""
+    for the app's defaults) and ``enabled`` are the instance's labels, which only say what is
+    shown (a disabled instance is not computed).
+    """
 
     kind: str
     hyperparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -104,16 +103,30 @@ class Experiment:
             pts.append(surface.lift(p) if p.shape == (2,) and surface.dim != 2 else p)
         return np.stack(pts)
 
-    def name_of(self, index: int) -> str:
-        o = self.optimizers[index]
-        return o.name or o.kind
-
-    def color_of(self, index: int) -> str:
-        o = self.optimizers[index]
-        return o.color or PALETTE[index % len(PALETTE)]
-
     def replace(self, **changes: Any) -> Experiment:
         return dataclasses.replace(self, **changes)
+
+    def computation(self) -> Computation:
+        """What the numbers depend on (see :class:`Computation`); made once per experiment."""
+        return self._computation
+
+    @functools.cached_property
+    def _computation(self) -> Computation:
+        # a frozen dataclass without slots: cached_property stores in __dict__, no setattr
+        engine = dataclasses.replace(
+            self,
+            optimizers=tuple(
+                OptimizerSpec(o.kind, dict(sorted(o.values().items()))) for _, o in self.active()
+            ),
+        )
+        return Computation(engine, engine.to_json())
+
+    # Hashable, so that it can key a cache (the generated hash would fail on the dict fields):
+    # from fields whose equality the generated __eq__ implies (it holds 0 == 0.0, which the
+    # canonical JSON does not).
+    def __hash__(self) -> int:
+        kinds = tuple(o.kind for o in self.optimizers)
+        return hash((self.surface, kinds, self.steps, self.seed, self.noise, self.dtype))
 
     # -- serialization -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -174,7 +187,7 @@ class Experiment:
                 o.build()
             except ValueError as err:
                 raise FieldError(
-                    _optimizer_field(i, o), f"optimizers[{i}] ({self.name_of(i)}): {err}"
+                    _optimizer_field(i, o), f"optimizers[{i}] ({o.name or o.kind}): {err}"
                 ) from None
         if not self.active():
             raise FieldError("optimizers", "optimizers: choose at least one enabled optimizer")
@@ -210,6 +223,31 @@ class Experiment:
             if not jax.config.jax_enable_x64:
                 raise FieldError("dtype", "dtype: float64 needs JAX's x64 mode (JAX_ENABLE_X64=1)")
         return surface
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Computation:
+    """The canonical form of what a run computes: the key of every engine cache.
+
+    ``experiment`` holds the enabled instances only, each with all its hyperparameters (the
+    registry's defaults filled in) and no labels; ``key`` is its canonical JSON, so equal
+    computations are equal and hash alike whatever the description they came from. Made by
+    :meth:`Experiment.computation` from an experiment; :meth:`from_key` rebuilds one (and
+    validates it) from a key.
+    """
+
+    experiment: Experiment
+    key: str
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Computation) and self.key == other.key
+
+    @classmethod
+    def from_key(cls, key: str) -> Computation:
+        return Experiment.from_json(key).computation()
 
 
 # ---- parsing ---------------------------------------------------------------------------------
@@ -370,16 +408,16 @@ def _parse(data: Any) -> Experiment:
 # ---- the normal form ---------------------------------------------------------------------------
 def effective(e: Experiment) -> dict[str, Any]:
     """What a run of ``e`` depends on, as plain data: ``e.to_dict()`` with every surface
-    parameter and hyperparameter filled in from its default and every name and colour resolved.
+    parameter and hyperparameter filled in from its default and every name resolved.
 
     The widgets, links and code describe one run in several ways (a value equal to its default
-    written or left out, a colour given or taken from the palette); those descriptions have equal
-    ``effective`` forms. Links compare with it to leave out what the defaults say; lessons, to
-    tell whether a scene is still their stage's."""
+    written or left out); those descriptions have equal ``effective`` forms. Colours stay as
+    given ("" for the default): the engine has no palette, and ``app/labels.py``'s
+    ``effective`` resolves them for links and lessons."""
     d = e.to_dict()
     family = surfaces.FAMILIES[e.surface]
     d["surface_params"] = resolve(e.surface, family.params, e.surface_params)
     for i, o in enumerate(d["optimizers"]):
         spec = e.optimizers[i]
-        o.update(hyperparams=spec.values(), name=e.name_of(i), color=e.color_of(i).lower())
+        o.update(hyperparams=spec.values(), name=spec.name or spec.kind, color=spec.color.lower())
     return d

@@ -17,7 +17,7 @@ import numpy as np
 
 import surfaces
 from trajectories import kernel, limits
-from trajectories.experiment import Experiment
+from trajectories.experiment import Computation, Experiment
 
 # A path has settled once every later move is shorter than this fraction of the window.
 SETTLE_FRACTION = 1e-4
@@ -35,12 +35,15 @@ class Result:
     frozen at its last finite point with zero updates; ``diverged_step`` says when
     (-1: never). ``hit_step`` is the first step whose loss is within ``tolerance`` of the
     surface's optimal value (-1: never, or no known optimum).
+
+    Instance ``a`` is ``experiment.optimizers[a]``: ``experiment`` is the computation's
+    (the enabled instances, hyperparameters filled in, no names or colours), so one result
+    serves every description with that computation. The front ends name and colour it.
     """
 
-    experiment: Experiment
+    computation: Computation
     surface: surfaces.Surface
     steps: np.ndarray
-    indices: list[int]  # position in experiment.optimizers of each result instance
     position: np.ndarray  # (I, S, R, dim)
     loss: np.ndarray  # (I, S, R)
     grad: np.ndarray
@@ -56,16 +59,12 @@ class Result:
     stride: int
 
     @property
-    def names(self) -> list[str]:
-        return [self.experiment.name_of(i) for i in self.indices]
-
-    @property
-    def colors(self) -> list[str]:
-        return [self.experiment.color_of(i) for i in self.indices]
+    def experiment(self) -> Experiment:
+        return self.computation.experiment
 
     @property
     def kinds(self) -> list[str]:
-        return [self.experiment.optimizers[i].kind for i in self.indices]
+        return [o.kind for o in self.experiment.optimizers]
 
     @property
     def ratio(self) -> np.ndarray:
@@ -83,15 +82,16 @@ class Result:
         d = np.linalg.norm(final[:, :, None, :] - minima[None, None], axis=-1)
         return d.min(axis=-1)
 
-    def summary(self) -> list[dict]:
-        """One row per (instance, start): the metrics a table shows."""
+    def summary(self, names: list[str] | None = None) -> list[dict]:
+        """One row per (instance, start): the metrics a table shows; ``names`` label the
+        instances (default: their kinds)."""
         rows = []
         dist = self.distance_to_minimum
-        for a, i in enumerate(self.indices):
+        for a, name in enumerate(names or self.kinds):
             for s in range(self.position.shape[1]):
                 rows.append(
                     {
-                        "optimizer": self.experiment.name_of(i),
+                        "optimizer": name,
                         "start": s,
                         "final_loss": float(self.final_loss[a, s]),
                         "distance_to_minimum": float(dist[a, s]),
@@ -218,11 +218,11 @@ def keys_for(seeds) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def _prepared(experiment_json: str, record_state: bool):
-    """Validation and preparation depend on the description only: done once per description
-    (warm, they cost more than the computation itself)."""
-    e = Experiment.from_json(experiment_json)  # validates
-    surface = e.build_surface()
+def _prepared(computation: Computation, record_state: bool):
+    """Validation and preparation depend on the computation only: done once per computation
+    (warm, they cost more than the computation itself); names and colours are not in it."""
+    e = computation.experiment
+    surface = e.validate()
     p = prepare(e, surface, record_state=record_state)
     # kept on the device: a warm run then hands the kernel no host arrays to copy over
     inputs, hps, starts = jax.device_put((p.inputs, p.hps, p.starts))
@@ -235,18 +235,25 @@ def _device_key(seed: int) -> jax.Array:
 
 
 def run(
-    experiment: Experiment,
+    experiment: Experiment | Computation,
     *,
     record_state: bool = True,
     on_compile: Callable[[], None] | None = None,
 ) -> Result:
-    """Run the experiment; bad descriptions raise ``ValueError`` before any work starts."""
-    surface, p = _prepared(experiment.to_json(), record_state)
+    """Run the experiment's computation (its enabled instances; names and colours play no
+    part); bad descriptions raise ``ValueError`` before any work starts."""
+    c = experiment if isinstance(experiment, Computation) else experiment.computation()
+    try:
+        surface, p = _prepared(c, record_state)
+    except ValueError:
+        if isinstance(experiment, Experiment):
+            experiment.validate()  # the same problem, as the description numbers and names it
+        raise
     before = kernel.compile_count() if on_compile is not None else 0
-    outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(experiment.seed))
+    outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(c.experiment.seed))
     if on_compile is not None and kernel.compile_count() > before:
         on_compile()
-    return assemble(experiment, surface, p, jax.device_get(outs))
+    return assemble(c, surface, p, jax.device_get(outs))
 
 
 def _offsets(p: Prepared) -> list[int]:
@@ -264,7 +271,10 @@ def instance_rows(p: Prepared) -> np.ndarray:
     return np.array([rows[a] for a in range(len(rows))])
 
 
-def assemble(experiment, surface, p: Prepared, outs) -> Result:
+def assemble(computation: Computation | Experiment, surface, p: Prepared, outs) -> Result:
+    if isinstance(computation, Experiment):
+        computation = computation.computation()
+    experiment = computation.experiment
     records, summary, extras = kernel.unpack_outputs(outs, surface.dim, p.plan)
     S, R = p.n_starts, p.n_records
     rows = instance_rows(p)
@@ -291,10 +301,9 @@ def assemble(experiment, surface, p: Prepared, outs) -> Result:
     diverged = pick(summary["diverged"], False)
     taken = np.where(diverged >= 0, diverged, experiment.steps)
     return Result(
-        experiment=experiment,
+        computation=computation,
         surface=surface,
         steps=steps_taken,
-        indices=[i for i, _ in experiment.active()],
         position=pick(records["position"]),
         loss=pick(records["loss"]),
         grad=pick(records["grad"]),

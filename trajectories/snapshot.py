@@ -20,6 +20,15 @@ Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``p
 is the digest of the canonical JSON (sorted keys, no spaces) of everything else: a file edited
 by hand is refused as tampered.
 
+``experiment`` is the description, labels included (names, colours, instances switched off);
+the arrays are those of its enabled instances, in order (``<instance>`` counts those). Keying
+runs by their computation (names and colours apart) left this format as it was: version 1,
+read as it always was (``tests/data/snapshot_main_c714740*.json`` were saved before that
+change). What a run records of an optimizer's state follows the optimizer's declaration, which
+may drop or add a field: :func:`differences` compares the state fields both files have, so a
+file need not be migrated for that; a format change would bump ``VERSION`` and convert the
+older documents in :func:`loads` before validation.
+
 Loading validates everything (size, JSON, schema, version, experiment, every array's dtype,
 shape and byte count against the experiment) and rejects a bad file with a one-line
 ``SnapshotError`` reason. Never pickle, never eval.
@@ -87,7 +96,8 @@ class Snapshot:
         )
 
     def to_result(self) -> Result:
-        """The stored results as a :class:`Result` (no re-computation)."""
+        """The stored results as a :class:`Result` of the experiment's computation (no
+        re-computation)."""
         e = self.experiment
         a = self.arrays
         n = len(e.active())
@@ -97,10 +107,9 @@ class Snapshot:
         ]
         ema = {int(k.split("/")[1]): v for k, v in a.items() if k.startswith("ema/")}
         return Result(
-            experiment=e,
+            computation=e.computation(),
             surface=e.build_surface(),
             steps=a["steps"],
-            indices=[i for i, _ in e.active()],
             **{k: a[k] for k in _SCALAR_FIELDS + _SUMMARY_FIELDS},
             state=state,
             ema=ema,
@@ -108,7 +117,11 @@ class Snapshot:
         )
 
 
-def from_result(result: Result) -> Snapshot:
+def from_result(result: Result, experiment: Experiment) -> Snapshot:
+    """A snapshot of ``result``, recording ``experiment``: the description it is a run of, with
+    its names and colours (``result.experiment``, the computation, has none)."""
+    if experiment.computation() != result.computation:
+        raise ValueError("snapshot: the result is not a run of this experiment")
     arrays = {"steps": np.asarray(result.steps, np.int64)}
     for k in _SCALAR_FIELDS + _SUMMARY_FIELDS:
         arrays[k] = np.asarray(getattr(result, k))
@@ -117,7 +130,7 @@ def from_result(result: Result) -> Snapshot:
             arrays[f"state/{i}/{f}"] = np.asarray(v)
     for i, v in result.ema.items():
         arrays[f"ema/{i}"] = np.asarray(v)
-    return Snapshot(result.experiment, library_versions(), result.stride, arrays)
+    return Snapshot(experiment, library_versions(), result.stride, arrays)
 
 
 # ---- encoding ----------------------------------------------------------------------------------
@@ -150,10 +163,16 @@ def dumps(snapshot: Snapshot) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def save(result_or_snapshot: Result | Snapshot, path: str | Path) -> Path:
+def save(
+    result_or_snapshot: Result | Snapshot, path: str | Path, experiment: Experiment | None = None
+) -> Path:
+    """Write a snapshot; a result is recorded with ``experiment`` (see :func:`from_result`),
+    which it needs."""
     snap = result_or_snapshot
     if isinstance(snap, Result):
-        snap = from_result(snap)
+        if experiment is None:
+            raise TypeError("snapshot.save: a result needs the experiment it is a run of")
+        snap = from_result(snap, experiment)
     path = Path(path)
     path.write_text(dumps(snap))
     return path
@@ -291,16 +310,28 @@ def load(path: str | Path, max_bytes: int = MAX_BYTES) -> Snapshot:
 
 
 def differences(a: Snapshot, b: Snapshot) -> list[str]:
-    """The names of the arrays that are not identical (missing, other shape, dtype or values)."""
+    """The names of the arrays that are not identical (missing, other shape, dtype or values).
+
+    An optimizer's state fields are compared where both snapshots record them: what a run
+    records of the state follows the optimizer's declaration, which may record a field no
+    more (plain Adam's AMSGrad maximum, recorded by older versions) or one more. Every other
+    array (positions, losses, gradients, updates, learning rates, EMA weights, summaries) must
+    be in both."""
+
+    def compared(k: str) -> bool:
+        return not k.startswith("state/") or (k in a.arrays and k in b.arrays)
+
     return [
         k
         for k in sorted(set(a.arrays) | set(b.arrays))
-        if k not in a.arrays or k not in b.arrays or not _same_array(a.arrays[k], b.arrays[k])
+        if compared(k)
+        and (k not in a.arrays or k not in b.arrays or not _same_array(a.arrays[k], b.arrays[k]))
     ]
 
 
 def replay(snapshot: Snapshot, result: Result | None = None) -> tuple[Result, list[str]]:
     """Re-run a snapshot's experiment (or take ``result``, a run of it); return the result and
-    the arrays that differ from the snapshot's."""
-    fresh = from_result(result if result is not None else run(snapshot.experiment))
+    the arrays that differ from the snapshot's (see :func:`differences`)."""
+    e = snapshot.experiment
+    fresh = from_result(result if result is not None else run(e), e)
     return fresh.to_result(), differences(snapshot, fresh)

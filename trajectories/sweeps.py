@@ -324,9 +324,7 @@ class EnsembleResult:
     steps: np.ndarray  # (R,)
     quantiles: tuple[float, ...]
     loss: np.ndarray  # (I, Q, R): per instance, quantile bands of the loss per record
-    position: np.ndarray  # (I, Q, R, dim)
-    names: list[str]
-    colors: list[str]
+    position: np.ndarray  # (I, Q, R, dim); instance a: the experiment's a-th enabled one
     n_seeds: int
 
 
@@ -375,8 +373,6 @@ def seed_ensemble(
         quantiles=QUANTILES,
         loss=np.moveaxis(np.quantile(loss, q, axis=1), 0, 1),
         position=np.moveaxis(np.quantile(pos, q, axis=1), 0, 1),
-        names=[experiment.name_of(i) for i, _ in experiment.active()],
-        colors=[experiment.color_of(i) for i, _ in experiment.active()],
         n_seeds=n_seeds,
     )
 
@@ -482,7 +478,7 @@ def fair_comparison(
     starts = experiment.start_points(surface)[:1]
     total = 2 * len(active)
     rows = []
-    for k, (i, spec) in enumerate(active):
+    for k, (_, spec) in enumerate(active):
         base = _traced_values(spec)
         hparams = _tunable(spec)
         lr_h = [h for h in hparams if h.name == "learning_rate"]
@@ -499,7 +495,7 @@ def fair_comparison(
         names = [h.name for h in hparams]
         rows.append(
             FairRow(
-                name=experiment.name_of(i),
+                name=spec.name or spec.kind,
                 kind=spec.kind,
                 default_score=float(_scores(default, criterion, experiment.steps)[0]),
                 lr_only_score=float(sc_lr[b_lr]),
