@@ -6,19 +6,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1
 
-WORKDIR /srv/app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
-
-COPY .streamlit .streamlit
+# Installed as a package (not editable): the wheel carries the animator's component files and
+# the app's Streamlit settings, so the sources are not needed at run time.
+WORKDIR /tmp/optviz-src
+COPY pyproject.toml setup.py README.md ./
 COPY app app
 COPY optimizers optimizers
 COPY surfaces surfaces
 COPY trajectories trajectories
+COPY optviz optviz
+RUN pip install . && rm -rf /tmp/optviz-src
 
 # Never run as root inside the container.
 RUN useradd --create-home --uid 10001 viz
 USER viz
+WORKDIR /home/viz
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \

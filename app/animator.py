@@ -1,8 +1,9 @@
 """The browser animator: one payload document in, every panel animated in sync in the browser.
 
-:func:`animator` mounts it in a Streamlit app (a Custom Component v2, registered once at
-import from ``app/animator/``: the script modules of :data:`SCRIPT_MODULES`, joined into one
-script, and ``animator.css``); :func:`standalone_html` writes the same player as one offline
+:func:`animator` mounts it in a Streamlit app (a Custom Component v2, registered once, on the
+first mount, from ``app/animator/``: the script modules of :data:`SCRIPT_MODULES`, joined into
+one script, and ``animator.css``; served as cached files when the app is installed, see
+:mod:`app.build_animator`); :func:`standalone_html` writes the same player as one offline
 page (the ``.html`` export). The document is the one
 :mod:`app.payload` builds; this module adds ``id`` (a hash of the document: the browser keeps
 playing when a rerun sends the same one, and keeps the current step when a new one comes)
@@ -55,7 +56,8 @@ from pathlib import Path
 from typing import Any
 
 ASSETS = Path(__file__).with_name("animator")
-COMPONENT_NAME = "optviz_animator"
+# "<project>.<component>", as pyproject.toml declares it ([tool.streamlit.component]).
+COMPONENT_NAME = "optviz.animator"
 PANELS = ("surface", "lr", "loss", "fit", "inside", "controls", "tools", "events", "legend")
 PANEL_ALIASES = {"heatmap": "lr", "paths": "surface"}
 OPTION_KEYS = (
@@ -68,8 +70,8 @@ _ENTRY = "export default function"
 # The animator's script, in modules under app/animator/, concatenated in this order into the
 # one script a Streamlit v2 component takes (and the offline page inlines). Every module shares
 # one scope: a module uses only what an earlier one defines (classes are not hoisted), and
-# only the last has the default export. Assembled here at import rather than by a build step,
-# so there is no generated copy to commit and keep current.
+# only the last has the default export. No joined copy is committed (it would be stale after
+# every edit of a module): app/build_animator.py writes one where Streamlit serves it from.
 SCRIPT_MODULES = (
     "base.js",  # constants, number formatting, colours, DOM helper
     "tex.js",  # the LaTeX subset -> HTML renderer
@@ -105,17 +107,27 @@ def _assets() -> tuple[str, str]:
     return script(), css
 
 
-def _register() -> Callable[..., Any] | None:
-    """Register the component with Streamlit (once, at import); None without Streamlit."""
+@functools.cache
+def _mount() -> Callable[..., Any] | None:
+    """Register the component with Streamlit, once, on the first mount (inside the server's
+    runtime, which knows the installed component's files); None without Streamlit.
+
+    Installed as a package (``pip install .``; pyproject.toml declares the component), the
+    script and stylesheet are served as files the browser caches (``app.build_animator``);
+    otherwise (a plain checkout, or files that are not this code's) they go inline with the
+    component's definition, in every rerun's message."""
     try:
         import streamlit as st
     except ImportError:  # pragma: no cover - Streamlit is a runtime dependency
         return None
+    from app import build_animator
+
+    if build_animator.served_from_files(COMPONENT_NAME):
+        return st.components.v2.component(
+            COMPONENT_NAME, js=build_animator.JS, css=build_animator.CSS
+        )
     js, css = _assets()
     return st.components.v2.component(COMPONENT_NAME, css=css, js=js)
-
-
-_MOUNT = _register()
 
 
 def _clean(value: Any) -> Any:
@@ -214,13 +226,14 @@ def animator(
     bad = sorted(k for k in callbacks if k not in ("on_click_change", "on_frame_change"))
     if bad:
         raise TypeError(f"animator(): unknown arguments {bad}")
-    if _MOUNT is None:  # pragma: no cover - Streamlit is a runtime dependency
+    mount = _mount()
+    if mount is None:  # pragma: no cover - Streamlit is a runtime dependency
         raise RuntimeError("Streamlit is not installed")
 
     def noop() -> None:
         return None
 
-    return _MOUNT(
+    return mount(
         key=key,
         data=data,
         on_click_change=callbacks.get("on_click_change") or noop,

@@ -595,8 +595,8 @@ def _scale_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="surfaces, optimizers, hyperparameters and options")
@@ -727,10 +727,12 @@ def _os_error(err: OSError) -> str:
     return str(err)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
+    """Run one command; ``prog`` is the name help and errors give (``optviz`` for the
+    installed console script, see optviz/__init__.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(_join_negative(argv))
+        args = build_parser(prog).parse_args(_join_negative(argv))
         if getattr(args, "dtype", None) == "float64":
             _enable_x64()  # before anything is computed
         with _compile_cache(args):

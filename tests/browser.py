@@ -210,11 +210,14 @@ def streamlit_process(
     log_name: str,
     usage_stats: bool = False,
     timeout: float = 40.0,
+    cwd: Path = REPO,
+    pythonpath: Sequence[Path] = (REPO,),
 ) -> Iterator[StreamlitProcess]:
     """``python <launcher> <options>`` headless on 127.0.0.1 and a free port (``launcher``:
     ``-m streamlit run SCRIPT`` or ``-m app.serve``), until it answers its health check; it is
     stopped when the ``with`` block ends. Its output goes to ``artifacts/<log_name>-<port>.log``
-    (never inside the source tree)."""
+    (never inside the source tree). It runs in ``cwd`` with ``pythonpath`` first on its path
+    (the checkout; an installed copy for tests/test_package.py)."""
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"{log_name}-{port}.log"
@@ -224,12 +227,11 @@ def streamlit_process(
         f"--browser.gatherUsageStats={'true' if usage_stats else 'false'}",
         "--server.fileWatcherType=none", "--global.developmentMode=false", *options,
     ]  # fmt: skip
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    )
+    path = [*map(str, pythonpath), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     t0 = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         while True:

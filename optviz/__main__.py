@@ -1,0 +1,5 @@
+"""``python -m optviz ...``: the same as the ``optviz`` command."""
+
+from optviz import main
+
+raise SystemExit(main())
