@@ -18,7 +18,12 @@ import numpy as np
 import optax
 import pytest
 
+from optimizers.adabelief import AdaBelief
 from optimizers.lion import Lion
+from optimizers.radam import RAdam
+from optimizers.rprop import Rprop
+from optimizers.signum import Signum
+from optimizers.yogi import Yogi
 from tests import peers
 from tests.peers import assert_same_path, run_keras, run_ours
 from tests.peers_modern import PROBLEMS, optax_kwargs
@@ -47,6 +52,55 @@ FAMILIES = {
         True,
         {"rosenbrock": 1e-3, "quadratic": 1e-5, "matrix": 3e-3},
         {"defaults": {}, "betas": {"beta_1": 0.5, "beta_2": 0.9}},
+    ),
+    "RAdam": Family(
+        RAdam,
+        _optax(optax.radam),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "nesterov": {"nesterov": True, "threshold": 6.0, "epsilon_root": 1e-10},
+        },
+    ),
+    "AdaBelief": Family(
+        AdaBelief,
+        _optax(optax.adabelief),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "nesterov": {"nesterov": True, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-8},
+        },
+    ),
+    "Yogi": Family(
+        Yogi,
+        _optax(optax.yogi),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {"defaults": {}, "betas": {"beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-4}},
+    ),
+    "Signum": Family(
+        Signum,
+        optax.signum,
+        False,
+        {"rosenbrock": 1e-3, "quadratic": 1e-5, "matrix": 3e-3},
+        {"defaults": {}, "beta": {"beta": 0.5}},
+    ),
+    "Rprop": Family(
+        Rprop,
+        optax.rprop,
+        False,
+        {"rosenbrock": 1e-3, "quadratic": 1e-5, "matrix": 1e-2},
+        {
+            "defaults": {},
+            "bounds": {
+                "eta_minus": 0.3,
+                "eta_plus": 1.5,
+                "min_step_size": 1e-5,
+                "max_step_size": 0.05,
+            },
+        },
     ),
 }
 
