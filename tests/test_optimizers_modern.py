@@ -19,7 +19,12 @@ import optax
 import pytest
 
 from optimizers.adabelief import AdaBelief
+from optimizers.adan import Adan
+from optimizers.ademamix import AdEMAMix
+from optimizers.adopt import ADOPT
+from optimizers.lamb import Lamb
 from optimizers.lion import Lion
+from optimizers.novograd import NovoGrad
 from optimizers.radam import RAdam
 from optimizers.rprop import Rprop
 from optimizers.signum import Signum
@@ -100,6 +105,59 @@ FAMILIES = {
                 "min_step_size": 1e-5,
                 "max_step_size": 0.05,
             },
+        },
+    ),
+    "Lamb": Family(
+        Lamb,
+        K.Lamb,
+        True,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {"defaults": {}, "betas": {"beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-4}},
+    ),
+    "Adan": Family(
+        Adan,
+        _optax(optax.adan),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "decay": {
+                "weight_decay": 0.02,
+                "beta_1": 0.9,
+                "beta_2": 0.9,
+                "beta_3": 0.999,
+                "epsilon_root": 0.0,
+            },
+        },
+    ),
+    "NovoGrad": Family(
+        NovoGrad,
+        _optax(optax.novograd),
+        False,
+        {"rosenbrock": 1e-3, "quadratic": 1e-5, "matrix": 1e-2},
+        {
+            "defaults": {},
+            "decay": {"weight_decay": 0.01, "beta_1": 0.8, "beta_2": 0.5, "epsilon_root": 1e-8},
+        },
+    ),
+    "ADOPT": Family(
+        ADOPT,
+        _optax(optax.contrib.adopt),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "nesterov": {"nesterov": True, "use_clipping": False, "beta_2": 0.999},
+        },
+    ),
+    "AdEMAMix": Family(
+        AdEMAMix,
+        _optax(optax.contrib.ademamix),
+        False,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "mix": {"alpha": 2.0, "beta_3": 0.99, "weight_decay": 0.01, "epsilon_root": 1e-10},
         },
     ),
 }
