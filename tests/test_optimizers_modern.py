@@ -26,9 +26,12 @@ from optimizers.adopt import ADOPT
 from optimizers.ftrl import Ftrl
 from optimizers.lamb import Lamb
 from optimizers.lion import Lion
+from optimizers.muon import Muon
 from optimizers.novograd import NovoGrad
+from optimizers.prodigy import Prodigy
 from optimizers.radam import RAdam
 from optimizers.rprop import Rprop
+from optimizers.schedule_free import ScheduleFreeAdamW
 from optimizers.signum import Signum
 from optimizers.yogi import Yogi
 from tests import peers
@@ -53,6 +56,11 @@ class Family:
 
 def _optax(factory):
     return lambda lr, **kw: factory(lr, **optax_kwargs(kw))
+
+
+def _prodigy(lr, beta_1=0.9, beta_2=0.999, beta_3=None, **kw):
+    """optax's Prodigy takes ``betas=(b1, b2)`` and ``beta3``."""
+    return optax.contrib.prodigy(lr, betas=(beta_1, beta_2), beta3=beta_3, **optax_kwargs(kw))
 
 
 FAMILIES = {
@@ -193,6 +201,47 @@ FAMILIES = {
         },
         traced_rtol=1e-6,
     ),
+    "Prodigy": Family(
+        Prodigy,
+        _prodigy,
+        False,
+        {"rosenbrock": 1.0, "quadratic": 1.0, "matrix": 1.0},
+        {
+            "defaults": {},
+            "tuned": {
+                "beta_3": 0.99,
+                "weight_decay": 0.01,
+                "safeguard_warmup": True,
+                "estim_lr0": 1e-4,
+                "epsilon": 1e-6,
+            },
+        },
+    ),
+    "ScheduleFreeAdamW": Family(
+        ScheduleFreeAdamW,
+        K.ScheduleFreeAdamW,
+        True,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {"defaults": {}, "warmup": {"warmup_steps": 10, "beta_1": 0.8, "beta_2": 0.99}},
+    ),
+    "Muon": Family(
+        Muon,
+        K.Muon,
+        True,
+        {"rosenbrock": 0.01, "quadratic": 1e-4, "matrix": 0.01},
+        {
+            "defaults": {},
+            "plain": {
+                "nesterov": False,
+                "rms_rate": None,
+                "ns_steps": 3,
+                "momentum": 0.9,
+                "adam_lr_ratio": 0.5,
+                "weight_decay": 0.01,
+                "adam_weight_decay": 0.0,
+            },
+        },
+    ),
 }
 
 CASES = [(n, c) for n, f in FAMILIES.items() for c in f.cases]
@@ -287,3 +336,36 @@ def test_adafactor_keeps_factors_for_matrices_only():
     assert inner.velocity["kernel"].shape == () and inner.velocity["bias"].shape == (4,)
     _, state = opt.update(jax.tree.map(lambda x: 0.1 * x, w), opt.init(w), w)
     assert opt.learning_rates(state)["kernel"].shape == (3, 4)
+
+
+def test_muon_is_keras_adamw_on_a_surface():
+    """On a 2-D surface every weight is a vector: Muon is its AdamW fallback there."""
+    import optimizers
+
+    ours = run_ours(Muon(learning_rate=0.01), "rosenbrock")
+    adamw = run_ours(optimizers.AdamW(learning_rate=0.01, weight_decay=0.004), "rosenbrock")
+    assert_same_path(ours, adamw)
+
+
+def test_muon_step_on_a_matrix_is_nearly_orthogonal():
+    opt = Muon(learning_rate=1.0, weight_decay=0.0, momentum=0.0, nesterov=False, rms_rate=None)
+    w = {"kernel": jnp.zeros((3, 4))}
+    g = {"kernel": jnp.asarray(np.random.RandomState(0).randn(3, 4))}
+    u, state = opt.update(g, opt.init(w), w)
+    singular = np.linalg.svd(np.asarray(u["kernel"]), compute_uv=False)
+    assert np.all((singular > 0.6) & (singular < 1.25)), singular  # NS5's band around 1
+    rate = opt.learning_rates(state)["kernel"]
+    np.testing.assert_allclose(rate * g["kernel"], -u["kernel"], rtol=1e-12, atol=1e-15)
+
+
+def test_schedule_free_average_is_keras_x():
+    """x = (y - (1 - beta_1) z) / beta_1 is the average sequence: x_1 = z_1 after one step."""
+    from optimizers.schedule_free import averaged_weights
+
+    opt = ScheduleFreeAdamW(learning_rate=0.1, beta_1=0.8)
+    w = {"w": jnp.array([1.0, -2.0])}
+    state = opt.init(w)
+    u, state = opt.update({"w": jnp.array([0.5, 0.25])}, state, w)
+    y = optax.apply_updates(w, u)
+    x = averaged_weights(y, state, beta_1=0.8)
+    np.testing.assert_allclose(x["w"], state.inner.z["w"], rtol=1e-12)
