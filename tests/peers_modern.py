@@ -47,3 +47,23 @@ OPTAX_NAMES = {
 
 def optax_kwargs(kwargs: dict) -> dict:
     return {OPTAX_NAMES.get(k, k): v for k, v in kwargs.items()}
+
+
+def run_with_loss(opt, problem: str, steps: int = peers.STEPS):
+    """Like ``peers.run_ours`` for optimizers that need the loss: optax's extra-arguments
+    protocol, ``update(grads, state, params, value=, grad=, value_fn=)``."""
+    import jax
+    import optax
+
+    loss, w0 = peers.PROBLEMS[problem]
+    w0 = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), w0)
+
+    def body(carry, _):
+        w, s = carry
+        value, grad = jax.value_and_grad(loss)(w)
+        u, s = opt.update(grad, s, w, value=value, grad=grad, value_fn=loss)
+        w = optax.apply_updates(w, u)
+        return (w, s), jnp.concatenate([jnp.ravel(x) for x in jax.tree.leaves(w)])
+
+    _, traj = jax.jit(lambda w: jax.lax.scan(body, (w, opt.init(w)), None, length=steps))(w0)
+    return np.asarray(traj)

@@ -25,6 +25,7 @@ from optimizers.ademamix import AdEMAMix
 from optimizers.adopt import ADOPT
 from optimizers.ftrl import Ftrl
 from optimizers.lamb import Lamb
+from optimizers.lbfgs import LBFGS
 from optimizers.lion import Lion
 from optimizers.muon import Muon
 from optimizers.novograd import NovoGrad
@@ -36,7 +37,7 @@ from optimizers.signum import Signum
 from optimizers.yogi import Yogi
 from tests import peers
 from tests.peers import assert_same_path, run_keras, run_ours
-from tests.peers_modern import PROBLEMS, optax_kwargs
+from tests.peers_modern import PROBLEMS, optax_kwargs, run_with_loss
 
 keras.config.set_floatx("float64")
 K = keras.optimizers
@@ -369,3 +370,43 @@ def test_schedule_free_average_is_keras_x():
     y = optax.apply_updates(w, u)
     x = averaged_weights(y, state, beta_1=0.8)
     np.testing.assert_allclose(x["w"], state.inner.z["w"], rtol=1e-12)
+
+
+# ---- L-BFGS: optax's extra-arguments protocol ---------------------------------------------
+LBFGS_CASES = {
+    "zoom": {},
+    "short-memory": {"memory_size": 3, "scale_init_precond": False},
+    "no-linesearch": {"linesearch": None, "learning_rate": 0.2},
+}
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+@pytest.mark.parametrize("case", list(LBFGS_CASES))
+def test_lbfgs_matches_optax(case, problem):
+    kwargs = LBFGS_CASES[case]
+    theirs_kwargs = dict(kwargs)
+    if theirs_kwargs.get("linesearch", "zoom") == "zoom":
+        theirs_kwargs.pop("linesearch", None)
+    ours = run_with_loss(LBFGS(**kwargs), problem)
+    theirs = run_with_loss(optax.lbfgs(**theirs_kwargs), problem)
+    assert_same_path(ours, theirs)
+    assert np.max(np.abs(ours[-1] - ours[0])) > 1e-6
+
+
+def test_lbfgs_reports_its_line_search():
+    from optimizers.lbfgs import function_evaluations, line_search_step
+
+    loss, w0 = peers.PROBLEMS["rosenbrock"]
+    w = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), w0)
+    opt = LBFGS()
+    state = opt.init(w)
+    for _ in range(3):
+        value, grad = jax.value_and_grad(loss)(w)
+        u, state = opt.update(grad, state, w, value=value, grad=grad, value_fn=loss)
+        w = optax.apply_updates(w, u)
+    assert float(line_search_step(state)) > 0
+    assert int(function_evaluations(state)) >= 1
+    rates = opt.learning_rates(state)["w"]
+    np.testing.assert_allclose(rates * grad["w"], -u["w"], rtol=1e-12)
+    with pytest.raises(ValueError, match="value_fn"):
+        opt.update(grad, state, w)
