@@ -29,18 +29,10 @@ def adabelief_core(beta_1, beta_2, epsilon, epsilon_root, nesterov) -> core.Core
     def step_leaf(g, m, s, t, lr):
         m = core.moment(m, g, beta_1)
         s = core.moment(s, (g - m) ** 2, beta_2) + core.cast(epsilon_root, s)
-        if nesterov:
-            b1 = core.cast(beta_1, m)
-            m_hat = b1 * family.debias(m, beta_1, t + 1) + (1 - b1) * family.debias(g, beta_1, t)
-        else:
-            m_hat = family.debias(m, beta_1, t)
+        m_hat = family.nesterov_moment(m, g, beta_1, t, nesterov)
         return -rate(s, t, lr) * m_hat, m, s
 
-    def step(grads, state, params, lr):
-        del params
-        t = state.count + 1
-        updates, m, s = core.map_leaves(lambda *a: step_leaf(*a, t, lr), grads, state.mu, state.nu)
-        return updates, AdaBeliefState(t, m, s)
+    step = family.leafwise(step_leaf, ("mu", "nu"))
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda s: rate(s, state.count, lr), state.nu)
@@ -83,7 +75,7 @@ def AdaBelief(
     core.check_flag(name, "nesterov", nesterov)
     return family.finish(
         name,
-        adabelief_core(beta_1, beta_2, epsilon, epsilon_root, nesterov),
+        adabelief_core,
         learning_rate,
         options,
         beta_1=beta_1,

@@ -53,7 +53,9 @@ def _second_moment(r, c, v):
     return jnp.expand_dims(r / _mean(r, axis=-1, keepdims=True), -1) * jnp.expand_dims(c, -2)
 
 
-def adafactor_core(beta_2_decay, epsilon_1, epsilon_2, clip_threshold) -> core.Core:
+def adafactor_core(beta_2_decay, epsilon_1, epsilon_2, clip_threshold, relative_step) -> core.Core:
+    del relative_step  # no effect in Keras 3.15.1: rho_t = min(lr, 1/sqrt(t)) either way
+
     def init(params):
         row, col, v = core.map_leaves(_slots, params)
         scale = jax.tree.map(lambda p: jnp.zeros([], p.dtype), params)
@@ -74,12 +76,12 @@ def adafactor_core(beta_2_decay, epsilon_1, epsilon_2, clip_threshold) -> core.C
         scale = alpha / jnp.maximum(1.0, _rms(u) / core.cast(clip_threshold, g))
         return -scale * u, r, c, v, scale
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, r, c, v, scale = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.row, state.col, state.velocity
-        )
-        return updates, AdafactorState(t, r, c, v, scale)
+    step = family.leafwise(
+        step_leaf,
+        ("row", "col", "velocity"),
+        params=True,
+        outputs=("row", "col", "velocity", "scale"),
+    )
 
     def learning_rates(state, lr):
         del lr  # the step's scale already holds it
@@ -137,7 +139,7 @@ def Adafactor(
     core.check_flag(name, "relative_step", relative_step)
     return family.finish(
         name,
-        adafactor_core(beta_2_decay, epsilon_1, epsilon_2, clip_threshold),
+        adafactor_core,
         learning_rate,
         options,
         beta_2_decay=beta_2_decay,

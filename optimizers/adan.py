@@ -37,12 +37,7 @@ def adan_core(beta_1, beta_2, beta_3, epsilon, epsilon_root, weight_decay) -> co
         update = direction + core.cast(weight_decay, w) * w
         return -core.cast(lr, g) * update, m, v, n, g
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, m, v, n, g = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.m, state.v, state.n, state.g
-        )
-        return updates, AdanState(t, m, v, n, g)
+    step = family.leafwise(step_leaf, ("m", "v", "n", "g"), params=True)
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda n: core.cast(lr, n) / denominator(n, state.count), state.n)
@@ -91,7 +86,7 @@ def Adan(
     core.check_range(name, "weight_decay", weight_decay, 0.0, None)
     return family.finish(
         name,
-        adan_core(beta_1, beta_2, beta_3, epsilon, epsilon_root, weight_decay),
+        adan_core,
         learning_rate,
         options,
         beta_1=beta_1,

@@ -35,12 +35,7 @@ def ademamix_core(beta_1, beta_2, beta_3, alpha, epsilon, epsilon_root, weight_d
         update = mixed / denominator(v, t) + core.cast(weight_decay, w) * w
         return -core.cast(lr, g) * update, m1, m2, v
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, m1, m2, v = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.m1, state.m2, state.nu
-        )
-        return updates, AdEMAMixState(t, m1, m2, v)
+    step = family.leafwise(step_leaf, ("m1", "m2", "nu"), params=True)
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda v: core.cast(lr, v) / denominator(v, state.count), state.nu)
@@ -92,7 +87,7 @@ def AdEMAMix(
     core.check_range(name, "weight_decay", weight_decay, 0.0, None)
     return family.finish(
         name,
-        ademamix_core(beta_1, beta_2, beta_3, alpha, epsilon, epsilon_root, weight_decay),
+        ademamix_core,
         learning_rate,
         options,
         beta_1=beta_1,

@@ -25,7 +25,8 @@ def adopt_core(beta_1, beta_2, epsilon, nesterov, use_clipping) -> core.Core:
     def root(v):
         return jnp.maximum(jnp.sqrt(v), core.cast(epsilon, v))
 
-    def step_leaf(g, m, v, count, lr):
+    def step_leaf(g, m, v, t, lr):
+        count = t - 1  # optax counts from 0 here
         started = count > 0
         b1 = jnp.where(started, core.cast(beta_1, m), 1)
         b2 = jnp.where(started, core.cast(beta_2, v), 0)
@@ -38,12 +39,7 @@ def adopt_core(beta_1, beta_2, epsilon, nesterov, use_clipping) -> core.Core:
         direction = core.moment(m, normalised, b1) if nesterov else m
         return -core.cast(lr, g) * direction, m, v_new
 
-    def step(grads, state, params, lr):
-        del params
-        updates, m, v = core.map_leaves(
-            lambda *a: step_leaf(*a, state.count, lr), grads, state.mu, state.nu
-        )
-        return updates, AdoptState(state.count + 1, m, v)
+    step = family.leafwise(step_leaf, ("mu", "nu"))
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda v: core.cast(lr, v) / root(v), state.nu)
@@ -88,7 +84,7 @@ def ADOPT(
     core.check_flag(name, "use_clipping", use_clipping)
     return family.finish(
         name,
-        adopt_core(beta_1, beta_2, epsilon, nesterov, use_clipping),
+        adopt_core,
         learning_rate,
         options,
         beta_1=beta_1,

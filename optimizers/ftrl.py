@@ -16,7 +16,17 @@ class FtrlState(NamedTuple):
     linear: Any  # z_t, the linear term; the weights are a closed-form function of z_t and n_t
 
 
-def ftrl_core(lr_power, initial_accumulator_value, l1, l2, l2_shrinkage, beta) -> core.Core:
+def ftrl_core(
+    learning_rate_power,
+    initial_accumulator_value,
+    l1_regularization_strength,
+    l2_regularization_strength,
+    l2_shrinkage_regularization_strength,
+    beta,
+) -> core.Core:
+    lr_power, l1, l2 = learning_rate_power, l1_regularization_strength, l2_regularization_strength
+    l2_shrinkage = l2_shrinkage_regularization_strength
+
     def init(params):
         n0 = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
         return FtrlState(family.count(), n0, core.zeros_like(params))
@@ -27,7 +37,7 @@ def ftrl_core(lr_power, initial_accumulator_value, l1, l2, l2_shrinkage, beta) -
         l2_total = core.cast(l2, n) + core.cast(beta, n) / (2.0 * lr)
         return jnp.power(n, -core.cast(lr_power, n)) / lr + 2 * l2_total
 
-    def step_leaf(g, w, n, z, lr):
+    def step_leaf(g, w, n, z, t, lr):
         p = -core.cast(lr_power, n)
         shrunk = g + 2 * core.cast(l2_shrinkage, w) * w
         n_new = n + g * g
@@ -37,11 +47,7 @@ def ftrl_core(lr_power, initial_accumulator_value, l1, l2, l2_shrinkage, beta) -
         w_new = (jnp.clip(z, -limit, limit) - z) / quadratic(n_new, lr)
         return w_new - w, n_new, z
 
-    def step(grads, state, params, lr):
-        updates, n, z = core.map_leaves(
-            lambda *a: step_leaf(*a, lr), grads, params, state.accumulator, state.linear
-        )
-        return updates, FtrlState(state.count + 1, n, z)
+    step = family.leafwise(step_leaf, ("accumulator", "linear"), params=True)
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda n: 1 / quadratic(n, lr), state.accumulator)
@@ -91,14 +97,7 @@ def Ftrl(
         core.check_range(name, arg, value, 0.0, None)
     return family.finish(
         name,
-        ftrl_core(
-            learning_rate_power,
-            initial_accumulator_value,
-            l1_regularization_strength,
-            l2_regularization_strength,
-            l2_shrinkage_regularization_strength,
-            beta,
-        ),
+        ftrl_core,
         learning_rate,
         options,
         learning_rate_power=learning_rate_power,

@@ -35,12 +35,9 @@ def lamb_core(beta_1, beta_2, epsilon) -> core.Core:
         ratio = jnp.where(w_norm > 0, jnp.where(d_norm > 0, w_norm / d_norm, 1.0), 1.0)
         return -ratio * core.cast(lr, g) * direction, m, v, ratio.astype(g.dtype)
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, m, v, ratio = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.mu, state.nu
-        )
-        return updates, LambState(t, m, v, ratio)
+    step = family.leafwise(
+        step_leaf, ("mu", "nu"), params=True, outputs=("mu", "nu", "trust_ratio")
+    )
 
     def learning_rates(state, lr):
         return jax.tree.map(
@@ -77,7 +74,7 @@ def Lamb(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **options)
     core.check_epsilon(name, epsilon)
     return family.finish(
         name,
-        lamb_core(beta_1, beta_2, epsilon),
+        lamb_core,
         learning_rate,
         options,
         beta_1=beta_1,

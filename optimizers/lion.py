@@ -19,14 +19,11 @@ def lion_core(beta_1, beta_2) -> core.Core:
     def init(params):
         return LionState(family.count(), core.zeros_like(params))
 
-    def step_leaf(g, m, lr):
+    def step_leaf(g, m, t, lr):
         direction = jnp.sign(core.cast(beta_1, m) * m + (1 - core.cast(beta_1, m)) * g)
         return -core.cast(lr, g) * direction, core.moment(m, g, beta_2)
 
-    def step(grads, state, params, lr):
-        del params
-        updates, m = core.map_leaves(lambda g, m: step_leaf(g, m, lr), grads, state.momentum)
-        return updates, LionState(state.count + 1, m)
+    step = family.leafwise(step_leaf, ("momentum",))
 
     def learning_rates(state, lr):
         return core.full_like_tree(state.momentum, lr)
@@ -56,6 +53,4 @@ def Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99, **options) -> core.Optimi
     core.check_learning_rate(name, learning_rate)
     core.check_range(name, "beta_1", beta_1, 0.0, 1.0, low_open=True)  # Keras: else SignSGD
     core.check_range(name, "beta_2", beta_2, 0.0, 1.0)
-    return family.finish(
-        name, lion_core(beta_1, beta_2), learning_rate, options, beta_1=beta_1, beta_2=beta_2
-    )
+    return family.finish(name, lion_core, learning_rate, options, beta_1=beta_1, beta_2=beta_2)

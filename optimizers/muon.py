@@ -104,12 +104,12 @@ def muon_core(
             jnp.zeros([], w.dtype),
         )
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, m, v, realised = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.momentum, state.velocity
-        )
-        return updates, MuonState(t, m, v, realised)
+    step = family.leafwise(
+        step_leaf,
+        ("momentum", "velocity"),
+        params=True,
+        outputs=("momentum", "velocity", "realised"),
+    )
 
     def learning_rates(state, lr):
         return jax.tree.map(
@@ -186,21 +186,7 @@ def Muon(
         core.check_range(name, "rms_rate", rms_rate, 0.0, None, low_open=True)
     return family.finish(
         name,
-        muon_core(
-            adam_beta_1,
-            adam_beta_2,
-            adam_weight_decay,
-            epsilon,
-            weight_decay,
-            muon_a,
-            muon_b,
-            muon_c,
-            adam_lr_ratio,
-            momentum,
-            ns_steps,
-            nesterov,
-            rms_rate,
-        ),
+        muon_core,
         learning_rate,
         options,
         adam_beta_1=adam_beta_1,

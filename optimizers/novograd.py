@@ -32,12 +32,7 @@ def novograd_core(beta_1, beta_2, epsilon, epsilon_root, weight_decay) -> core.C
         m = jnp.where(first, normalised, core.cast(beta_1, m) * m + normalised)
         return -core.cast(lr, m) * m, m, v
 
-    def step(grads, state, params, lr):
-        t = state.count + 1
-        updates, m, v = core.map_leaves(
-            lambda *a: step_leaf(*a, t, lr), grads, params, state.mu, state.nu
-        )
-        return updates, NovoGradState(t, m, v)
+    step = family.leafwise(step_leaf, ("mu", "nu"), params=True)
 
     def learning_rates(state, lr):
         return jax.tree.map(
@@ -87,7 +82,7 @@ def NovoGrad(
     core.check_range(name, "weight_decay", weight_decay, 0.0, None)
     return family.finish(
         name,
-        novograd_core(beta_1, beta_2, epsilon, epsilon_root, weight_decay),
+        novograd_core,
         learning_rate,
         options,
         beta_1=beta_1,

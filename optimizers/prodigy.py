@@ -127,16 +127,7 @@ def Prodigy(
     core.check_flag(name, "safeguard_warmup", safeguard_warmup)
     return family.finish(
         name,
-        prodigy_core(
-            beta_1,
-            beta_2,
-            beta_3,
-            epsilon,
-            estim_lr0,
-            estim_lr_coef,
-            weight_decay,
-            safeguard_warmup,
-        ),
+        prodigy_core,
         learning_rate,
         options,
         beta_1=beta_1,

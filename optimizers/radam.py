@@ -41,18 +41,10 @@ def radam_core(beta_1, beta_2, epsilon, epsilon_root, threshold, nesterov) -> co
     def step_leaf(g, m, v, t, lr):
         m = core.moment(m, g, beta_1)
         v = core.moment(v, g * g, beta_2)
-        if nesterov:
-            b1 = core.cast(beta_1, m)
-            m_hat = b1 * family.debias(m, beta_1, t + 1) + (1 - b1) * family.debias(g, beta_1, t)
-        else:
-            m_hat = family.debias(m, beta_1, t)
+        m_hat = family.nesterov_moment(m, g, beta_1, t, nesterov)
         return -rate(v, t, lr) * m_hat, m, v
 
-    def step(grads, state, params, lr):
-        del params
-        t = state.count + 1
-        updates, m, v = core.map_leaves(lambda *a: step_leaf(*a, t, lr), grads, state.mu, state.nu)
-        return updates, RAdamState(t, m, v)
+    step = family.leafwise(step_leaf, ("mu", "nu"))
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda v: rate(v, state.count, lr), state.nu)
@@ -103,7 +95,7 @@ def RAdam(
     core.check_flag(name, "nesterov", nesterov)
     return family.finish(
         name,
-        radam_core(beta_1, beta_2, epsilon, epsilon_root, threshold, nesterov),
+        radam_core,
         learning_rate,
         options,
         beta_1=beta_1,

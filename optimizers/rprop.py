@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -22,7 +23,8 @@ def rprop_core(initial_step, eta_minus, eta_plus, min_step_size, max_step_size) 
         steps = jax.tree.map(lambda p: jnp.full_like(p, initial_step), params)
         return RpropState(family.count(), steps, core.zeros_like(params))
 
-    def step_leaf(g, size, prev):
+    def step_leaf(g, size, prev, t, lr):
+        del t, lr  # the learning rate is the initial step size only
         agreement = g * prev
         grown = size * jnp.where(
             agreement > 0, core.cast(eta_plus, size), core.cast(eta_minus, size)
@@ -33,12 +35,7 @@ def rprop_core(initial_step, eta_minus, eta_plus, min_step_size, max_step_size) 
         # optax moves by the *previous* signed step (0 on a flip): one call behind its state.
         return -jnp.where(agreement < 0, jnp.zeros_like(prev), prev), size, new_prev
 
-    def step(grads, state, params, lr):
-        del params, lr  # the learning rate is the initial step size only
-        updates, sizes, prev = core.map_leaves(
-            step_leaf, grads, state.step_sizes, state.prev_updates
-        )
-        return updates, RpropState(state.count + 1, sizes, prev)
+    step = family.leafwise(step_leaf, ("step_sizes", "prev_updates"))
 
     def learning_rates(state, lr):
         del lr
@@ -95,7 +92,7 @@ def Rprop(
         )
     return family.finish(
         name,
-        rprop_core(learning_rate, eta_minus, eta_plus, min_step_size, max_step_size),
+        functools.partial(rprop_core, learning_rate),
         learning_rate,
         options,
         eta_minus=eta_minus,

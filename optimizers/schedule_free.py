@@ -105,7 +105,7 @@ def ScheduleFreeAdamW(
     core.check_range(name, "warmup_steps", warmup_steps, 0, None, integer=True)
     return family.finish(
         name,
-        schedule_free_core(beta_1, beta_2, epsilon, warmup_steps),
+        schedule_free_core,
         learning_rate,
         options,
         beta_1=beta_1,

@@ -20,14 +20,11 @@ def signum_core(beta) -> core.Core:
     def init(params):
         return SignumState(family.count(), core.zeros_like(params))
 
-    def step_leaf(g, m, lr):
+    def step_leaf(g, m, t, lr):
         m = core.moment(m, g, beta)
         return -core.cast(lr, m) * jnp.sign(m), m
 
-    def step(grads, state, params, lr):
-        del params
-        updates, m = core.map_leaves(lambda g, m: step_leaf(g, m, lr), grads, state.ema)
-        return updates, SignumState(state.count + 1, m)
+    step = family.leafwise(step_leaf, ("ema",))
 
     def learning_rates(state, lr):
         return core.full_like_tree(state.ema, lr)
@@ -54,4 +51,4 @@ def Signum(learning_rate=0.0001, beta=0.9, **options) -> core.Optimizer:
     name = "Signum"
     core.check_learning_rate(name, learning_rate)
     core.check_probability(name, "beta", beta)
-    return family.finish(name, signum_core(beta), learning_rate, options, beta=beta)
+    return family.finish(name, signum_core, learning_rate, options, beta=beta)

@@ -34,11 +34,7 @@ def yogi_core(beta_1, beta_2, epsilon) -> core.Core:
         v = v - (1 - core.cast(beta_2, v)) * jnp.sign(v - g2) * g2
         return -rate(v, t, lr) * family.debias(m, beta_1, t), m, v
 
-    def step(grads, state, params, lr):
-        del params
-        t = state.count + 1
-        updates, m, v = core.map_leaves(lambda *a: step_leaf(*a, t, lr), grads, state.mu, state.nu)
-        return updates, YogiState(t, m, v)
+    step = family.leafwise(step_leaf, ("mu", "nu"))
 
     def learning_rates(state, lr):
         return jax.tree.map(lambda v: rate(v, state.count, lr), state.nu)
@@ -69,7 +65,7 @@ def Yogi(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-3, **options):
     core.check_epsilon(name, epsilon)
     return family.finish(
         name,
-        yogi_core(beta_1, beta_2, epsilon),
+        yogi_core,
         learning_rate,
         options,
         beta_1=beta_1,
