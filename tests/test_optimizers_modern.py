@@ -410,3 +410,54 @@ def test_lbfgs_reports_its_line_search():
     np.testing.assert_allclose(rates * grad["w"], -u["w"], rtol=1e-12)
     with pytest.raises(ValueError, match="value_fn"):
         opt.update(grad, state, w)
+
+
+# ---- Schedules and bad input ----------------------------------------------------------------
+def test_schedules_match_both_libraries():
+    """A decaying learning rate reaches the core exactly as Keras's and optax's schedules do."""
+    from optimizers import schedules
+
+    ours = run_ours(Lion(learning_rate=schedules.ExponentialDecay(3e-3, 10, 0.5)), "matrix")
+    theirs = run_keras(
+        K.Lion(learning_rate=keras.optimizers.schedules.ExponentialDecay(3e-3, 10, 0.5)), "matrix"
+    )
+    assert_same_path(ours, theirs)
+
+    # optax.exponential_decay computes in float32 under jit: the same float64 callable for both.
+    def decay(t):
+        return 0.01 * 0.5 ** (t / 10)
+
+    assert_same_path(
+        run_ours(RAdam(learning_rate=decay), "matrix"), run_ours(optax.radam(decay), "matrix")
+    )
+
+
+BAD_SETTINGS = [
+    (Lion, {"beta_1": 0.0}, "beta_1"),
+    (RAdam, {"threshold": -1.0}, "threshold"),
+    (AdaBelief, {"epsilon_root": -1e-3}, "epsilon_root"),
+    (Yogi, {"beta_2": 1.0}, "beta_2"),
+    (Signum, {"beta": 1.5}, "beta"),
+    (Rprop, {"eta_plus": 0.9}, "eta_plus"),
+    (Rprop, {"min_step_size": 1.0, "max_step_size": 0.5}, "min_step_size"),
+    (Lamb, {"epsilon": -1.0}, "epsilon"),
+    (Adan, {"beta_3": 1.2}, "beta_3"),
+    (NovoGrad, {"weight_decay": -0.1}, "weight_decay"),
+    (ADOPT, {"nesterov": 1}, "nesterov"),
+    (AdEMAMix, {"alpha": float("nan")}, "alpha"),
+    (Ftrl, {"learning_rate_power": 0.5}, "learning_rate_power"),
+    (Adafactor, {"beta_2_decay": 0.5}, "beta_2_decay"),
+    (Prodigy, {"estim_lr0": 0.0}, "estim_lr0"),
+    (ScheduleFreeAdamW, {"warmup_steps": 2.5}, "warmup_steps"),
+    (Muon, {"ns_steps": -1}, "ns_steps"),
+    (LBFGS, {"memory_size": 0}, "memory_size"),
+    (LBFGS, {"linesearch": "backtracking"}, "linesearch"),
+    (Lion, {"bogus": 1.0}, "bogus"),
+]
+
+
+@pytest.mark.parametrize(("ctor", "kwargs", "argument"), BAD_SETTINGS)
+def test_bad_hyperparameters_raise_naming_the_argument(ctor, kwargs, argument):
+    with pytest.raises(ValueError, match=argument) as error:
+        ctor(**kwargs)
+    assert "\n" not in str(error.value)
