@@ -461,3 +461,54 @@ def test_bad_hyperparameters_raise_naming_the_argument(ctor, kwargs, argument):
     with pytest.raises(ValueError, match=argument) as error:
         ctor(**kwargs)
     assert "\n" not in str(error.value)
+
+
+# ---- The per-weight learning rate is the factor each docstring names --------------------------
+def _debiased(x, beta, t):
+    return jax.tree.map(lambda x: x / (1 - beta**t), x)
+
+
+# name -> (constructor, what the rate multiplies: fn(previous inner state, inner state, grads))
+RATE_APPLIES_TO = {
+    "RAdam": (RAdam, lambda s0, s, g: _debiased(s.mu, 0.9, s.count)),
+    "AdaBelief": (AdaBelief, lambda s0, s, g: _debiased(s.mu, 0.9, s.count)),
+    "Yogi": (Yogi, lambda s0, s, g: _debiased(s.mu, 0.9, s.count)),
+    "Lamb": (Lamb, lambda s0, s, g: _debiased(s.mu, 0.9, s.count)),
+    "Adan": (
+        Adan,
+        lambda s0, s, g: jax.tree.map(
+            lambda m, v: m / (1 - 0.98**s.count) + 0.08 * v / (1 - 0.92**s.count), s.m, s.v
+        ),
+    ),
+    "AdEMAMix": (
+        AdEMAMix,
+        lambda s0, s, g: jax.tree.map(
+            lambda m1, m2: m1 / (1 - 0.9**s.count) + 5.0 * m2, s.m1, s.m2
+        ),
+    ),
+    "Adafactor": (Adafactor, lambda s0, s, g: g),
+    "Prodigy": (Prodigy, lambda s0, s, g: s.exp_avg),
+    "Signum": (Signum, lambda s0, s, g: jax.tree.map(jnp.sign, s.ema)),
+    "Rprop": (Rprop, lambda s0, s, g: jax.tree.map(jnp.sign, s.prev_updates)),
+}
+
+
+@pytest.mark.parametrize("name", list(RATE_APPLIES_TO))
+def test_learning_rate_times_its_quantity_is_the_step(name):
+    ctor, applies_to = RATE_APPLIES_TO[name]
+    opt = ctor(learning_rate=1e-3)
+    loss, w = peers.PROBLEMS["matrix"]
+    w = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), w)
+    state = opt.init(w)
+    for _ in range(12):  # past RAdam's rectification threshold
+        g = jax.grad(loss)(w)
+        previous = state
+        u, state = opt.update(g, state, w)
+        if name != "Rprop":  # Rprop moves by the step it chose one call earlier
+            w = optax.apply_updates(w, u)
+    if name == "Rprop":  # its rate is the step it will take next, along sign(p_t)
+        u, _ = opt.update(g, state, w)
+    rates = opt.learning_rates(state)
+    quantity = applies_to(previous.inner, state.inner, g)
+    for r, q, step in zip(*(jax.tree.leaves(x) for x in (rates, quantity, u)), strict=True):
+        np.testing.assert_allclose(-r * q, step, rtol=1e-9, atol=1e-15)
