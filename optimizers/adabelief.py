@@ -9,6 +9,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class AdaBeliefState(NamedTuple):
@@ -40,47 +48,36 @@ def adabelief_core(beta_1, beta_2, epsilon, epsilon_root, nesterov) -> core.Core
     return core.Core(init, step, learning_rates)
 
 
-def AdaBelief(
-    learning_rate=0.001,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-16,
-    epsilon_root=1e-16,
-    nesterov=False,
-    **options,
-) -> core.Optimizer:
-    r"""AdaBelief (Zhuang et al., 2020).
+# ---- declaration ------------------------------------------------------------------------------
+ADABELIEF_INFO = OptimizerInfo(
+    name="AdaBelief",
+    rule=adabelief_core,
+    summary="Adam scaled by the belief in the gradient: the variance of g around m.",
+    group="adaptive",
+    reference="Zhuang et al., AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed "
+    "Gradients, NeurIPS 2020 (arXiv:2010.07468)",
+    matches="optax.adabelief",
+    update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad s_t=\beta_2 s_{t-1}+(1-\beta_2)"
+    r"(g_t-m_t)^2+\bar\varepsilon,\quad "
+    r"w_{t+1}=w_t-\eta\frac{\hat m_t}{\sqrt{\hat s_t}+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat s_t}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
+        decay_rate("beta_2", 0.999, "The exponential decay rate of s.", live=False),
+        epsilon(1e-16),
+        family.epsilon_root(1e-16),
+        flag("nesterov", False, "Use optax's Nesterov first moment."),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="s_t", role="second_moment"),
+    ),
+    defaults_from="optax (the paper's are epsilon=1e-8, epsilon_root=0; optax has no default "
+    "learning rate: 0.001 is the paper's)",
+    notes="m_hat and s_hat are bias-corrected by beta_1 and beta_2. ``nesterov=True`` uses "
+    "optax's Nesterov first moment (as RAdam). The per-weight learning rate applies to m_hat.",
+    example="    >>> opt = optimizers.AdaBelief(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``, $\bar\varepsilon$ ``epsilon_root``.
-
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad
-      s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \bar\varepsilon$$
-    $$w_{t+1} = w_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)} + \varepsilon}$$
-
-    ``nesterov=True`` uses optax's Nesterov first moment (as :func:`optimizers.radam.RAdam`).
-    Per-weight learning rate (applied to $\hat m_t$): $\eta/(\sqrt{\hat s_t}+\varepsilon)$.
-    Defaults are optax's (the paper's are ``epsilon=1e-8``, ``epsilon_root=0``); optax has no
-    default learning rate, 0.001 is the paper's. Matches ``optax.adabelief`` exactly.
-
-    Reference: Zhuang et al., "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
-    Observed Gradients", NeurIPS 2020 (arXiv:2010.07468).
-    """
-    name = "AdaBelief"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    core.check_epsilon(name, epsilon_root, "epsilon_root")
-    core.check_flag(name, "nesterov", nesterov)
-    return family.finish(
-        name,
-        adabelief_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        epsilon_root=epsilon_root,
-        nesterov=nesterov,
-    )
+AdaBelief = ADABELIEF_INFO.build

@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    Range,
+    StateField,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class AdafactorState(NamedTuple):
@@ -96,55 +105,64 @@ def adafactor_core(beta_2_decay, epsilon_1, epsilon_2, clip_threshold, relative_
     return core.Core(init, step, learning_rates)
 
 
-def Adafactor(
-    learning_rate=0.001,
-    beta_2_decay=-0.8,
-    epsilon_1=1e-30,
-    epsilon_2=1e-3,
-    clip_threshold=1.0,
-    relative_step=True,
-    **options,
-) -> core.Optimizer:
-    r"""Adafactor (Shazeer & Stern, 2018), as Keras 3 writes it.
+# ---- declaration ------------------------------------------------------------------------------
+ADAFACTOR_INFO = OptimizerInfo(
+    name="Adafactor",
+    rule=adafactor_core,
+    summary="A second moment factored into row and column averages for matrices; no momentum.",
+    group="adaptive",
+    reference="Shazeer & Stern, Adafactor: Adaptive Learning Rates with Sublinear Memory Cost, "
+    "ICML 2018 (arXiv:1804.04235)",
+    matches="Keras 3 Adafactor",
+    update_latex=r"\rho_t=\min(\eta,1/\sqrt t),\ \alpha_t=\max(\varepsilon_2,\mathrm{RMS}(w_t))"
+    r"\rho_t,\ \hat\beta_{2,t}=1-t^{c},\ v_t=\begin{cases}R_tC_t^\top/\mathrm{mean}(R_t)&"
+    r"\text{matrix}\\\hat\beta_{2,t}v_{t-1}+(1-\hat\beta_{2,t})(g_t^2+\varepsilon_1)&\text{else}"
+    r"\end{cases},\ u_t=\frac{g_t}{\sqrt{v_t}},\ w_{t+1}=w_t-\frac{\alpha_tu_t}"
+    r"{\max(1,\mathrm{RMS}(u_t)/d)}",
+    learning_rate_latex=r"\alpha_t\,/\,\big(\sqrt{v_t}\,\max(1,\mathrm{RMS}(u_t)/d)\big)",
+    hyperparams=(
+        learning_rate(0.001),
+        family.amount(
+            "beta_2_decay",
+            -0.8,
+            -1.0,
+            -0.1,
+            "c: the decay rate is 1 - t^c.",
+            valid=Range(high=0.0, high_open=True),
+        ),
+        dataclasses.replace(
+            epsilon(1e-30, "Added to g^2 (epsilon_1)."), name="epsilon_1", low=1e-35, high=1e-3
+        ),
+        dataclasses.replace(
+            epsilon(1e-3, "Floor of the weights' RMS in the step size (epsilon_2)."),
+            name="epsilon_2",
+        ),
+        family.amount(
+            "clip_threshold",
+            1.0,
+            0.1,
+            10.0,
+            "d: the update's RMS is clipped to it.",
+            scale="log",
+            valid=Range(low=0.0, low_open=True),
+        ),
+        flag("relative_step", True, "Accepted as Keras's; it changes nothing in Keras 3.15.1."),
+    ),
+    state=(
+        StateField(name="row", symbol="R_t", role="second_moment_rows", shape="other"),
+        StateField(name="col", symbol="C_t", role="second_moment_columns", shape="other"),
+        StateField(name="velocity", symbol="v_t", role="second_moment", shape="other"),
+        StateField(name="scale", symbol=r"\alpha_t", role="step_scale", shape="per_tensor"),
+    ),
+    defaults_from="the Keras 3 documentation",
+    notes="RMS is the root mean square over a tensor; R_t, C_t are the moving averages (decay "
+    "beta_hat) of the column and row means of g^2 + epsilon_1. Tensors of rank >= 2 keep only "
+    "the row and column factors, so the state is not shaped like the parameters (the rank < 2 "
+    "second moment is not recorded either: it is a scalar placeholder for matrices). The "
+    "per-weight learning rate (applied to g_t) is the factored preconditioner. "
+    "``relative_step`` is accepted for Keras's signature; in Keras 3.15.1 rho_t is always "
+    "min(eta, 1/sqrt t). No first moment (Keras has none).",
+    example="    >>> opt = optimizers.Adafactor(learning_rate=1e-2)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $c$ ``beta_2_decay``, $\varepsilon_1$ ``epsilon_1``,
-    $\varepsilon_2$ ``epsilon_2``, $d$ ``clip_threshold``; RMS is the root mean square over a
-    tensor.
-
-    $$\rho_t = \min(\eta, 1/\sqrt t),\quad \alpha_t = \max(\varepsilon_2, \mathrm{RMS}(w_t))\,
-      \rho_t,\quad \hat\beta_{2,t} = 1 - t^{c},\quad G_t = g_t^2 + \varepsilon_1$$
-    $$\text{matrix: } R_t = \hat\beta_{2,t} R_{t-1} + (1-\hat\beta_{2,t})\,\mathrm{mean}_{
-      \text{cols}} G_t,\quad C_t = \hat\beta_{2,t} C_{t-1} + (1-\hat\beta_{2,t})\,
-      \mathrm{mean}_{\text{rows}} G_t,\quad v_t = \frac{R_t C_t^\top}{\mathrm{mean}(R_t)}$$
-    $$\text{otherwise: } v_t = \hat\beta_{2,t} v_{t-1} + (1-\hat\beta_{2,t}) G_t;\qquad
-      u_t = \frac{g_t}{\sqrt{v_t}},\quad
-      w_{t+1} = w_t - \frac{\alpha_t\, u_t}{\max(1, \mathrm{RMS}(u_t)/d)}$$
-
-    Tensors of rank >= 2 keep only the row and column factors, so the state is not shaped like
-    the parameters. Per-weight learning rate (applied to $g_t$): the factored preconditioner
-    $\alpha_t / (\sqrt{v_t}\,\max(1, \mathrm{RMS}(u_t)/d))$. ``relative_step`` is accepted for
-    Keras's signature; in Keras 3.15.1 it changes nothing ($\rho_t$ is always
-    $\min(\eta, 1/\sqrt t)$). No first moment (Keras has none). Defaults are Keras's. Matches
-    Keras 3 ``keras.optimizers.Adafactor`` exactly.
-
-    Reference: Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory
-    Cost", ICML 2018 (arXiv:1804.04235).
-    """
-    name = "Adafactor"
-    core.check_learning_rate(name, learning_rate)
-    core.check_range(name, "beta_2_decay", beta_2_decay, None, 0.0, high_open=True)
-    core.check_epsilon(name, epsilon_1, "epsilon_1")
-    core.check_epsilon(name, epsilon_2, "epsilon_2")
-    core.check_range(name, "clip_threshold", clip_threshold, 0.0, None, low_open=True)
-    core.check_flag(name, "relative_step", relative_step)
-    return family.finish(
-        name,
-        adafactor_core,
-        learning_rate,
-        options,
-        beta_2_decay=beta_2_decay,
-        epsilon_1=epsilon_1,
-        epsilon_2=epsilon_2,
-        clip_threshold=clip_threshold,
-        relative_step=relative_step,
-    )
+Adafactor = ADAFACTOR_INFO.build

@@ -8,6 +8,13 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 
 class AdanState(NamedTuple):
@@ -45,54 +52,42 @@ def adan_core(beta_1, beta_2, beta_3, epsilon, epsilon_root, weight_decay) -> co
     return core.Core(init, step, learning_rates)
 
 
-def Adan(
-    learning_rate=0.001,
-    beta_1=0.98,
-    beta_2=0.92,
-    beta_3=0.99,
-    epsilon=1e-8,
-    epsilon_root=1e-8,
-    weight_decay=0.0,
-    **options,
-) -> core.Optimizer:
-    r"""Adan, adaptive Nesterov momentum (Xie et al., 2022), as optax computes it.
+# ---- declaration ------------------------------------------------------------------------------
+ADAN_INFO = OptimizerInfo(
+    name="Adan",
+    rule=adan_core,
+    summary="Adaptive Nesterov momentum: moments of g and of its change g_t - g_{t-1}.",
+    group="adaptive",
+    reference="Xie et al., Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing "
+    "Deep Models, arXiv:2208.06677 (2022)",
+    matches="optax.adan",
+    update_latex=r"\Delta_t=g_t-g_{t-1},\ m_t=\beta_1m_{t-1}+(1-\beta_1)g_t,\ v_t=\beta_2v_{t-1}"
+    r"+(1-\beta_2)\Delta_t,\ n_t=\beta_3n_{t-1}+(1-\beta_3)\big(g_t+(1-\beta_2)\Delta_t\big)^2,"
+    r"\ w_{t+1}=w_t-\eta\Big(\frac{\hat m_t+(1-\beta_2)\hat v_t}{\sqrt{\hat n_t+\bar\varepsilon}"
+    r"+\varepsilon}+\lambda w_t\Big)",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat n_t+\bar\varepsilon}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.98, "Decay rate of the gradient average m (optax's b1)."),
+        decay_rate("beta_2", 0.92, "Decay rate of the gradient-difference average v."),
+        decay_rate("beta_3", 0.99, "Decay rate of the second moment n.", live=False),
+        epsilon(1e-8),
+        family.epsilon_root(1e-8),
+        family.optax_weight_decay("added to the update before the learning rate"),
+    ),
+    state=(
+        StateField(name="m", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="v", symbol="v_t", role="gradient_difference"),
+        StateField(name="n", symbol="n_t", role="second_moment"),
+        StateField(name="g", symbol="g_{t-1}", role="previous_gradient"),
+    ),
+    defaults_from="optax (optax has no default learning rate: 0.001 here)",
+    notes="beta_1, beta_2, beta_3 are optax's decay rates (the paper's 1 - beta_i); Delta_1 = 0; "
+    "each moment is bias-corrected by its own beta. ``weight_decay`` is optax's (added to the "
+    "update before the learning rate, not the paper's proximal division); the shared decoupled "
+    "option is not added on top. The per-weight learning rate applies to "
+    "m_hat + (1 - beta_2) v_hat.",
+    example="    >>> opt = optimizers.Adan(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1,\beta_2,\beta_3$ ``beta_1``, ``beta_2``,
-    ``beta_3`` (optax's decay rates: the paper's $1-\beta_i$), $\varepsilon$ ``epsilon``,
-    $\bar\varepsilon$ ``epsilon_root``, $\lambda$ ``weight_decay``; $\Delta_t = g_t - g_{t-1}$
-    ($\Delta_1 = 0$).
-
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\Delta_t,
-      \quad n_t = \beta_3 n_{t-1} + (1-\beta_3)\big(g_t + (1-\beta_2)\Delta_t\big)^2$$
-    $$w_{t+1} = w_t - \eta\left(\frac{\hat m_t + (1-\beta_2)\hat v_t}
-      {\sqrt{\hat n_t + \bar\varepsilon} + \varepsilon} + \lambda w_t\right)$$
-
-    with each moment bias-corrected by its own $\beta$. ``weight_decay`` is optax's (added to the
-    update before the learning rate, not the paper's proximal division); the shared decoupled
-    option is not added on top. Per-weight learning rate (applied to
-    $\hat m_t + (1-\beta_2)\hat v_t$): $\eta/(\sqrt{\hat n_t+\bar\varepsilon}+\varepsilon)$.
-    Defaults are optax's; optax has no default learning rate, this package uses 0.001.
-    Matches ``optax.adan`` exactly.
-
-    Reference: Xie et al., "Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing
-    Deep Models", arXiv:2208.06677 (2022).
-    """
-    name = "Adan"
-    core.check_learning_rate(name, learning_rate)
-    for arg, value in (("beta_1", beta_1), ("beta_2", beta_2), ("beta_3", beta_3)):
-        core.check_range(name, arg, value, 0.0, 1.0)
-    core.check_epsilon(name, epsilon)
-    core.check_epsilon(name, epsilon_root, "epsilon_root")
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    return family.finish(
-        name,
-        adan_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        beta_3=beta_3,
-        epsilon=epsilon,
-        epsilon_root=epsilon_root,
-        weight_decay=weight_decay,
-    )
+Adan = ADAN_INFO.build

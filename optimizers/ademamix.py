@@ -9,6 +9,13 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 
 class AdEMAMixState(NamedTuple):
@@ -43,58 +50,42 @@ def ademamix_core(beta_1, beta_2, beta_3, alpha, epsilon, epsilon_root, weight_d
     return core.Core(init, step, learning_rates)
 
 
-def AdEMAMix(
-    learning_rate=0.001,
-    beta_1=0.9,
-    beta_2=0.999,
-    beta_3=0.9999,
-    alpha=5.0,
-    epsilon=1e-8,
-    epsilon_root=0.0,
-    weight_decay=0.0,
-    **options,
-) -> core.Optimizer:
-    r"""AdEMAMix (Pagliardini et al., 2024), as ``optax.contrib.ademamix`` computes it.
+# ---- declaration ------------------------------------------------------------------------------
+ADEMAMIX_INFO = OptimizerInfo(
+    name="AdEMAMix",
+    rule=ademamix_core,
+    summary="Adam with a second, much slower momentum mixed into the step.",
+    group="adaptive",
+    reference="Pagliardini, Ablin & Grangier, The AdEMAMix Optimizer: Better, Faster, Older, "
+    "arXiv:2409.03509 (2024)",
+    matches="optax.contrib.ademamix",
+    update_latex=r"m^{(1)}_t=\beta_1m^{(1)}_{t-1}+(1-\beta_1)g_t,\ m^{(2)}_t=\beta_3m^{(2)}_{t-1}"
+    r"+(1-\beta_3)g_t,\ v_t=\beta_2v_{t-1}+(1-\beta_2)g_t^2,\ w_{t+1}=w_t-\eta\Big("
+    r"\frac{\hat m^{(1)}_t+\alpha m^{(2)}_t}{\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon}"
+    r"+\lambda w_t\Big)",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.9, "Decay rate of the fast momentum m1."),
+        decay_rate("beta_2", 0.999, "Decay rate of the second moment.", live=False),
+        decay_rate("beta_3", 0.9999, "Decay rate of the slow momentum m2.", live=False),
+        family.amount("alpha", 5.0, 0.0, 20.0, "Weight of the slow momentum.", live=True),
+        epsilon(1e-8),
+        family.epsilon_root(0.0),
+        family.optax_weight_decay("added to the update before the learning rate"),
+    ),
+    state=(
+        StateField(name="m1", symbol=r"m^{(1)}_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="m2", symbol=r"m^{(2)}_t", role="slow_momentum"),
+        StateField(name="nu", symbol="v_t", role="second_moment"),
+    ),
+    defaults_from="optax.contrib.ademamix (alpha=5; optax has no default learning rate: 0.001 "
+    "here)",
+    notes="m1 and v are bias-corrected, m2 is not. optax lets beta_3 and alpha follow schedules "
+    "(the paper's warm-ups); here they are constants. ``weight_decay`` is optax's (added before "
+    "the learning rate); the shared decoupled option is not added on top. The per-weight "
+    "learning rate applies to m1_hat + alpha m2.",
+    example="    >>> opt = optimizers.AdEMAMix(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1`` (fast average), $\beta_2$
-    ``beta_2`` (second moment), $\beta_3$ ``beta_3`` (slow average), $\alpha$ ``alpha``,
-    $\varepsilon$ ``epsilon``, $\bar\varepsilon$ ``epsilon_root``, $\lambda$ ``weight_decay``.
-
-    $$m^{(1)}_t = \beta_1 m^{(1)}_{t-1} + (1-\beta_1) g_t,\quad
-      m^{(2)}_t = \beta_3 m^{(2)}_{t-1} + (1-\beta_3) g_t,\quad
-      v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$$
-    $$w_{t+1} = w_t - \eta\left(\frac{\hat m^{(1)}_t + \alpha\, m^{(2)}_t}
-      {\sqrt{\hat v_t + \bar\varepsilon} + \varepsilon} + \lambda w_t\right)$$
-
-    $\hat m^{(1)}_t, \hat v_t$ are bias-corrected, $m^{(2)}_t$ is not. optax lets $\beta_3$ and
-    $\alpha$ follow schedules (the paper's warm-ups); here they are constants. ``weight_decay``
-    is optax's (added before the learning rate); the shared decoupled option is not added on
-    top. Per-weight learning rate (applied to $\hat m^{(1)}_t + \alpha m^{(2)}_t$):
-    $\eta/(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)$. Defaults are ``optax.contrib.ademamix``'s
-    (``alpha=5``); optax has no default learning rate, this package uses 0.001. Matches
-    ``optax.contrib.ademamix`` exactly.
-
-    Reference: Pagliardini, Ablin & Grangier, "The AdEMAMix Optimizer: Better, Faster, Older",
-    arXiv:2409.03509 (2024).
-    """
-    name = "AdEMAMix"
-    core.check_learning_rate(name, learning_rate)
-    for arg, value in (("beta_1", beta_1), ("beta_2", beta_2), ("beta_3", beta_3)):
-        core.check_probability(name, arg, value)
-    core.check_range(name, "alpha", alpha, 0.0, None)
-    core.check_epsilon(name, epsilon)
-    core.check_epsilon(name, epsilon_root, "epsilon_root")
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    return family.finish(
-        name,
-        ademamix_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        beta_3=beta_3,
-        alpha=alpha,
-        epsilon=epsilon,
-        epsilon_root=epsilon_root,
-        weight_decay=weight_decay,
-    )
+AdEMAMix = ADEMAMIX_INFO.build

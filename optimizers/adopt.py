@@ -9,6 +9,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class AdoptState(NamedTuple):
@@ -47,49 +55,36 @@ def adopt_core(beta_1, beta_2, epsilon, nesterov, use_clipping) -> core.Core:
     return core.Core(init, step, learning_rates)
 
 
-def ADOPT(
-    learning_rate=0.001,
-    beta_1=0.9,
-    beta_2=0.9999,
-    epsilon=1e-6,
-    nesterov=False,
-    use_clipping=True,
-    **options,
-) -> core.Optimizer:
-    r"""ADOPT (Taniguchi et al., 2024), as ``optax.contrib.adopt`` computes it.
+# ---- declaration ------------------------------------------------------------------------------
+ADOPT_INFO = OptimizerInfo(
+    name="ADOPT",
+    rule=adopt_core,
+    summary="Adam reordered: the gradient is normalised by the previous v before the momentum.",
+    group="adaptive",
+    reference="Taniguchi et al., ADOPT: Modified Adam Can Converge with Any beta_2 with the "
+    "Optimal Rate, NeurIPS 2024 (arXiv:2411.02853)",
+    matches="optax.contrib.adopt",
+    update_latex=r"\tilde g_t=\mathrm{clip}_{\pm t^{1/4}}\Big(\frac{g_t}{\max(\sqrt{v_{t-1}},"
+    r"\varepsilon)}\Big),\ m_t=\beta_1m_{t-1}+(1-\beta_1)\tilde g_t,\ v_t=\beta_2v_{t-1}+"
+    r"(1-\beta_2)g_t^2,\ w_{t+1}=w_t-\eta m_t",
+    learning_rate_latex=r"\eta\,/\,\max(\sqrt{v_t},\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.9, "Decay rate of the momentum."),
+        decay_rate("beta_2", 0.9999, "Decay rate of the second moment.", live=False),
+        epsilon(1e-6),
+        flag("nesterov", False, "Step along beta_1 m_t + (1 - beta_1) g~_t."),
+        flag("use_clipping", True, "Clip the normalised gradient to +-t^(1/4)."),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="v_t", role="second_moment"),
+    ),
+    defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
+    notes="t counts updates from 0: at t = 0, v_0 = g_0^2 and m_0 = 0 (the clip bound is 0: the "
+    "first update does not move). The clip function is t^(1/4), optax's default. The per-weight "
+    "learning rate is the scale the next gradient gets before it enters the momentum.",
+    example="    >>> opt = optimizers.ADOPT(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``; $t$ counts updates from 0.
-
-    $$\tilde g_t = \mathrm{clip}_{\pm t^{1/4}}\!\left(\frac{g_t}{\max(\sqrt{v_{t-1}},
-      \varepsilon)}\right),\qquad m_t = \beta_1 m_{t-1} + (1-\beta_1)\tilde g_t,\qquad
-      v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\qquad w_{t+1} = w_t - \eta m_t$$
-
-    At $t=0$, $v_0 = g_0^2$ and $m_0 = 0$ (the clip bound is 0: the first update does not
-    move). ``use_clipping=False`` drops the clip; ``nesterov=True`` steps along
-    $\beta_1 m_t + (1-\beta_1)\tilde g_t$. Per-weight learning rate:
-    $\eta/\max(\sqrt{v_t},\varepsilon)$, the scale the next gradient gets before it enters the
-    momentum. Defaults are optax's; optax has no default learning rate, 0.001 is the paper's.
-    Matches ``optax.contrib.adopt`` (clip function $t^{1/4}$, its default) exactly.
-
-    Reference: Taniguchi et al., "ADOPT: Modified Adam Can Converge with Any beta_2 with the
-    Optimal Rate", NeurIPS 2024 (arXiv:2411.02853).
-    """
-    name = "ADOPT"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    core.check_flag(name, "nesterov", nesterov)
-    core.check_flag(name, "use_clipping", use_clipping)
-    return family.finish(
-        name,
-        adopt_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        nesterov=nesterov,
-        use_clipping=use_clipping,
-    )
+ADOPT = ADOPT_INFO.build

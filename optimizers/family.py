@@ -1,38 +1,53 @@
 """Small pieces shared by the families matched to optax and to Keras 3's newer optimizers.
 
-``finish`` is the constructor tail every family has: validate the shared Keras options, build
-the family's core from its hyperparameters and wrap it in ``core.with_options``.
-``debias`` is optax's ``tree.bias_correction`` for one array.
+The hyperparameter makers (``epsilon_root``, ``amount``, ``optax_weight_decay``, ``open_rate``)
+are the ones several declarations repeat; ``debias`` is optax's ``tree.bias_correction`` for
+one array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from optimizers import core
+from optimizers.declare import NON_NEGATIVE, HParam, Range, decay_rate, epsilon
 
 
-def finish(
-    name: str,
-    make_core: Callable[..., core.Core],
-    learning_rate: Any,
-    options: dict,
-    **hyperparams: Any,
-) -> core.Optimizer:
-    """Check the shared options, build the core from the family's own ``hyperparams`` (named as
-    the core's arguments) and wrap it in the options."""
-    opts = core.check_options(name, options, ("learning_rate", *hyperparams))
-    return core.with_options(
-        make_core(**hyperparams),
-        learning_rate,
-        opts,
-        name=name,
-        hyperparams={"learning_rate": learning_rate, **hyperparams},
+def epsilon_root(default: float) -> HParam:
+    """optax's ``eps_root``: added to the second moment inside the square root."""
+    return dataclasses.replace(
+        epsilon(default, "Added to the second moment inside the square root (optax's eps_root)."),
+        name="epsilon_root",
     )
+
+
+def amount(
+    name: str, default: float, low: float, high: float, help: str, *, scale: str = "linear",
+    valid: Range = NON_NEGATIVE, live: bool = False,
+) -> HParam:  # fmt: skip
+    """A numeric hyperparameter, non-negative unless ``valid`` says otherwise."""
+    return HParam(
+        name=name, default=default, low=low, high=high, scale=scale, help=help, valid=valid,
+        live=live,
+    )  # fmt: skip
+
+
+def optax_weight_decay(where: str) -> HParam:
+    """The weight decay an optax algorithm has of its own (``where`` it enters the update);
+    the shared decoupled ``weight_decay`` option is then not added on top."""
+    return amount("weight_decay", 0.0, 0.0, 0.5, f"optax's own weight decay lambda, {where}.")
+
+
+def open_rate(name: str, default: float, help: str) -> HParam:
+    """A decay rate in (0, 1]: Lion's interpolation beta_1 (Keras: 0 would be SignSGD)."""
+    return dataclasses.replace(
+        decay_rate(name, default, help), low=0.01, high=1.0,
+        valid=Range(low=0.0, high=1.0, low_open=True),
+    )  # fmt: skip
 
 
 def count() -> jax.Array:

@@ -8,6 +8,12 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    Range,
+    StateField,
+    learning_rate,
+)
 
 
 class FtrlState(NamedTuple):
@@ -55,55 +61,56 @@ def ftrl_core(
     return core.Core(init, step, learning_rates)
 
 
-def Ftrl(
-    learning_rate=0.001,
-    learning_rate_power=-0.5,
-    initial_accumulator_value=0.1,
-    l1_regularization_strength=0.0,
-    l2_regularization_strength=0.0,
-    l2_shrinkage_regularization_strength=0.0,
-    beta=0.0,
-    **options,
-) -> core.Optimizer:
-    r"""FTRL-Proximal (McMahan et al., 2013), as Keras 3 writes it.
+# ---- declaration ------------------------------------------------------------------------------
+FTRL_INFO = OptimizerInfo(
+    name="Ftrl",
+    rule=ftrl_core,
+    summary="Follow the regularised leader: weights in closed form from summed gradients.",
+    group="classic",
+    reference="McMahan et al., Ad Click Prediction: a View from the Trenches, KDD 2013",
+    matches="Keras 3 Ftrl",
+    update_latex=r"n_t=n_{t-1}+g_t^2,\ z_t=z_{t-1}+g_t+2\lambda_sw_t-\frac{n_t^{-p}-n_{t-1}^{-p}}"
+    r"{\eta}w_t,\ w_{t+1}=\frac{\mathrm{clip}(z_t,-\lambda_1,\lambda_1)-z_t}{n_t^{-p}/\eta+"
+    r"2\lambda_2+\beta/\eta}",
+    learning_rate_latex=r"1\,/\,(n_t^{-p}/\eta+2\lambda_2+\beta/\eta)",
+    hyperparams=(
+        learning_rate(0.001),
+        family.amount(
+            "learning_rate_power",
+            -0.5,
+            -2.0,
+            0.0,
+            "p: the power of n in the per-weight rate.",
+            valid=Range(high=0.0),
+        ),
+        family.amount(
+            "initial_accumulator_value",
+            0.1,
+            1e-3,
+            10.0,
+            "n_0, the starting sum of g^2.",
+            scale="log",
+        ),
+        family.amount("l1_regularization_strength", 0.0, 0.0, 1.0, "lambda_1 (L1)."),
+        family.amount("l2_regularization_strength", 0.0, 0.0, 1.0, "lambda_2 (L2)."),
+        family.amount(
+            "l2_shrinkage_regularization_strength",
+            0.0,
+            0.0,
+            1.0,
+            "lambda_s: L2 shrinkage of the linear term only.",
+        ),
+        family.amount("beta", 0.0, 0.0, 10.0, "beta of the closed form's denominator."),
+    ),
+    state=(
+        StateField(name="accumulator", symbol="n_t", role="accumulator"),
+        StateField(name="linear", symbol="z_t", role="linear"),
+    ),
+    defaults_from="the Keras 3 documentation",
+    notes="lambda_s shrinks only the linear term, not n_t. The per-weight learning rate is the "
+    "per-coordinate rate of the closed form (with p = -1/2 and no regularisation, Adagrad's "
+    "eta/sqrt(n_t)).",
+    example="    >>> opt = optimizers.Ftrl(learning_rate=0.1)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $p$ ``learning_rate_power`` ($\le 0$), $n_0$
-    ``initial_accumulator_value``, $\lambda_1$ ``l1_regularization_strength``, $\lambda_2$
-    ``l2_regularization_strength``, $\lambda_s$ ``l2_shrinkage_regularization_strength``,
-    $\beta$ ``beta``.
-
-    $$n_t = n_{t-1} + g_t^2,\qquad
-      z_t = z_{t-1} + g_t + 2\lambda_s w_t - \frac{n_t^{-p} - n_{t-1}^{-p}}{\eta}\, w_t$$
-    $$w_{t+1} = \frac{\mathrm{clip}(z_t, -\lambda_1, \lambda_1) - z_t}
-      {n_t^{-p}/\eta + 2\lambda_2 + \beta/\eta}$$
-
-    ($\lambda_s$ shrinks only the linear term, not $n_t$.) Per-weight learning rate: the
-    per-coordinate rate of the closed form, $1/(n_t^{-p}/\eta + 2\lambda_2 + \beta/\eta)$ (with
-    $p=-\tfrac12$ and no regularisation, Adagrad's $\eta/\sqrt{n_t}$). Defaults are Keras's.
-    Matches Keras 3 ``keras.optimizers.Ftrl`` exactly.
-
-    Reference: McMahan et al., "Ad Click Prediction: a View from the Trenches", KDD 2013.
-    """
-    name = "Ftrl"
-    core.check_learning_rate(name, learning_rate)
-    core.check_range(name, "learning_rate_power", learning_rate_power, None, 0.0)
-    core.check_range(name, "initial_accumulator_value", initial_accumulator_value, 0.0, None)
-    for arg, value in (
-        ("l1_regularization_strength", l1_regularization_strength),
-        ("l2_regularization_strength", l2_regularization_strength),
-        ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
-        ("beta", beta),
-    ):
-        core.check_range(name, arg, value, 0.0, None)
-    return family.finish(
-        name,
-        ftrl_core,
-        learning_rate,
-        options,
-        learning_rate_power=learning_rate_power,
-        initial_accumulator_value=initial_accumulator_value,
-        l1_regularization_strength=l1_regularization_strength,
-        l2_regularization_strength=l2_regularization_strength,
-        l2_shrinkage_regularization_strength=l2_shrinkage_regularization_strength,
-        beta=beta,
-    )
+Ftrl = FTRL_INFO.build

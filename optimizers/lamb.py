@@ -8,6 +8,13 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 
 class LambState(NamedTuple):
@@ -49,35 +56,35 @@ def lamb_core(beta_1, beta_2, epsilon) -> core.Core:
     return core.Core(init, step, learning_rates)
 
 
-def Lamb(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **options):
-    r"""LAMB, layer-wise adaptive moments (You et al., 2020), as Keras 3 writes it.
+# ---- declaration ------------------------------------------------------------------------------
+LAMB_INFO = OptimizerInfo(
+    name="Lamb",
+    rule=lamb_core,
+    summary="Adam's step rescaled per layer by the trust ratio |w| / |step|.",
+    group="adaptive",
+    reference="You et al., Large Batch Optimization for Deep Learning: Training BERT in 76 "
+    "minutes, ICLR 2020 (arXiv:1904.00962)",
+    matches="Keras 3 Lamb",
+    update_latex=r"d_t=\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon},\quad r_t=\frac{\lVert w_t"
+    r"\rVert}{\lVert d_t\rVert}\ (1\text{ if either is }0),\quad w_{t+1}=w_t-\eta\,r_t\,d_t",
+    learning_rate_latex=r"\eta\,r_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
+        decay_rate("beta_2", 0.999, "The exponential decay rate for the 2nd moment.", live=False),
+        epsilon(1e-7),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="v_t", role="second_moment"),
+        StateField(name="trust_ratio", symbol="r_t", role="trust_ratio", shape="per_tensor"),
+    ),
+    defaults_from="the Keras 3 documentation",
+    notes="m_t, v_t are Adam's; the norms are per tensor, so r_t is one number per layer. Keras "
+    "has no separate LAMB weight decay: the shared decoupled ``weight_decay`` option is applied "
+    "first and the trust ratio sees the decayed weights. The per-weight learning rate applies "
+    "to m_hat.",
+    example="    >>> opt = optimizers.Lamb(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``; norms are per tensor.
-
-    $$d_t = \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \varepsilon},\qquad
-      r_t = \frac{\lVert w_t\rVert}{\lVert d_t\rVert}\ (1 \text{ if either is } 0),\qquad
-      w_{t+1} = w_t - \eta\, r_t\, d_t$$
-
-    with Adam's $m_t, v_t$. Keras has no separate LAMB weight decay: the shared decoupled
-    ``weight_decay`` option is applied first and the trust ratio sees the decayed weights.
-    Per-weight learning rate (applied to $\hat m_t$): $\eta r_t/(\sqrt{\hat v_t}+\varepsilon)$.
-    Defaults are Keras's. Matches Keras 3 ``keras.optimizers.Lamb`` exactly.
-
-    Reference: You et al., "Large Batch Optimization for Deep Learning: Training BERT in 76
-    minutes", ICLR 2020 (arXiv:1904.00962).
-    """
-    name = "Lamb"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    return family.finish(
-        name,
-        lamb_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-    )
+Lamb = LAMB_INFO.build

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from optimizers import core, family
+from optimizers import core, declare, family
 
 
 class LBFGSState(NamedTuple):
@@ -93,7 +93,7 @@ def LBFGS(
     """
     name = "LBFGS"
     if learning_rate is not None:
-        core.check_learning_rate(name, learning_rate)
+        declare.learning_rate(1.0).validate(name, learning_rate)
     core.check_range(name, "memory_size", memory_size, 1, None, integer=True)
     core.check_flag(name, "scale_init_precond", scale_init_precond)
     core.check_choice(name, "linesearch", linesearch, ("zoom", None))

@@ -8,6 +8,12 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    learning_rate,
+)
 
 
 class LionState(NamedTuple):
@@ -31,26 +37,30 @@ def lion_core(beta_1, beta_2) -> core.Core:
     return core.Core(init, step, learning_rates)
 
 
-def Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99, **options) -> core.Optimizer:
-    r"""Lion, EvoLved Sign Momentum (Chen et al., 2023).
+# ---- declaration ------------------------------------------------------------------------------
+LION_INFO = OptimizerInfo(
+    name="Lion",
+    rule=lion_core,
+    summary="Steps by the sign of an interpolated momentum: every weight moves by lr.",
+    group="sign-based",
+    reference="Chen et al., Symbolic Discovery of Optimization Algorithms, NeurIPS 2023 "
+    "(arXiv:2302.06675)",
+    matches="Keras 3 Lion",
+    update_latex=r"c_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad w_{t+1}=w_t-\eta\,\mathrm{sign}(c_t),"
+    r"\quad m_t=\beta_2 m_{t-1}+(1-\beta_2)g_t",
+    learning_rate_latex=r"\eta",
+    hyperparams=(
+        learning_rate(0.001),
+        family.open_rate("beta_1", 0.9, "Interpolation of momentum and gradient for the sign."),
+        decay_rate("beta_2", 0.99, "The exponential decay rate of the momentum."),
+    ),
+    state=(StateField(name="momentum", symbol="m_t", role="momentum", moves=-1, units="gradient"),),
+    defaults_from="the Keras 3 documentation (the paper advises a learning rate 3-10x smaller "
+    "than AdamW's)",
+    notes="Every weight moves by exactly eta (or 0), so the per-weight learning rate is eta, "
+    "applied to sign(c_t). The shared ``weight_decay`` option is Keras's decoupled decay. "
+    "beta_1 = 0 is refused as Keras does (that would be SignSGD).",
+    example="    >>> opt = optimizers.Lion(learning_rate=1e-4)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1`` (interpolation for the sign),
-    $\beta_2$ ``beta_2`` (decay of the momentum).
-
-    $$c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad w_{t+1} = w_t - \eta\,\mathrm{sign}(c_t),
-      \qquad m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t$$
-
-    Every weight moves by exactly $\eta$ (or 0), so the per-weight learning rate is $\eta$
-    (applied to $\mathrm{sign}(c_t)$). The shared ``weight_decay`` option is Keras's decoupled
-    decay, as for every optimizer here. Defaults are Keras's (0.001, 0.9, 0.99); the paper
-    advises a learning rate 3-10x smaller than AdamW's. Matches Keras 3 ``keras.optimizers.Lion``
-    exactly.
-
-    Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023
-    (arXiv:2302.06675).
-    """
-    name = "Lion"
-    core.check_learning_rate(name, learning_rate)
-    core.check_range(name, "beta_1", beta_1, 0.0, 1.0, low_open=True)  # Keras: else SignSGD
-    core.check_range(name, "beta_2", beta_2, 0.0, 1.0)
-    return family.finish(name, lion_core, learning_rate, options, beta_1=beta_1, beta_2=beta_2)
+Lion = LION_INFO.build

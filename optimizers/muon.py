@@ -3,12 +3,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    ANY_NUMBER,
+    HParam,
+    OptimizerInfo,
+    Range,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class MuonState(NamedTuple):
@@ -122,84 +134,94 @@ def muon_core(
     return core.Core(init, step, learning_rates)
 
 
-def Muon(
-    learning_rate=0.001,
-    adam_beta_1=0.9,
-    adam_beta_2=0.999,
-    adam_weight_decay=0.004,
-    epsilon=1e-7,
-    weight_decay=0.004,
-    muon_a=3.4445,
-    muon_b=-4.7750,
-    muon_c=2.0315,
-    adam_lr_ratio=1.0,
-    momentum=0.95,
-    ns_steps=5,
-    nesterov=True,
-    rms_rate=0.2,
-    **options,
-) -> core.Optimizer:
-    r"""Muon, MomentUm Orthogonalized by Newton-Schulz (Jordan et al., 2024), as Keras 3 writes it.
+# ---- declaration ------------------------------------------------------------------------------
+_MUON_LATEX = (
+    r"\text{matrices: }B_t=\mu B_{t-1}+g_t,\ D_t=g_t+\mu B_t,\ O_t=\mathrm{NS}_K(D_t),\ "
+    r"w_{t+1}=(1-\eta\lambda)w_t-\eta\rho\sqrt{\max(m,n)}\,O_t;\quad\text{other weights: "
+    r"AdamW with }r\eta,\lambda_A"
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\mu$ ``momentum``, $(a, b, c)$ ``muon_a``, ``muon_b``,
-    ``muon_c``, $K$ ``ns_steps``, $\rho$ ``rms_rate``, $\lambda$ ``weight_decay``; for the other
-    weights $\beta_1, \beta_2$ ``adam_beta_1``, ``adam_beta_2``, $\lambda_A$
-    ``adam_weight_decay``, $r$ ``adam_lr_ratio``, $\hat\varepsilon$ ``epsilon``.
+MUON_INFO = OptimizerInfo(
+    name="Muon",
+    rule=muon_core,
+    summary="Orthogonalised momentum for weight matrices; Adam fallback on 2-D surfaces.",
+    group="adaptive",
+    reference="Jordan et al., Muon: An optimizer for hidden layers in neural networks (2024), "
+    "https://kellerjordan.github.io/posts/muon/; Liu et al., Muon is Scalable for LLM Training, "
+    "arXiv:2502.16982 (2025), for the RMS-matching scale",
+    matches="Keras 3 Muon",
+    update_latex=_MUON_LATEX,
+    learning_rate_latex=r"-\Delta w/g\ \text{(matrices, realised)};\ r\eta\sqrt{1-\beta_2^t}"
+    r"/(\sqrt{v_t}+\hat\varepsilon)\ \text{(others)}",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("adam_beta_1", 0.9, "Adam's beta_1 for the weights that are not matrices."),
+        decay_rate("adam_beta_2", 0.999, "Adam's beta_2 for the others.", live=False),
+        family.amount(
+            "adam_weight_decay", 0.004, 0.0, 0.5, "Decoupled decay lambda_A of the others."
+        ),
+        epsilon(1e-7, "Adam's epsilon hat for the others."),
+        family.amount(
+            "weight_decay", 0.004, 0.0, 0.5, "Muon's own decoupled decay lambda of matrices."
+        ),
+        family.amount("muon_a", 3.4445, 0.0, 5.0, "Newton-Schulz coefficient a.", valid=ANY_NUMBER),
+        family.amount(
+            "muon_b", -4.7750, -6.0, 0.0, "Newton-Schulz coefficient b.", valid=ANY_NUMBER
+        ),
+        family.amount("muon_c", 2.0315, 0.0, 5.0, "Newton-Schulz coefficient c.", valid=ANY_NUMBER),
+        family.amount(
+            "adam_lr_ratio",
+            1.0,
+            0.01,
+            10.0,
+            "r: the others' learning rate is r eta.",
+            scale="log",
+            valid=Range(low=0.0, low_open=True),
+        ),
+        decay_rate("momentum", 0.95, "mu, the momentum of the matrices' buffer B."),
+        HParam(
+            name="ns_steps",
+            default=5,
+            low=0,
+            high=10,
+            kind="int",
+            valid=Range(low=0, high=50),
+            help="K, the Newton-Schulz iterations.",
+        ),
+        flag("nesterov", True, "Orthogonalise g + mu B (Nesterov) rather than B."),
+        dataclasses.replace(
+            family.amount(
+                "rms_rate",
+                0.2,
+                0.01,
+                1.0,
+                "rho, the RMS-matching scale (None: no scale).",
+                scale="log",
+                valid=Range(low=0.0, low_open=True),
+            ),
+            can_be_off=True,
+        ),
+    ),
+    state=(
+        StateField(name="momentum", symbol="B_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="velocity", symbol="v_t", role="second_moment", shape="other"),
+        StateField(name="realised", symbol=r"-\Delta w/g", role="realised_rate", shape="other"),
+    ),
+    defaults_from="the Keras 3 documentation",
+    notes="NS_K normalises X = D/(|D|_F + 1e-7) and repeats K times X <- aX + (bA + cA^2)X with "
+    "A = XX^T; without ``nesterov`` D_t = B_t. Every other weight follows Keras's AdamW with "
+    "learning rate r eta and decay lambda_A eta. On a 2-D surface every weight is a vector, so "
+    "Muon is its Adam fallback there (the momentum arrow is then Adam's eta m_t); it "
+    "orthogonalises on a network's weight matrices (the MLP surface). Keras also skips weights "
+    "whose path names an embedding or matches ``exclude_layers``; the weights here carry no "
+    "Keras layer paths, so every rank-2 weight is orthogonalised and those two arguments are not "
+    "offered. ``weight_decay`` and ``adam_weight_decay`` are Muon's own (Keras overrides its "
+    "weight-decay step); the shared decoupled option is not added on top. Per-weight learning "
+    "rate: for matrices no diagonal one exists, so it is the realised -update/gradient of the "
+    "last step (signed, for a diverging colour map; 0 where g = 0), for the others Adam's (applied "
+    "to m_hat). The velocity (matrices keep none) and the realised ratio are not parameter-shaped "
+    "for every weight, so they are not recorded per weight.",
+    example="    >>> opt = optimizers.Muon(learning_rate=0.02)",
+)
 
-    Matrices ($m \times n$ weights):
-    $$B_t = \mu B_{t-1} + g_t,\quad D_t = g_t + \mu B_t\ (\text{nesterov; else } B_t),\quad
-      O_t = \mathrm{NS}_K(D_t),\quad
-      w_{t+1} = (1-\eta\lambda) w_t - \eta\,\rho\sqrt{\max(m,n)}\; O_t$$
-    where $\mathrm{NS}_K$ normalises $X = D/(\lVert D\rVert_F + 10^{-7})$ and repeats
-    $K$ times $X \leftarrow aX + (bA + cA^2)X$ with $A = XX^\top$.
-    Every other weight: Keras's AdamW with learning rate $r\eta$ and decay $\lambda_A\eta$
-    (as :func:`optimizers.adam.AdamW`). On a 2-D surface every weight is a vector, so Muon is
-    its Adam fallback there; it orthogonalises on a network's weight matrices.
-
-    Keras also skips weights whose path names an embedding or matches ``exclude_layers``; the
-    weights here carry no Keras layer paths, so every rank-2 weight is orthogonalised and those
-    two arguments are not offered. ``weight_decay`` and ``adam_weight_decay`` are Muon's own
-    (Keras overrides its weight-decay step); the shared decoupled option is not added on top.
-    Per-weight learning rate: for matrices no diagonal one exists, so it is the realised
-    $-\Delta w/g$ of the last step (signed; 0 where $g = 0$), for the others Adam's
-    $r\eta\sqrt{1-\beta_2^t}/(\sqrt{v_t}+\hat\varepsilon)$ (applied to $\hat m_t$).
-    Defaults are Keras's. Matches Keras 3 ``keras.optimizers.Muon`` exactly.
-
-    Reference: Jordan et al., "Muon: An optimizer for hidden layers in neural networks" (2024),
-    https://kellerjordan.github.io/posts/muon/; Liu et al., "Muon is Scalable for LLM
-    Training", arXiv:2502.16982 (2025), for the RMS-matching scale.
-    """
-    name = "Muon"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "adam_beta_1", adam_beta_1)
-    core.check_probability(name, "adam_beta_2", adam_beta_2)
-    core.check_range(name, "adam_weight_decay", adam_weight_decay, 0.0, None)
-    core.check_epsilon(name, epsilon)
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    for arg, value in (("muon_a", muon_a), ("muon_b", muon_b), ("muon_c", muon_c)):
-        core.check_range(name, arg, value)
-    core.check_range(name, "adam_lr_ratio", adam_lr_ratio, 0.0, None, low_open=True)
-    core.check_probability(name, "momentum", momentum)
-    core.check_range(name, "ns_steps", ns_steps, 0, 50, integer=True)
-    core.check_flag(name, "nesterov", nesterov)
-    if rms_rate is not None:
-        core.check_range(name, "rms_rate", rms_rate, 0.0, None, low_open=True)
-    return family.finish(
-        name,
-        muon_core,
-        learning_rate,
-        options,
-        adam_beta_1=adam_beta_1,
-        adam_beta_2=adam_beta_2,
-        adam_weight_decay=adam_weight_decay,
-        epsilon=epsilon,
-        weight_decay=weight_decay,
-        muon_a=muon_a,
-        muon_b=muon_b,
-        muon_c=muon_c,
-        adam_lr_ratio=adam_lr_ratio,
-        momentum=momentum,
-        ns_steps=ns_steps,
-        nesterov=nesterov,
-        rms_rate=rms_rate,
-    )
+Muon = MUON_INFO.build

@@ -8,6 +8,13 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 
 class NovoGradState(NamedTuple):
@@ -44,50 +51,36 @@ def novograd_core(beta_1, beta_2, epsilon, epsilon_root, weight_decay) -> core.C
     return core.Core(init, step, learning_rates)
 
 
-def NovoGrad(
-    learning_rate=0.01,
-    beta_1=0.9,
-    beta_2=0.25,
-    epsilon=1e-6,
-    epsilon_root=0.0,
-    weight_decay=0.0,
-    **options,
-) -> core.Optimizer:
-    r"""NovoGrad (Ginsburg et al., 2019), as optax computes it.
+# ---- declaration ------------------------------------------------------------------------------
+NOVOGRAD_INFO = OptimizerInfo(
+    name="NovoGrad",
+    rule=novograd_core,
+    summary="Momentum of gradients normalised per layer by a layer-wise second moment.",
+    group="adaptive",
+    reference="Ginsburg et al., Stochastic Gradient Methods with Layer-wise Adaptive Moments "
+    "for Training of Deep Networks, arXiv:1905.11286 (2019)",
+    matches="optax.novograd",
+    update_latex=r"v_t=\beta_2v_{t-1}+(1-\beta_2)\lVert g_t\rVert^2,\quad m_t=\beta_1m_{t-1}+"
+    r"\frac{g_t}{\sqrt{v_t+\bar\varepsilon}+\varepsilon}+\lambda w_t,\quad w_{t+1}=w_t-\eta m_t",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{v_t+\bar\varepsilon}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.01),
+        decay_rate("beta_1", 0.9, "Decay rate of the momentum."),
+        decay_rate("beta_2", 0.25, "Decay rate of the layer-wise second moment.", live=False),
+        epsilon(1e-6),
+        family.epsilon_root(0.0),
+        family.optax_weight_decay("inside the momentum"),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="v_t", role="second_moment", shape="per_tensor"),
+    ),
+    defaults_from="optax (optax has no default learning rate: 0.01 here)",
+    notes="v_t is one number per tensor (layer), the norm its Euclidean norm; v_1 = |g_1|^2 "
+    "and m_1 has no beta_1 m_0 term. ``weight_decay`` is optax's (inside the momentum); the "
+    "shared decoupled option is not added on top. The per-weight learning rate is the same for "
+    "every weight of a tensor, applied to the gradient entering the momentum.",
+    example="    >>> opt = optimizers.NovoGrad(learning_rate=1e-2)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``, $\bar\varepsilon$ ``epsilon_root``, $\lambda$ ``weight_decay``;
-    $v_t$ is one number per tensor (layer), $\lVert\cdot\rVert$ its Euclidean norm.
-
-    $$v_t = \beta_2 v_{t-1} + (1-\beta_2)\lVert g_t\rVert^2\ (v_1 = \lVert g_1\rVert^2),\qquad
-      m_t = \beta_1 m_{t-1} + \frac{g_t}{\sqrt{v_t+\bar\varepsilon}+\varepsilon} + \lambda w_t
-      \ (m_1 \text{ without } \beta_1 m_0)$$
-    $$w_{t+1} = w_t - \eta\, m_t$$
-
-    ``weight_decay`` is optax's (inside the momentum); the shared decoupled option is not added
-    on top. Per-weight learning rate: $\eta/(\sqrt{v_t+\bar\varepsilon}+\varepsilon)$, the same
-    for every weight of a tensor, applied to the gradient entering the momentum. The second
-    moment is not shaped like the parameters (a scalar per tensor). Defaults are optax's; optax
-    has no default learning rate, this package uses 0.01. Matches ``optax.novograd`` exactly.
-
-    Reference: Ginsburg et al., "Stochastic Gradient Methods with Layer-wise Adaptive Moments
-    for Training of Deep Networks", arXiv:1905.11286 (2019).
-    """
-    name = "NovoGrad"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    core.check_epsilon(name, epsilon_root, "epsilon_root")
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    return family.finish(
-        name,
-        novograd_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        epsilon_root=epsilon_root,
-        weight_decay=weight_decay,
-    )
+NovoGrad = NOVOGRAD_INFO.build

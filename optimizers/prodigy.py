@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
@@ -10,6 +11,15 @@ import jax.numpy as jnp
 import optax
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    Range,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class ProdigyState(NamedTuple):
@@ -78,64 +88,77 @@ def prodigy_core(
     return core.Core(init, step, learning_rates)
 
 
-def Prodigy(
-    learning_rate=1.0,
-    beta_1=0.9,
-    beta_2=0.999,
-    beta_3=None,
-    epsilon=1e-8,
-    estim_lr0=1e-6,
-    estim_lr_coef=1.0,
-    weight_decay=0.0,
-    safeguard_warmup=False,
-    **options,
-) -> core.Optimizer:
-    r"""Prodigy (Mishchenko & Defazio, 2024), as ``optax.contrib.prodigy`` computes it.
+# ---- declaration ------------------------------------------------------------------------------
+PRODIGY_INFO = OptimizerInfo(
+    name="Prodigy",
+    rule=prodigy_core,
+    summary="Adam whose learning-rate scale d is estimated from the distance travelled.",
+    group="schedule-free",
+    reference="Mishchenko & Defazio, Prodigy: An Expeditiously Adaptive Parameter-Free Learner, "
+    "ICML 2024 (arXiv:2306.06101)",
+    matches="optax.contrib.prodigy",
+    update_latex=r"\hat\eta_t=d_{t-1}\eta\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\ m_t=\beta_1"
+    r"m_{t-1}+(1-\beta_1)d_{t-1}g_t,\ v_t=\beta_2v_{t-1}+(1-\beta_2)d_{t-1}^2g_t^2,\ s_t=\beta_3"
+    r"s_{t-1}+\frac{\hat\eta_td_{t-1}}{d_0}g_t,\ r_t=\beta_3r_{t-1}+\frac{d_{t-1}}{d_0}\hat\eta_t"
+    r"\langle g_t,w_0-w_t\rangle,\ d_t=\max\Big(d_{t-1},\frac{c\,r_t}{\lVert s_t\rVert_1}\Big),\ "
+    r"w_{t+1}=w_t-\hat\eta_t\Big(\frac{m_t}{\sqrt{v_t}+d_t\varepsilon}+\lambda w_t\Big)",
+    learning_rate_latex=r"\hat\eta_t\,/\,(\sqrt{v_t}+d_t\varepsilon)",
+    hyperparams=(
+        dataclasses.replace(
+            learning_rate(1.0, low=1e-2, high=10.0),
+            help="A multiplier of the estimated step size (1: parameter-free).",
+        ),
+        decay_rate("beta_1", 0.9, "Decay rate of the first moment (optax's betas[0])."),
+        decay_rate("beta_2", 0.999, "Decay rate of the second moment (betas[1]).", live=False),
+        # Off (None, optax's default) is sqrt(beta_2); a set value is structural, since "off"
+        # is not a number the engine could trace.
+        dataclasses.replace(
+            decay_rate(
+                "beta_3",
+                None,
+                "Decay of the distance sums (optax's beta3); off: sqrt(beta_2).",
+                live=False,
+            ),
+            traced=False,
+        ),
+        epsilon(1e-8),
+        family.amount(
+            "estim_lr0",
+            1e-6,
+            1e-9,
+            1e-2,
+            "d_0, the initial estimate of the scale.",
+            scale="log",
+            valid=Range(low=0.0, low_open=True),
+        ),
+        family.amount(
+            "estim_lr_coef",
+            1.0,
+            0.1,
+            10.0,
+            "c, a multiplier of the estimate.",
+            scale="log",
+            valid=Range(low=0.0, low_open=True),
+        ),
+        family.optax_weight_decay("scaled by the step size"),
+        flag("safeguard_warmup", False, "Weight s_t by d_{t-1} instead of the step size."),
+    ),
+    state=(
+        StateField(name="exp_avg", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="exp_avg_sq", symbol="v_t", role="second_moment"),
+        StateField(name="grad_sum", symbol="s_t", role="distance_sum"),
+        StateField(name="params0", symbol="w_0", role="start", shape="other"),
+        StateField(name="estim_lr", symbol="d_t", role="scale_estimate", shape="other"),
+        StateField(name="numerator_weighted", symbol="r_t", role="numerator", shape="other"),
+        StateField(name="step_size", symbol=r"\hat\eta_t", role="step_size", shape="other"),
+    ),
+    defaults_from="optax.contrib.prodigy",
+    notes="``beta_1``, ``beta_2`` are optax's ``betas``, ``beta_3`` its ``beta3``. "
+    "``weight_decay`` is optax's; the shared decoupled option is not added on top. The "
+    "per-weight learning rate is the factor applied to m_t (the average of d g); d_t is a "
+    "scalar of the state, which also keeps w_0. The momentum arrow is eta m_t, small while d "
+    "is still near d_0.",
+    example="    >>> opt = optimizers.Prodigy()",
+)
 
-    Symbols: $\eta$ ``learning_rate`` (a multiplier of the estimate, 1 by default),
-    $\beta_1, \beta_2$ ``beta_1``, ``beta_2`` (optax's ``betas``), $\beta_3$ ``beta_3``
-    (optax's ``beta3``; ``None`` means $\sqrt{\beta_2}$), $\varepsilon$ ``epsilon``, $d_0$
-    ``estim_lr0``, $c$ ``estim_lr_coef``, $\lambda$ ``weight_decay``.
-
-    $$\hat\eta_t = d_{t-1}\,\eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\qquad
-      m_t = \beta_1 m_{t-1} + (1-\beta_1) d_{t-1} g_t,\qquad
-      v_t = \beta_2 v_{t-1} + (1-\beta_2) d_{t-1}^2 g_t^2$$
-    $$s_t = \beta_3 s_{t-1} + \frac{\hat\eta_t d_{t-1}}{d_0} g_t,\qquad
-      r_t = \beta_3 r_{t-1} + \frac{d_{t-1}}{d_0}\hat\eta_t\langle g_t, w_0 - w_t\rangle,\qquad
-      d_t = \max\!\Big(d_{t-1}, \frac{c\, r_t}{\lVert s_t\rVert_1}\Big)$$
-    $$w_{t+1} = w_t - \hat\eta_t\Big(\frac{m_t}{\sqrt{v_t} + d_t\varepsilon} + \lambda w_t\Big)$$
-
-    ``safeguard_warmup=True`` weights $s_t$ by $d_{t-1}$ instead of $\hat\eta_t$. ``weight_decay``
-    is optax's; the shared decoupled option is not added on top. Per-weight learning rate (the
-    factor applied to $m_t$, the average of $d\,g$): $\hat\eta_t/(\sqrt{v_t} + d_t\varepsilon)$.
-    $d_t$ is a scalar of the state; the state also keeps $w_0$. Defaults are optax's. Matches
-    ``optax.contrib.prodigy`` exactly.
-
-    Reference: Mishchenko & Defazio, "Prodigy: An Expeditiously Adaptive Parameter-Free
-    Learner", ICML 2024 (arXiv:2306.06101).
-    """
-    name = "Prodigy"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    if beta_3 is not None:
-        core.check_probability(name, "beta_3", beta_3)
-    core.check_epsilon(name, epsilon)
-    core.check_range(name, "estim_lr0", estim_lr0, 0.0, None, low_open=True)
-    core.check_range(name, "estim_lr_coef", estim_lr_coef, 0.0, None, low_open=True)
-    core.check_range(name, "weight_decay", weight_decay, 0.0, None)
-    core.check_flag(name, "safeguard_warmup", safeguard_warmup)
-    return family.finish(
-        name,
-        prodigy_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        beta_3=beta_3,
-        epsilon=epsilon,
-        estim_lr0=estim_lr0,
-        estim_lr_coef=estim_lr_coef,
-        weight_decay=weight_decay,
-        safeguard_warmup=safeguard_warmup,
-    )
+Prodigy = PRODIGY_INFO.build

@@ -9,6 +9,14 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    learning_rate,
+)
 
 
 class RAdamState(NamedTuple):
@@ -52,56 +60,41 @@ def radam_core(beta_1, beta_2, epsilon, epsilon_root, threshold, nesterov) -> co
     return core.Core(init, step, learning_rates)
 
 
-def RAdam(
-    learning_rate=0.001,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    epsilon_root=0.0,
-    threshold=5.0,
-    nesterov=False,
-    **options,
-) -> core.Optimizer:
-    r"""Rectified Adam (Liu et al., 2020).
+# ---- declaration ------------------------------------------------------------------------------
+RADAM_INFO = OptimizerInfo(
+    name="RAdam",
+    rule=radam_core,
+    summary="Adam with its variance rectified; momentum SGD while the variance is intractable.",
+    group="adaptive",
+    reference="Liu et al., On the Variance of the Adaptive Learning Rate and Beyond, ICLR 2020 "
+    "(arXiv:1908.03265)",
+    matches="optax.radam",
+    update_latex=r"\rho_\infty=\frac{2}{1-\beta_2}-1,\ \rho_t=\rho_\infty-\frac{2t\beta_2^t}"
+    r"{1-\beta_2^t},\ r_t=\sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)"
+    r"(\rho_\infty-2)\rho_t}},\ w_{t+1}=w_t-\eta\begin{cases}r_t\hat m_t/(\sqrt{\hat v_t+"
+    r"\bar\varepsilon}+\varepsilon)&\rho_t\ge\rho_{\min}\\\hat m_t&\text{otherwise}\end{cases}",
+    learning_rate_latex=r"\eta\,r_t/(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)"
+    r"\ \text{once rectified, else }\eta",
+    hyperparams=(
+        learning_rate(0.001),
+        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
+        decay_rate("beta_2", 0.999, "The exponential decay rate for the 2nd moment.", live=False),
+        epsilon(1e-8),
+        family.epsilon_root(0.0),
+        family.amount(
+            "threshold", 5.0, 0.0, 20.0, "rho_min: below it the step is plain momentum SGD."
+        ),
+        flag("nesterov", False, "Use optax's Nesterov first moment."),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="v_t", role="second_moment"),
+    ),
+    defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
+    notes="m_hat and v_hat are bias-corrected. ``nesterov=True`` replaces m_hat by "
+    "beta_1 m_t/(1-beta_1^(t+1)) + (1-beta_1) g_t/(1-beta_1^t) (optax's form). The per-weight "
+    "learning rate is the factor applied to m_hat.",
+    example="    >>> opt = optimizers.RAdam(learning_rate=1e-3)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``, $\bar\varepsilon$ ``epsilon_root``, $\rho_{\min}$ ``threshold``.
-
-    $$\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad
-      \rho_\infty = \frac{2}{1-\beta_2} - 1,\quad
-      \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t}$$
-    $$r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}},
-      \qquad w_{t+1} = w_t - \eta\begin{cases}
-      r_t\,\hat m_t / (\sqrt{\hat v_t + \bar\varepsilon} + \varepsilon) & \rho_t \ge \rho_{\min}\\
-      \hat m_t & \text{otherwise}\end{cases}$$
-
-    ``nesterov=True`` replaces $\hat m_t$ by
-    $\beta_1 m_t/(1-\beta_1^{t+1}) + (1-\beta_1) g_t/(1-\beta_1^t)$ (optax's form).
-    Per-weight learning rate (the factor applied to $\hat m_t$):
-    $\eta r_t/(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)$ once rectified, $\eta$ before.
-    Defaults are optax's; optax has no default learning rate, 0.001 is the paper's (its
-    experiments use Adam's). Matches ``optax.radam`` exactly.
-
-    Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond",
-    ICLR 2020 (arXiv:1908.03265).
-    """
-    name = "RAdam"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    core.check_epsilon(name, epsilon_root, "epsilon_root")
-    core.check_range(name, "threshold", threshold, 0.0, None)
-    core.check_flag(name, "nesterov", nesterov)
-    return family.finish(
-        name,
-        radam_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        epsilon_root=epsilon_root,
-        threshold=threshold,
-        nesterov=nesterov,
-    )
+RAdam = RADAM_INFO.build

@@ -3,12 +3,22 @@ sequence z and its running average x (Keras 3 ``ScheduleFreeAdamW``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    HParam,
+    OptimizerInfo,
+    Range,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 
 class ScheduleFreeState(NamedTuple):
@@ -75,41 +85,49 @@ def averaged_weights(params, state, beta_1=0.9):
     )
 
 
-def ScheduleFreeAdamW(
-    learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0, **options
-) -> core.Optimizer:
-    r"""Schedule-free AdamW (Defazio et al., 2024), as Keras 3 writes it.
+# ---- declaration ------------------------------------------------------------------------------
+SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
+    name="ScheduleFreeAdamW",
+    rule=schedule_free_core,
+    summary="No schedule: the weights interpolate between a fast sequence and its average.",
+    group="schedule-free",
+    reference="Defazio et al., The Road Less Scheduled, NeurIPS 2024 (arXiv:2405.15682)",
+    matches="Keras 3 ScheduleFreeAdamW",
+    update_latex=r"\eta_t=\eta\min(1,t/T_w),\ v_t=\beta_2v_{t-1}+(1-\beta_2)g_t^2,\ z_t=z_{t-1}-"
+    r"\frac{\eta_tg_t}{\sqrt{\hat v_t}+\varepsilon},\ x_t=(1-\tfrac1t)x_{t-1}+\tfrac1tz_t,\ "
+    r"y_{t+1}=(1-\beta_1)z_t+\beta_1x_t",
+    learning_rate_latex=r"\eta_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.0025),
+        dataclasses.replace(
+            decay_rate("beta_1", 0.9, "Interpolation between z and its average x."),
+            low=0.01,
+            valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
+        ),
+        decay_rate("beta_2", 0.999, "Decay rate of the second moment.", live=False),
+        epsilon(1e-8),
+        HParam(
+            name="warmup_steps",
+            default=0,
+            low=0,
+            high=1000,
+            kind="int",
+            valid=Range(low=0),
+            help="T_w: steps of linear learning-rate warm-up (0: none).",
+        ),
+    ),
+    state=(
+        StateField(name="z", symbol="z_t", role="fast_sequence"),
+        StateField(name="velocity", symbol="v_t", role="second_moment"),
+        StateField(name="step_scale", symbol=r"\eta_t", role="step_size", shape="other"),
+    ),
+    defaults_from="the Keras 3 documentation",
+    notes="y_t are the weights the optimizer holds, z_0 = y_0, x_t = (y_t - (1 - beta_1) z_t) "
+    "/ beta_1. The gradient is taken at y; the path drawn is y (what the Keras variable holds "
+    "while training) and :func:`optimizers.schedule_free.averaged_weights` gives x, the "
+    "average to evaluate. The shared ``weight_decay`` is Keras's decoupled decay of y. The "
+    "per-weight learning rate applies to g_t in the z step.",
+    example="    >>> opt = optimizers.ScheduleFreeAdamW(learning_rate=1e-2, warmup_steps=10)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1`` (interpolation), $\beta_2$
-    ``beta_2``, $\varepsilon$ ``epsilon``, $T_w$ ``warmup_steps``; $y_t$ are the weights the
-    optimizer holds, $z_0 = y_0$, $x_t = (y_t - (1-\beta_1) z_t)/\beta_1$.
-
-    $$\eta_t = \eta\min(1, t/T_w),\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad
-      z_t = z_{t-1} - \frac{\eta_t\, g_t}{\sqrt{v_t/(1-\beta_2^t)} + \varepsilon}$$
-    $$x_t = (1 - \tfrac1t)\,x_{t-1} + \tfrac1t\, z_t,\qquad
-      y_{t+1} = (1-\beta_1) z_t + \beta_1 x_t$$
-
-    The gradient is taken at $y$; the path drawn is $y$ (what the Keras variable holds while
-    training) and :func:`averaged_weights` gives $x$, the average to evaluate. The shared
-    ``weight_decay`` is Keras's decoupled decay of $y$. Per-weight learning rate (applied to
-    $g_t$ in the $z$ step): $\eta_t/(\sqrt{\hat v_t}+\varepsilon)$. Defaults are Keras's.
-    Matches Keras 3 ``keras.optimizers.ScheduleFreeAdamW`` exactly.
-
-    Reference: Defazio et al., "The Road Less Scheduled", NeurIPS 2024 (arXiv:2405.15682).
-    """
-    name = "ScheduleFreeAdamW"
-    core.check_learning_rate(name, learning_rate)
-    core.check_range(name, "beta_1", beta_1, 0.0, 1.0, low_open=True, high_open=True)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    core.check_range(name, "warmup_steps", warmup_steps, 0, None, integer=True)
-    return family.finish(
-        name,
-        schedule_free_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        warmup_steps=warmup_steps,
-    )
+ScheduleFreeAdamW = SCHEDULE_FREE_ADAMW_INFO.build

@@ -9,6 +9,13 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
+from optimizers.declare import (
+    OptimizerInfo,
+    StateField,
+    decay_rate,
+    epsilon,
+    learning_rate,
+)
 
 # optax.yogi starts both moments at scale_by_yogi's initial_accumulator_value, 1e-6.
 _INITIAL = 1e-6
@@ -42,33 +49,32 @@ def yogi_core(beta_1, beta_2, epsilon) -> core.Core:
     return core.Core(init, step, learning_rates)
 
 
-def Yogi(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-3, **options):
-    r"""Yogi (Zaheer et al., 2018).
+# ---- declaration ------------------------------------------------------------------------------
+YOGI_INFO = OptimizerInfo(
+    name="Yogi",
+    rule=yogi_core,
+    summary="Adam whose second moment moves additively, so it cannot grow too fast.",
+    group="adaptive",
+    reference="Zaheer et al., Adaptive Methods for Nonconvex Optimization, NeurIPS 2018",
+    matches="optax.yogi",
+    update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad v_t=v_{t-1}-(1-\beta_2)\,"
+    r"\mathrm{sign}(v_{t-1}-g_t^2)\,g_t^2,\quad w_{t+1}=w_t-\eta\frac{\hat m_t}"
+    r"{\sqrt{\hat v_t}+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    hyperparams=(
+        learning_rate(0.01),
+        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
+        decay_rate("beta_2", 0.999, "The rate of the additive 2nd-moment change.", live=False),
+        epsilon(1e-3),
+    ),
+    state=(
+        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        StateField(name="nu", symbol="v_t", role="second_moment"),
+    ),
+    defaults_from="optax (both moments start at 1e-6 as optax's; optax has no default learning "
+    "rate: 0.01 is the paper's recommendation)",
+    notes="m_hat and v_hat are bias-corrected; the per-weight learning rate applies to m_hat.",
+    example="    >>> opt = optimizers.Yogi(learning_rate=1e-2)",
+)
 
-    Symbols: $\eta$ ``learning_rate``, $\beta_1$ ``beta_1``, $\beta_2$ ``beta_2``,
-    $\varepsilon$ ``epsilon``; both moments start at $10^{-6}$ (optax).
-
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad
-      v_t = v_{t-1} - (1-\beta_2)\,\mathrm{sign}(v_{t-1} - g_t^2)\,g_t^2$$
-    $$w_{t+1} = w_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \varepsilon}$$
-
-    Per-weight learning rate (applied to $\hat m_t$): $\eta/(\sqrt{\hat v_t}+\varepsilon)$.
-    Defaults are optax's; optax has no default learning rate, 0.01 is the paper's
-    recommendation. Matches ``optax.yogi`` exactly.
-
-    Reference: Zaheer et al., "Adaptive Methods for Nonconvex Optimization", NeurIPS 2018.
-    """
-    name = "Yogi"
-    core.check_learning_rate(name, learning_rate)
-    core.check_probability(name, "beta_1", beta_1)
-    core.check_probability(name, "beta_2", beta_2)
-    core.check_epsilon(name, epsilon)
-    return family.finish(
-        name,
-        yogi_core,
-        learning_rate,
-        options,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-    )
+Yogi = YOGI_INFO.build
