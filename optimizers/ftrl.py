@@ -107,7 +107,10 @@ FTRL_INFO = OptimizerInfo(
         StateField(name="linear", symbol="z_t", role="linear"),
     ),
     defaults_from="the Keras 3 documentation",
-    notes="lambda_s shrinks only the linear term, not n_t. The per-weight learning rate is the "
+    notes="The closed form is centred at the origin: the first step forgets most of the "
+    "starting weights (w_1 = (1 - sqrt(n_0/n_1)) w_0 - eta g_1/sqrt(n_1) without regularisation, "
+    "as in Keras), since FTRL is meant for weights that start at 0. "
+    "lambda_s shrinks only the linear term, not n_t. The per-weight learning rate is the "
     "per-coordinate rate of the closed form (with p = -1/2 and no regularisation, Adagrad's "
     "eta/sqrt(n_t)).",
     example="    >>> opt = optimizers.Ftrl(learning_rate=0.1)",

@@ -125,8 +125,8 @@ PRODIGY_INFO = OptimizerInfo(
         family.amount(
             "estim_lr0",
             1e-6,
-            1e-9,
-            1e-2,
+            1e-8,
+            1.0,
             "d_0, the initial estimate of the scale.",
             scale="log",
             valid=Range(low=0.0, low_open=True),

@@ -1,8 +1,8 @@
 """The index of the optimizer declarations: what the app, the command line and the tests read.
 
 Each optimizer is declared once, next to its update rule (``OptimizerInfo`` in
-``optimizers/declare.py``); this module only lists them, in the picker's order (grouped as ``declare.GROUPS``), and writes the
-README's optimizer table from them.
+``optimizers/declare.py``); this module only lists them, in the picker's order (by group, as
+``declare.GROUPS``), and writes the README's optimizer table from them.
 """
 
 from __future__ import annotations
