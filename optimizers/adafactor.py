@@ -115,7 +115,7 @@ ADAFACTOR_INFO = OptimizerInfo(
     "ICML 2018 (arXiv:1804.04235)",
     matches="Keras 3 Adafactor",
     update_latex=r"\rho_t=\min(\eta,1/\sqrt t),\ \alpha_t=\max(\varepsilon_2,\mathrm{RMS}(w_t))"
-    r"\rho_t,\ \hat\beta_{2,t}=1-t^{c},\ v_t=\begin{cases}R_tC_t^\top/\mathrm{mean}(R_t)&"
+    r"\rho_t,\ \hat\beta_{2,t}=1-t^{c},\ v_t=\begin{cases}R_tC_t^{T}/\mathrm{mean}(R_t)&"
     r"\text{matrix}\\\hat\beta_{2,t}v_{t-1}+(1-\hat\beta_{2,t})(g_t^2+\varepsilon_1)&\text{else}"
     r"\end{cases},\ u_t=\frac{g_t}{\sqrt{v_t}},\ w_{t+1}=w_t-\frac{\alpha_tu_t}"
     r"{\max(1,\mathrm{RMS}(u_t)/d)}",
