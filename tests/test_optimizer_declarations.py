@@ -113,6 +113,13 @@ def test_cross_parameter_rules_live_in_the_declaration():
         OPTIMIZERS["SGD"].check({"clipnorm": 1.0, "clipvalue": 1.0})
 
 
+def test_the_registry_lists_the_groups_in_the_pickers_order():
+    """The picker shows the registry's order: each group's optimizers together, groups in
+    ``GROUPS`` order."""
+    order = [list(optimizers.GROUPS).index(info.group) for info in OPTIMIZERS.values()]
+    assert order == sorted(order)
+
+
 def test_every_group_and_live_slider_is_declared():
     for info in OPTIMIZERS.values():
         assert info.group in optimizers.GROUPS
