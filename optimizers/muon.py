@@ -138,7 +138,7 @@ def muon_core(
 _MUON_LATEX = (
     r"\text{matrices: }B_t=\mu B_{t-1}+g_t,\ D_t=g_t+\mu B_t,\ O_t=\mathrm{NS}_K(D_t),\ "
     r"w_{t+1}=(1-\eta\lambda)w_t-\eta\rho\sqrt{\max(m,n)}\,O_t;\quad\text{other weights: "
-    r"AdamW with }r\eta,\lambda_A"
+    r"AdamW with}\ r\eta,\ \lambda_A"
 )
 
 MUON_INFO = OptimizerInfo(
