@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
@@ -11,8 +12,6 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
-    StateField,
-    decay_rate,
     epsilon,
     flag,
     learning_rate,
@@ -63,15 +62,15 @@ ADABELIEF_INFO = OptimizerInfo(
     learning_rate_latex=r"\eta\,/\,(\sqrt{\hat s_t}+\varepsilon)",
     hyperparams=(
         learning_rate(0.001),
-        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
-        decay_rate("beta_2", 0.999, "The exponential decay rate of s.", live=False),
+        family.BETA_1,
+        family.beta_2(0.999, "The exponential decay rate of s."),
         epsilon(1e-16),
         family.epsilon_root(1e-16),
         flag("nesterov", False, "Use optax's Nesterov first moment."),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="s_t", role="second_moment"),
+        family.FIRST_MOMENT,
+        dataclasses.replace(family.SECOND_MOMENT, symbol="s_t"),
     ),
     defaults_from="optax (the paper's are epsilon=1e-8, epsilon_root=0; optax has no default "
     "learning rate: 0.001 is the paper's)",

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
-    StateField,
     decay_rate,
     epsilon,
     flag,
@@ -71,14 +70,14 @@ ADOPT_INFO = OptimizerInfo(
     hyperparams=(
         learning_rate(0.001),
         decay_rate("beta_1", 0.9, "Decay rate of the momentum."),
-        decay_rate("beta_2", 0.9999, "Decay rate of the second moment.", live=False),
+        family.beta_2(0.9999, "Decay rate of the second moment."),
         epsilon(1e-6),
         flag("nesterov", False, "Step along beta_1 m_t + (1 - beta_1) g~_t."),
         flag("use_clipping", True, "Clip the normalised gradient to +-t^(1/4)."),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="v_t", role="second_moment"),
+        family.FIRST_MOMENT,
+        family.SECOND_MOMENT,
     ),
     defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
     notes="t counts updates from 0: at t = 0, v_0 = g_0^2 and m_0 = 0 (the clip bound is 0: the "

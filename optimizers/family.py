@@ -14,7 +14,16 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
-from optimizers.declare import NON_NEGATIVE, HParam, Range, decay_rate, epsilon
+from optimizers.declare import NON_NEGATIVE, HParam, Range, StateField, decay_rate, epsilon
+
+# Adam's moments as most of the families name them: m_t moves the weights by -eta_t m_t.
+FIRST_MOMENT = StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient")
+SECOND_MOMENT = StateField(name="nu", symbol="v_t", role="second_moment")
+BETA_1 = decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates.")
+
+
+def beta_2(default: float, help: str = "The exponential decay rate for the 2nd moment.") -> HParam:
+    return decay_rate("beta_2", default, help, live=False)
 
 
 def epsilon_root(default: float) -> HParam:

@@ -11,7 +11,6 @@ from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
     StateField,
-    decay_rate,
     epsilon,
     learning_rate,
 )
@@ -70,13 +69,13 @@ LAMB_INFO = OptimizerInfo(
     learning_rate_latex=r"\eta\,r_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
     hyperparams=(
         learning_rate(0.001),
-        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
-        decay_rate("beta_2", 0.999, "The exponential decay rate for the 2nd moment.", live=False),
+        family.BETA_1,
+        family.beta_2(0.999, "The exponential decay rate for the 2nd moment."),
         epsilon(1e-7),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="v_t", role="second_moment"),
+        family.FIRST_MOMENT,
+        family.SECOND_MOMENT,
         StateField(name="trust_ratio", symbol="r_t", role="trust_ratio", shape="per_tensor"),
     ),
     defaults_from="the Keras 3 documentation",

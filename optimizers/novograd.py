@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
@@ -10,7 +11,6 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
-    StateField,
     decay_rate,
     epsilon,
     learning_rate,
@@ -66,14 +66,14 @@ NOVOGRAD_INFO = OptimizerInfo(
     hyperparams=(
         learning_rate(0.01),
         decay_rate("beta_1", 0.9, "Decay rate of the momentum."),
-        decay_rate("beta_2", 0.25, "Decay rate of the layer-wise second moment.", live=False),
+        family.beta_2(0.25, "Decay rate of the layer-wise second moment."),
         epsilon(1e-6),
         family.epsilon_root(0.0),
         family.optax_weight_decay("inside the momentum"),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="v_t", role="second_moment", shape="per_tensor"),
+        family.FIRST_MOMENT,
+        dataclasses.replace(family.SECOND_MOMENT, shape="per_tensor"),
     ),
     defaults_from="optax (optax has no default learning rate: 0.01 here)",
     notes="v_t is one number per tensor (layer), the norm its Euclidean norm; v_1 = |g_1|^2 "

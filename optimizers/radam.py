@@ -11,8 +11,6 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
-    StateField,
-    decay_rate,
     epsilon,
     flag,
     learning_rate,
@@ -77,8 +75,8 @@ RADAM_INFO = OptimizerInfo(
     r"\ \text{once rectified, else }\eta",
     hyperparams=(
         learning_rate(0.001),
-        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
-        decay_rate("beta_2", 0.999, "The exponential decay rate for the 2nd moment.", live=False),
+        family.BETA_1,
+        family.beta_2(0.999, "The exponential decay rate for the 2nd moment."),
         epsilon(1e-8),
         family.epsilon_root(0.0),
         family.amount(
@@ -87,8 +85,8 @@ RADAM_INFO = OptimizerInfo(
         flag("nesterov", False, "Use optax's Nesterov first moment."),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="v_t", role="second_moment"),
+        family.FIRST_MOMENT,
+        family.SECOND_MOMENT,
     ),
     defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
     notes="m_hat and v_hat are bias-corrected. ``nesterov=True`` replaces m_hat by "

@@ -11,8 +11,6 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     OptimizerInfo,
-    StateField,
-    decay_rate,
     epsilon,
     learning_rate,
 )
@@ -63,13 +61,13 @@ YOGI_INFO = OptimizerInfo(
     learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
     hyperparams=(
         learning_rate(0.01),
-        decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates."),
-        decay_rate("beta_2", 0.999, "The rate of the additive 2nd-moment change.", live=False),
+        family.BETA_1,
+        family.beta_2(0.999, "The rate of the additive 2nd-moment change."),
         epsilon(1e-3),
     ),
     state=(
-        StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="nu", symbol="v_t", role="second_moment"),
+        family.FIRST_MOMENT,
+        family.SECOND_MOMENT,
     ),
     defaults_from="optax (both moments start at 1e-6 as optax's; optax has no default learning "
     "rate: 0.01 is the paper's recommendation)",
