@@ -314,6 +314,8 @@ def _valid_value(h):
         return st.booleans()
     if h.kind == "choice":
         return st.sampled_from(h.choices)
+    if h.kind == "int":  # ScheduleFreeAdamW's warmup_steps, Muon's ns_steps
+        return st.integers(int(h.low), int(h.high))
     if h.scale == "log":
         return st.floats(math.log(h.low), math.log(h.high)).map(math.exp)
     return st.floats(h.low, h.high)
@@ -325,6 +327,8 @@ def valid_settings(draw):
     values = {h.name: draw(_valid_value(h)) for h in info.hyperparams if h.name not in info.fixed}
     if "zeta_min" in values:
         values["zeta_max"] = max(values["zeta_max"], values["zeta_min"])
+    if "min_step_size" in values:  # Rprop
+        values["max_step_size"] = max(values["max_step_size"], values["min_step_size"])
     return info, values
 
 
