@@ -206,6 +206,11 @@ def instance_card(uid: int, errors: dict[str, str]) -> None:
         st.error(message, icon=":material/error:")
 
 
+def _with_group(name: str) -> str:
+    """A picker entry: the optimizer and its group (the registry lists them group by group)."""
+    return f"{name} · {optimizers.get(name).group}"
+
+
 def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
     """What an open card holds: the instance's optimizer, name, colour, hyperparameters."""
     kind = st.session_state[state.opt_key(uid, "kind")]
@@ -216,6 +221,7 @@ def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
         key=state.opt_key(uid, "kind"),
         on_change=_change_kind,
         args=(uid,),
+        format_func=_with_group,
         help=info.summary,
     )
     top[1].color_picker("Colour", key=state.opt_key(uid, "color"))
@@ -316,7 +322,13 @@ def optimizer_controls(errors: dict[str, str]) -> None:
         instance_card(uid, errors)
     cols = st.columns([3, 2])
     cols[0].selectbox(
-        "Add", list(optimizers.OPTIMIZERS), key="add_kind", label_visibility="collapsed"
+        "Add",
+        list(optimizers.OPTIMIZERS),
+        key="add_kind",
+        label_visibility="collapsed",
+        format_func=_with_group,
+        help="The registry's optimizers by group: "
+        + "; ".join(f"{g}: {text}" for g, text in optimizers.GROUPS.items()),
     )
     cols[1].button(
         "Add",

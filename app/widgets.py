@@ -61,6 +61,10 @@ def param(spec: Any, key: str, *, label: str | None = None, disabled: bool = Fal
         return st.number_input(
             label, min_value=low, max_value=high, step=1, key=key, help=help_text, disabled=disabled
         )
+    if kind == "float" and (spec.default is None or getattr(spec, "can_be_off", False)):
+        value = _off_or_on(spec, key, label, help_text, disabled)
+        if value is None:
+            return None
     # float
     low = spec.low if spec.low is not None else 0.0
     high = spec.high if spec.high is not None else max(1.0, 10 * abs(float(value or 1.0)))
@@ -84,3 +88,19 @@ def param(spec: Any, key: str, *, label: str | None = None, disabled: bool = Fal
         format="%g",
         disabled=disabled,
     )
+
+
+def _off_or_on(spec: Any, key: str, label: str, help_text: str | None, disabled: bool) -> Any:
+    """A float that may be off (None: Prodigy's beta_3, Muon's rms_rate): a toggle sets it;
+    switched on from off, it starts mid-range. Returns its value, None when off."""
+    state = st.session_state
+    on_key = f"{key}.on"
+    if on_key not in state:
+        state[on_key] = state[key] is not None
+    if not st.toggle(f"set {label}", key=on_key, help=help_text, disabled=disabled):
+        state[key] = None
+        return None
+    if state[key] is None:
+        low, high = float(spec.low), float(spec.high)
+        state[key] = math.sqrt(low * high) if spec.scale == "log" and low > 0 else (low + high) / 2
+    return state[key]

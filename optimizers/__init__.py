@@ -13,39 +13,71 @@ from that declaration.
 """
 
 from optimizers import schedules
+from optimizers.adabelief import AdaBelief
 from optimizers.adadelta import Adadelta
+from optimizers.adafactor import Adafactor
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam, Adamax, AdamW, Nadam
+from optimizers.adan import Adan
+from optimizers.ademamix import AdEMAMix
+from optimizers.adopt import ADOPT
 from optimizers.core import Optimizer, OptionsState
 from optimizers.declare import GROUPS, HParam, StateField, momentum_arrow
 from optimizers.ema import ExponentialMovingAverage, averaged_weights
+from optimizers.ftrl import Ftrl
+from optimizers.lamb import Lamb
 from optimizers.lars import LARS
+from optimizers.lion import Lion
+from optimizers.muon import Muon
+from optimizers.novograd import NovoGrad
+from optimizers.prodigy import Prodigy
+from optimizers.radam import RAdam
 from optimizers.registry import OPTIMIZERS, OPTIONS, OptimizerInfo, get, readme_table
 from optimizers.rmsprop import RMSprop
+from optimizers.rprop import Rprop
+from optimizers.schedule_free import ScheduleFreeAdamW
 from optimizers.sgd import SGD, Momentum
+from optimizers.signum import Signum
 from optimizers.wame import WAME
+from optimizers.yogi import Yogi
 
 __all__ = [
+    "ADOPT",
     "GROUPS",
     "LARS",
     "OPTIMIZERS",
     "OPTIONS",
     "SGD",
     "WAME",
+    "AdEMAMix",
+    "AdaBelief",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Adan",
     "ExponentialMovingAverage",
+    "Ftrl",
     "HParam",
+    "Lamb",
+    "Lion",
     "Momentum",
+    "Muon",
     "Nadam",
+    "NovoGrad",
     "Optimizer",
     "OptimizerInfo",
     "OptionsState",
+    "Prodigy",
+    "RAdam",
     "RMSprop",
+    "Rprop",
+    "ScheduleFreeAdamW",
+    "Signum",
     "StateField",
+    "Yogi",
     "averaged_weights",
     "get",
     "momentum_arrow",

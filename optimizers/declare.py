@@ -86,6 +86,7 @@ class HParam:
     live: bool = False
     schedule: bool = False  # also accepts a schedule (a callable of the step)
     option: bool = False
+    can_be_off: bool = False  # None turns it off though the default is a value (Muon's rms_rate)
 
     def __post_init__(self):
         if self.traced is None:
@@ -98,7 +99,7 @@ class HParam:
 
     def validate(self, owner: str, value: Any) -> Any:
         """Return ``value`` unchanged, or raise ``ValueError`` naming ``owner`` and the argument."""
-        if value is None and self.default is None:  # an option left off
+        if value is None and (self.default is None or self.can_be_off):  # an option left off
             return value
         if self.kind == "bool":
             return core.check_flag(owner, self.name, value)

@@ -1,13 +1,37 @@
 """The index of the optimizer declarations: what the app, the command line and the tests read.
 
 Each optimizer is declared once, next to its update rule (``OptimizerInfo`` in
-``optimizers/declare.py``); this module only lists them, in the picker's order, and writes the
-README's optimizer table from them.
+``optimizers/declare.py``); this module only lists them, in the picker's order (by group, as
+``declare.GROUPS``), and writes the README's optimizer table from them.
 """
 
 from __future__ import annotations
 
-from optimizers import adadelta, adagrad, adam, lars, rmsprop, sgd, wame
+from optimizers import (
+    adabelief,
+    adadelta,
+    adafactor,
+    adagrad,
+    adam,
+    adan,
+    ademamix,
+    adopt,
+    ftrl,
+    lamb,
+    lars,
+    lion,
+    muon,
+    novograd,
+    prodigy,
+    radam,
+    rmsprop,
+    rprop,
+    schedule_free,
+    sgd,
+    signum,
+    wame,
+    yogi,
+)
 from optimizers.declare import GROUPS, OPTIONS, HParam, OptimizerInfo
 
 __all__ = ["GROUPS", "OPTIMIZERS", "OPTIONS", "HParam", "OptimizerInfo", "get", "readme_table"]
@@ -18,6 +42,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         sgd.SGD_INFO,
         sgd.MOMENTUM_INFO,
         sgd.NESTEROV_INFO,
+        ftrl.FTRL_INFO,
         adagrad.ADAGRAD_INFO,
         rmsprop.RMSPROP_INFO,
         adadelta.ADADELTA_INFO,
@@ -26,8 +51,23 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         adam.ADAMW_INFO,
         adam.ADAMAX_INFO,
         adam.NADAM_INFO,
+        radam.RADAM_INFO,
+        adabelief.ADABELIEF_INFO,
+        yogi.YOGI_INFO,
+        adopt.ADOPT_INFO,
+        ademamix.ADEMAMIX_INFO,
+        adan.ADAN_INFO,
+        adafactor.ADAFACTOR_INFO,
         lars.LARS_INFO,
+        lamb.LAMB_INFO,
+        novograd.NOVOGRAD_INFO,
+        muon.MUON_INFO,
+        lion.LION_INFO,
+        signum.SIGNUM_INFO,
+        rprop.RPROP_INFO,
         wame.WAME_INFO,
+        prodigy.PRODIGY_INFO,
+        schedule_free.SCHEDULE_FREE_ADAMW_INFO,
     )
 }
 

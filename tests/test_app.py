@@ -493,6 +493,25 @@ def test_weight_decay_option_of_an_instance():
     assert doc(at)["id"] == before["id"]
 
 
+def test_an_optimizer_hyperparameter_that_may_be_off_has_a_toggle():
+    """Prodigy's beta_3 (off by default: sqrt(beta_2)) and Muon's rms_rate (0.2, may be off)."""
+    at = page({**LIGHT, "o": ["Prodigy", "Muon"]})
+    prodigy, muon = uids(at)
+    on = {u: at.toggle(key=f"o{u}.hp.{n}.on") for u, n in ((prodigy, "beta_3"), (muon, "rms_rate"))}
+    assert not on[prodigy].value and on[muon].value
+    on[prodigy].set_value(True)
+    on[muon].set_value(False)
+    at.run()
+    assert_ok(at)
+    prodigy_values, muon_values = (o.hyperparams for o in experiment(at).optimizers)
+    assert 0.0 < prodigy_values["beta_3"] < 1.0
+    assert muon_values["rms_rate"] is None
+    link = query(at)["o"]
+    again = page({**LIGHT, "o": link})
+    assert_ok(again)
+    assert [o.hyperparams for o in experiment(again).optimizers] == [prodigy_values, muon_values]
+
+
 # ---- custom formula ------------------------------------------------------------------------------
 CUSTOM = {**LIGHT, "s": "custom"}
 

@@ -61,10 +61,14 @@ def scenes(draw):
                 hp[h.name] = draw(st.booleans())
             elif h.kind == "choice":
                 hp[h.name] = draw(st.sampled_from(h.choices))
+            elif h.kind == "int":  # ScheduleFreeAdamW's warmup_steps, Muon's ns_steps
+                hp[h.name] = draw(st.integers(int(h.low), int(h.high)))
             else:
                 hp[h.name] = draw(st.floats(h.low, h.high, allow_subnormal=False))
         if "zeta_min" in hp or "zeta_max" in hp:
             hp["zeta_min"], hp["zeta_max"] = 0.01, 100.0
+        if "min_step_size" in hp or "max_step_size" in hp:  # Rprop: ordered
+            hp["min_step_size"], hp["max_step_size"] = 1e-6, 50.0
         specs.append(OptimizerSpec(
             info.name, hp,
             name=draw(st.sampled_from(["", "mine", "run 2", "ä b"])),
