@@ -511,8 +511,9 @@ def _download(page, label: str, tmp_path):
 def test_snapshot_round_trip(browser, app_url, tmp_path):
     """Download a snapshot, change the scene, upload the snapshot: the scene comes back."""
     page, log = open_app(browser, app_url)
+    first = state(page)  # read before the nudge: a cached scene can arrive before a late read
     nudge_learning_rate(page, "Nesterov")  # 0.001 -> 0.0015
-    wait_new_data(page, state(page)["id"])
+    wait_new_data(page, first["id"])
     settle(page)
     saved, saved_id = plotted(page), state(page)["id"]
     open_tab(page, "Share & export")
