@@ -217,3 +217,22 @@ def test_the_player_the_notebook_produced_plays_in_a_browser(browser, executed, 
     assert log.external_requests == []
     log.assert_clean()
     page.context.close()
+
+
+def test_the_readme_jupyter_example_ends_on_a_result_that_displays(result):
+    import ast
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    block = (ROOT / "README.md").read_text().split("\n## Jupyter\n", 1)[1]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    tree = ast.parse(code)
+    last = ast.Expression(tree.body.pop().value)  # a cell shows its last expression
+    namespace: dict = {}
+    exec(compile(tree, "README.md", "exec"), namespace)  # our own README, not user input
+    shown = eval(compile(last, "README.md", "eval"), namespace)
+    assert isinstance(shown, type(result)) and shown.kinds == ["Adam", "WAME"]
+    shell = InteractiveShell.instance()  # made after the import: register on it (a kernel's
+    nb.register_formatters(shell)  # shell exists first, as the executed notebook shows)
+    data, _ = shell.display_formatter.format(shown)
+    assert data["text/html"].startswith("<iframe srcdoc=")
