@@ -93,14 +93,14 @@ def frame_html(x: Any, *, height: int | None = None, **kwargs: Any) -> str:
     return iframe(html(x, **kwargs), height)
 
 
-def show(x: Any, *, height: int | None = None, **kwargs: Any) -> Any:
-    """Display ``x`` in the notebook (the arguments of :func:`html`, and the iframe's
-    ``height`` in pixels); returns IPython's display handle."""
+def show(x: Any, *, height: int | None = None, **kwargs: Any) -> None:
+    """Display ``x`` in the notebook: the arguments of :func:`html`, and the iframe's
+    ``height`` in pixels (default: 900 for a run, 760 for a sweep)."""
     try:
         from IPython.display import HTML, display
     except ImportError as error:
         raise ImportError(_NO_IPYTHON) from error
-    return display(HTML(frame_html(x, height=height, **kwargs)), display_id=True)
+    display(HTML(frame_html(x, height=height, **kwargs)))
 
 
 def register_formatters(shell: Any = None) -> bool:

@@ -219,6 +219,23 @@ def test_the_player_the_notebook_produced_plays_in_a_browser(browser, executed, 
     page.context.close()
 
 
+def test_the_heatmap_the_notebook_produced_draws_in_a_browser(browser, executed, tmp_path):
+    frame = _html_output(_outputs(executed[0], "hyperparameter_grid("))
+    path = tmp_path / "notebook_heatmap.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{frame}</body></html>", encoding="utf-8")
+    page, log = open_page(browser, path.as_uri(), width=1000, height=640)
+    from playwright.sync_api import expect
+
+    cells = page.frame_locator("iframe").locator("svg rect title")
+    expect(cells).to_have_count(9)  # the notebook's nine learning rates
+    box = page.frame_locator("iframe").locator("svg").bounding_box()
+    assert box["width"] > 400 and box["height"] > 100
+    screenshot(page, "notebook_heatmap", full_page=False)
+    assert log.external_requests == []
+    log.assert_clean()
+    page.context.close()
+
+
 def test_the_readme_jupyter_example_ends_on_a_result_that_displays(result):
     import ast
 
