@@ -310,6 +310,22 @@ def test_a_modern_family_saves_and_loads_with_its_state(name, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("name", ["Adam", "Lion"])
+def test_a_missing_gradient_steps_the_other_variables_as_keras_does(name):
+    """Keras drops a variable whose gradient is None from the step; the rule then runs on the
+    others, with their own state."""
+    runs = []
+    for opt in (getattr(ok, name)(0.1), getattr(K, name)(0.1)):
+        w = [keras.Variable(np.ones(3)), keras.Variable(np.ones((2, 2)))]
+        opt.build(w)
+        opt.apply([np.full(3, 0.5), None], w)
+        opt.apply([np.full(3, 0.4), np.full((2, 2), 0.2)], w)
+        runs.append([v.numpy() for v in w])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert np.all(runs[0][1] != 1.0) and np.all(runs[0][0] != 1.0)
+
+
 def test_schedule_free_state_starts_at_the_weights():
     w = [keras.Variable(np.array([[1.0, -2.0], [0.5, 3.0]]), name="w")]
     ours, theirs = ok.ScheduleFreeAdamW(), K.ScheduleFreeAdamW()
