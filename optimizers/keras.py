@@ -118,29 +118,23 @@ class _DeclaredOptimizer(keras.optimizers.Optimizer):
         count = getattr(template, COUNT, None)
         self._state_type = type(template)
         self._count_dtype = None if count is None else count.dtype
-        # Per field: (name, None, (treedef, slots)) for a shared field, or (name, True,
-        # [(treedef, slots) per variable]); slots are Keras variables, created variable by
-        # variable (each variable's slots together), the shared ones last.
-        self._state_layout = []
-        shared = []
+        per_variable = {}  # field -> [(leaves, treedef)], one per variable
+        shared = {}  # field -> (leaves, treedef)
         for field, value in zip(template._fields, template, strict=True):
             if field == COUNT:
                 continue
             if isinstance(value, list) and len(value) == len(variables):
-                entries = [jax.tree.flatten(v) for v in value]
-                self._state_layout.append((field, True, entries))
+                per_variable[field] = [jax.tree.flatten(v) for v in value]
             else:
-                shared.append((field, jax.tree.flatten(value)))
-                self._state_layout.append((field, False, shared[-1][1]))
-        per_variable = [(f, entries) for f, own, entries in self._state_layout if own]
-        slots = {}
-        for i, variable in enumerate(variables):
-            for field, entries in per_variable:
+                shared[field] = jax.tree.flatten(value)
+        slots = {}  # (field, variable index or None for a shared field) -> its Keras variables
+        for i, variable in enumerate(variables):  # each variable's slots together
+            for field, entries in per_variable.items():
                 leaves = entries[i][0]
                 slots[field, i] = [
                     self._state_variable(variable, field, k, leaf) for k, leaf in enumerate(leaves)
                 ]
-        for field, (leaves, _) in shared:
+        for field, (leaves, _) in shared.items():
             slots[field, None] = [
                 self.add_variable(
                     shape=leaf.shape,
@@ -150,11 +144,14 @@ class _DeclaredOptimizer(keras.optimizers.Optimizer):
                 )
                 for k, leaf in enumerate(leaves)
             ]
+        # Per field, in the state's order: (field, True, [(treedef, slots)] per variable) or
+        # (field, False, (treedef, slots)) for a shared one.
         self._state_layout = [
-            (field, True, [(treedef, slots[field, i]) for i, (_, treedef) in enumerate(layout)])
-            if own
-            else (field, False, (layout[1], slots[field, None]))
-            for field, own, layout in self._state_layout
+            (field, True, [(t, slots[field, i]) for i, (_, t) in enumerate(per_variable[field])])
+            if field in per_variable
+            else (field, False, (shared[field][1], slots[field, None]))
+            for field in template._fields
+            if field != COUNT
         ]
 
     def _state_variable(self, variable, field: str, index: int, initial: jax.Array):
