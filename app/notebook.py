@@ -115,7 +115,7 @@ def register_formatters(shell: Any = None) -> bool:
         return False
     formatter = shell.display_formatter.formatters["text/html"]
     for kind in SHOWN:
-        formatter.for_type(kind, lambda x: frame_html(x))
+        formatter.for_type(kind, frame_html)
     return True
 
 
