@@ -69,7 +69,7 @@ def readable_grid(hparam, current: float) -> np.ndarray:
         }
         out = {v for v in out if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)}
     else:
-        step = 0.05 if 0 <= low and high <= 1 else _nice((high - low) / LINEAR_STEPS)
+        step = 0.05 if low >= 0 and high <= 1 else _nice((high - low) / LINEAR_STEPS)
         n = math.floor((high - low) / step + 1e-9)
         out = {round(low + k * step, 10) for k in range(n + 1)}
     out.add(float(current))
