@@ -111,7 +111,7 @@ def test_drag_morphs_the_path_without_messages_and_release_commits(browser, app_
 
 
 def test_other_hyperparameter_loads_on_request_and_scrubs(browser, app_url):
-    page, log, sent = open_counting(browser, app_url)
+    page, log, _ = open_counting(browser, app_url)
     first = state(page)
     page.get_by_role("button", name=re.compile(r"^momentum \(live\)")).click()
     after = wait_new_data(page, first["id"])
