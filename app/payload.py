@@ -3,7 +3,8 @@
 The animator (``app/animator/``) draws every panel from this document and animates them
 in sync in the browser; nothing is re-sent while it plays. Arrays travel as little-endian
 float32 (or uint8) in base64, ``{"b64": ..., "shape": [...], "dtype": "f4"|"u1"}``, which is
-about 5 bytes a number and decodes into a typed array without parsing.
+about 5 bytes a number and decodes into a typed array without parsing; the live family uses
+float16 too (``"f2"``, and ``"l2"``: float16 of ``log10(value - offset)``, see :func:`array`).
 
 Schema (version 1)::
 
@@ -47,6 +48,8 @@ Schema (version 1)::
         "layers": [{"name", "rows", "cols"}],
         "values": [A(F, dim) as u1 per optimizer]   # first start; 0..255 over vmin..vmax
       },
+      "live": null or {...},                 # live scrubbing: app/live.py (added by
+                                            # app.compute.live_document)
       "fit": null or {"kind": "line", "x": [...], "y": [...]}                  # regression
              or {"kind": "boundary", "x": [...], "y": [...], "label": [...],  # classifiers
                  "extent": [x0, x1, y0, y1], "grid": G, "frames": [...],

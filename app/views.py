@@ -84,7 +84,8 @@ def paths(e: Experiment, options: dict | None = None) -> None:
 
     a, name = inspected()
     doc = compute.live_document(e, a, name)
-    options = {**(options or {}), "optimizer": a}
+    live = doc.get("live")
+    options = {**(options or {}), "optimizer": live["optimizer"] if live else 0}
     animator.animator(
         doc,
         key=animator_key(),

@@ -109,6 +109,7 @@ class LivePanel {
     this.livePending = undefined;
     const L = this.model.live, F = L && L.family;
     if (!F || k === this.liveIndex) return;
+    const t0 = performance.now();
     const op = this.model.opts[L.optimizer];
     if (!op.committed) {
       op.committed = { path: op.path, loss: op.loss, lr: op.lr, arrows: op.arrows, ema: op.ema, diverged: op.diverged, hit: op.hit, finalLoss: op.finalLoss, divFrame: op.divFrame, hitFrame: op.hitFrame };
@@ -132,6 +133,8 @@ class LivePanel {
     this.buildStatic();
     this.liveApplied++;
     const now = performance.now();
+    (this.liveCosts = this.liveCosts || []).push(now - t0);
+    if (this.liveCosts.length > 120) this.liveCosts.shift();
     this.liveTimes.push(now);
     while (this.liveTimes.length && this.liveTimes[0] < now - 1000) this.liveTimes.shift();
   }
@@ -146,6 +149,7 @@ class LivePanel {
       optimizer: L.optimizer, params: L.params.map((p) => p.name), name: F ? F.name : null,
       values: F ? F.values.slice() : [], index: this.liveIndex, value: F ? F.values[this.liveIndex] : null,
       current: F ? F.current : -1, applied: this.liveApplied, rate: (this.liveTimes || []).length,
+      costs: (this.liveCosts || []).slice(), // ms to swap in a member and redraw the layers
       dragging: !!this.liveDragging, note: L.note,
       point: a ? [a[f * 2], a[f * 2 + 1]] : null, end: a ? [a[a.length - 2], a[a.length - 1]] : null,
     };
