@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, state
+from app import compute, live, state
 from trajectories import Experiment, Result, limits
 
 
@@ -43,28 +43,23 @@ def _on_live() -> None:
     widget, hence the scene and the link)."""
     ss = st.session_state
     value = ss.get(animator_key())
-    live = getattr(value, "live", None) if value is not None else None
-    if not isinstance(live, dict) or "last_good" not in ss:
+    released = getattr(value, "live", None) if value is not None else None
+    if not isinstance(released, dict) or "last_good" not in ss:
         return
     e = compute.experiment(ss["last_good"])
     uids = state.instances(ss)
     active = e.active()
     try:
-        a, name, v = int(live["optimizer"]), str(live["name"]), float(live["value"])
+        a, name, v = int(released["optimizer"]), str(released["name"]), float(released["value"])
     except (KeyError, TypeError, ValueError):
         return
     if not 0 <= a < len(active) or len(uids) != len(e.optimizers):
         return  # the scene changed under the slider (or a card has an error): ignore it
     spec = active[a][1]
-    if name not in {p["name"] for p in live_params_of(spec)} or not np.isfinite(v):
+    names = {p["name"] for p in live.live_params(spec.info, spec.values())}
+    if name not in names or not np.isfinite(v):
         return
     ss[state.hp_key(uids[active[a][0]], name)] = v
-
-
-def live_params_of(spec) -> list[dict]:
-    from app import live
-
-    return live.live_params(spec.info, spec.values())
 
 
 def inspected() -> tuple[int, str | None]:
@@ -84,8 +79,8 @@ def paths(e: Experiment, options: dict | None = None) -> None:
 
     a, name = inspected()
     doc = compute.live_document(e, a, name)
-    live = doc.get("live")
-    options = {**(options or {}), "optimizer": live["optimizer"] if live else 0}
+    section = doc.get("live")
+    options = {**(options or {}), "optimizer": section["optimizer"] if section else 0}
     animator.animator(
         doc,
         key=animator_key(),

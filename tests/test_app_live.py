@@ -122,6 +122,7 @@ def test_other_hyperparameter_loads_on_request_and_scrubs(browser, app_url):
     page.keyboard.press("ArrowRight")  # a notch: 0 -> 0.05, drawn from the family
     page.wait_for_function(APPLIED_JS, arg=applied, timeout=10_000)
     assert state(page)["live"]["value"] == pytest.approx(0.05)
+    screenshot(page, "app_live_momentum", full_page=False)
     o = wait_query(page, "o", lambda v: bool(v) and "momentum=0.05" in v[0])
     assert o[0] == "SGD(learning_rate=0.001,momentum=0.05)", o
     log.assert_clean()
