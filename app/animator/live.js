@@ -60,7 +60,7 @@ class LivePanel {
         const out = el("output", { class: "ov-live-value", "data-testid": `ov-live-value-${p.name}`, text: fmt(F.values[F.current]) });
         d.liveRows.push({ name: p.name, input, out });
         d.live.append(el("label", { class: "ov-live-param" }, el("span", { class: "ov-dim", text: p.name }), input, out));
-      } else {
+      } else if (!this.cb.standalone) { // an offline page has no server to compute one
         const b = el("button", {
           class: "ov-chip ov-live-load", type: "button", "data-testid": `ov-live-${p.name}`,
           "aria-label": `${p.name} (live): compute its runs to scrub`, title: `Compute ${p.name}'s runs so that its slider follows the hand`,
