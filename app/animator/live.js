@@ -89,8 +89,10 @@ class LivePanel {
         this.liveDragging = true;
       });
       this.on(input, "input", () => {
-        this.livePending = clamp(Number(input.value) | 0, 0, L.family.K - 1);
-        row.out.textContent = fmt(L.family.values[this.livePending]);
+        const k = clamp(Number(input.value) | 0, 0, L.family.K - 1);
+        if (k !== (this.livePending === undefined ? this.liveIndex : this.livePending)) this.liveMoves = (this.liveMoves || 0) + 1;
+        this.livePending = k;
+        row.out.textContent = fmt(L.family.values[k]);
         this.requestRender();
       });
       // Released (or a key's notch): the value goes to Python, which runs it for real.
@@ -148,7 +150,7 @@ class LivePanel {
     return {
       optimizer: L.optimizer, params: L.params.map((p) => p.name), name: F ? F.name : null,
       values: F ? F.values.slice() : [], index: this.liveIndex, value: F ? F.values[this.liveIndex] : null,
-      current: F ? F.current : -1, applied: this.liveApplied, rate: (this.liveTimes || []).length,
+      current: F ? F.current : -1, applied: this.liveApplied, moves: this.liveMoves || 0, rate: (this.liveTimes || []).length,
       costs: (this.liveCosts || []).slice(), // ms to swap in a member and redraw the layers
       dragging: !!this.liveDragging, note: L.note,
       point: a ? [a[f * 2], a[f * 2 + 1]] : null, end: a ? [a[a.length - 2], a[a.length - 1]] : null,
