@@ -40,8 +40,11 @@ and ``options``:
     The page's colours (in Streamlit the app's theme is used).
 
 The component's result has ``click`` (a trigger: ``{"x", "y", "add"}`` in view coordinates
-when the surface is clicked; ``add`` is true for a shift-click) and ``frame`` (state: the
-frame shown when the animation was paused or scrubbed).
+when the surface is clicked; ``add`` is true for a shift-click), ``frame`` (state: the
+frame shown when the animation was paused or scrubbed), ``live`` (a trigger: ``{"optimizer",
+"name", "value"}`` when a live slider is released, see :mod:`app.live`) and ``inspect``
+(state: ``{"optimizer", "param"}``, the optimizer chosen for inspection and the hyperparameter
+whose family the next document should carry).
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ OPTION_KEYS = (
     "optimizer", "start", "arrows", "arrows_all", "arrow_scale", "theme",
 )  # fmt: skip
 _ENTRY = "export default function"
+# What the component sends back: click and live are triggers, frame and inspect state.
+CALLBACKS = ("on_click_change", "on_frame_change", "on_live_change", "on_inspect_change")
 
 
 # The animator's script, in modules under app/animator/, concatenated in this order into the
@@ -75,6 +80,7 @@ _ENTRY = "export default function"
 SCRIPT_MODULES = (
     "base.js",  # constants, number formatting, colours, DOM helper
     "tex.js",  # the LaTeX subset -> HTML renderer
+    "live.js",  # live scrubbing: the family of runs, its sliders
     "model.js",  # payload decoding and validation (the model)
     "draw.js",  # canvas drawing helpers
     "dom.js",  # the page structure and the theme
@@ -223,7 +229,7 @@ def animator(
     scrubbed; None before that).
     """
     data = prepare(doc, options, height)
-    bad = sorted(k for k in callbacks if k not in ("on_click_change", "on_frame_change"))
+    bad = sorted(k for k in callbacks if k not in CALLBACKS)
     if bad:
         raise TypeError(f"animator(): unknown arguments {bad}")
     mount = _mount()
@@ -233,12 +239,7 @@ def animator(
     def noop() -> None:
         return None
 
-    return mount(
-        key=key,
-        data=data,
-        on_click_change=callbacks.get("on_click_change") or noop,
-        on_frame_change=callbacks.get("on_frame_change") or noop,
-    )
+    return mount(key=key, data=data, **{k: callbacks.get(k) or noop for k in CALLBACKS})
 
 
 _THEMES = {

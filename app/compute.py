@@ -21,8 +21,9 @@ from typing import Any
 import streamlit as st
 
 import surfaces
-from app import animator, labels, payload, surface_image
+from app import animator, labels, live, payload, surface_image
 from trajectories import Computation, Experiment, OptimizerSpec, Result, run, sweeps
+from trajectories.family import family
 
 # One engine computation at a time in a server: a new scene traces and compiles (a second or
 # more, with a burst of Python objects); many side by side on a small machine take the same
@@ -81,6 +82,37 @@ def document(e: Experiment) -> animator.Ready:
     doc_id = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:20]
     # the cached document is JSON-safe, and names and colours are strings: not walked again
     return animator.ready(payload.with_labels(base, names, colors), doc_id, clean=False)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _family(key: str, a: int, name: str) -> tuple[dict | None, str | None]:
+    """The encoded family of instance ``a``'s runs over ``name`` (one vmapped call), recorded
+    at the stride of the computation's run so that its frames are the document's."""
+    r = _result(key)
+    try:
+        with _ENGINE:
+            fam = family(Computation.from_key(key).experiment, a, name, stride=r.stride)
+    except ValueError as err:  # a limit: the sliders stay, without the family
+        return None, str(err)
+    return live.encode_family(r, fam)
+
+
+def live_document(e: Experiment, a: int, name: str | None) -> animator.Ready:
+    """:func:`document` with the ``live`` section for instance ``a`` (an index among the
+    enabled instances) and the family of its ``name`` (default: its learning rate)."""
+    doc = document(e)
+    specs = e.computation().experiment.optimizers
+    if not specs:
+        return doc
+    a = a if 0 <= a < len(specs) else 0
+    params = live.live_params(specs[a].info, specs[a].values())
+    names = [p["name"] for p in params]
+    name = name if name in names else names[0] if names else None
+    fam, note = _family(e.computation().key, a, name) if name else (None, None)
+    tag = json.dumps([doc["id"], a, name], separators=(",", ":"))
+    doc_id = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:20]
+    out = {**doc, "live": live.section(a, params, fam, note)}
+    return animator.ready(out, doc_id, clean=False)
 
 
 # Sweeps report progress through a callback that draws on the page, which Streamlit's caches

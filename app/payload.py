@@ -3,7 +3,8 @@
 The animator (``app/animator/``) draws every panel from this document and animates them
 in sync in the browser; nothing is re-sent while it plays. Arrays travel as little-endian
 float32 (or uint8) in base64, ``{"b64": ..., "shape": [...], "dtype": "f4"|"u1"}``, which is
-about 5 bytes a number and decodes into a typed array without parsing.
+about 5 bytes a number and decodes into a typed array without parsing; the live family uses
+float16 too (``"f2"``, and ``"l2"``: float16 of ``log10(value - offset)``, see :func:`array`).
 
 Schema (version 1)::
 
@@ -47,6 +48,8 @@ Schema (version 1)::
         "layers": [{"name", "rows", "cols"}],
         "values": [A(F, dim) as u1 per optimizer]   # first start; 0..255 over vmin..vmax
       },
+      "live": null or {...},                 # live scrubbing: app/live.py (added by
+                                            # app.compute.live_document)
       "fit": null or {"kind": "line", "x": [...], "y": [...]}                  # regression
              or {"kind": "boundary", "x": [...], "y": [...], "label": [...],  # classifiers
                  "extent": [x0, x1, y0, y1], "grid": G, "frames": [...],
@@ -75,19 +78,36 @@ FIT_FRAMES = 30  # frames sampled for decision boundaries
 FIT_GRID = 32
 
 
-def array(a: np.ndarray, dtype: str = "f4") -> dict[str, Any]:
-    a = np.ascontiguousarray(np.asarray(a, dtype="<f4" if dtype == "f4" else np.uint8))
-    return {
+# Wire dtypes: f4 float32; u1 bytes; f2 float16 (half the bytes, 3 significant digits: enough
+# for a path drawn in pixels); l2 float16 of log10(value - offset) (positive values over many
+# decades, a learning rate or a loss above its floor, to about 0.5%).
+_WIRE = {"f4": "<f4", "u1": np.uint8, "f2": "<f2", "l2": "<f2"}
+
+
+def array(a: np.ndarray, dtype: str = "f4", *, offset: float = 0.0) -> dict[str, Any]:
+    a = np.asarray(a)
+    if dtype == "l2":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.log10(np.asarray(a, np.float64) - offset)  # 0 -> -inf, below 0 -> NaN
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.ascontiguousarray(np.asarray(a, dtype=_WIRE[dtype]))
+    out = {
         "b64": base64.b64encode(a.tobytes()).decode("ascii"),
         "shape": list(a.shape),
         "dtype": dtype,
     }
+    if dtype == "l2" and offset:
+        out["offset"] = float(offset)
+    return out
 
 
 def decode(spec: dict[str, Any]) -> np.ndarray:
     """Inverse of :func:`array` (tests and exports)."""
-    dtype = "<f4" if spec["dtype"] == "f4" else np.uint8
-    return np.frombuffer(base64.b64decode(spec["b64"]), dtype).reshape(spec["shape"])
+    raw = np.frombuffer(base64.b64decode(spec["b64"]), _WIRE[spec["dtype"]])
+    a = raw.reshape(spec["shape"])
+    if spec["dtype"] == "l2":
+        return 10.0 ** a.astype(np.float64) + spec.get("offset", 0.0)
+    return a
 
 
 def _sample(n: int, most: int) -> np.ndarray:

@@ -140,7 +140,10 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
 def _html(e: Experiment) -> str:
     from app import animator
 
-    return animator.standalone_html(compute.document(e), title="Optimizer visualizer")
+    # the page's own document, with the first optimizer's live learning-rate slider (offline,
+    # the slider still scrubs through the runs it carries; releasing it changes nothing)
+    doc = compute.live_document(e, 0, None)
+    return animator.standalone_html(doc, title="Optimizer visualizer")
 
 
 def _csv(r) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, state
+from app import compute, live, state
 from trajectories import Experiment, Result, limits
 
 
@@ -38,11 +38,57 @@ def _on_click() -> None:
     state.set_start_points(ss, points[: limits.MAX_STARTS])
 
 
+def _on_live() -> None:
+    """A live slider released: its value becomes the instance's hyperparameter (the sidebar's
+    widget, hence the scene and the link)."""
+    ss = st.session_state
+    value = ss.get(animator_key())
+    released = getattr(value, "live", None) if value is not None else None
+    if not isinstance(released, dict) or "last_good" not in ss:
+        return
+    e = compute.experiment(ss["last_good"])
+    uids = state.instances(ss)
+    active = e.active()
+    try:
+        a, name, v = int(released["optimizer"]), str(released["name"]), float(released["value"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if not 0 <= a < len(active) or len(uids) != len(e.optimizers):
+        return  # the scene changed under the slider (or a card has an error): ignore it
+    spec = active[a][1]
+    names = {p["name"] for p in live.live_params(spec.info, spec.values())}
+    if name not in names or not np.isfinite(v):
+        return
+    ss[state.hp_key(uids[active[a][0]], name)] = v
+
+
+def inspected() -> tuple[int, str | None]:
+    """The optimizer (index among the enabled ones) and hyperparameter chosen in the animator
+    for inspection (its ``inspect`` state), else the first and its learning rate."""
+    value = st.session_state.get(animator_key())
+    chosen = getattr(value, "inspect", None) if value is not None else None
+    if not isinstance(chosen, dict):
+        return 0, None
+    a = chosen.get("optimizer")
+    name = chosen.get("param")
+    return (a if isinstance(a, int) else 0), (name if isinstance(name, str) else None)
+
+
 def paths(e: Experiment, options: dict | None = None) -> None:
     from app import animator
 
-    doc = compute.document(e)
-    animator.animator(doc, key=animator_key(), options=options or {}, on_click_change=_on_click)
+    a, name = inspected()
+    doc = compute.live_document(e, a, name)
+    section = doc.get("live")
+    options = {**(options or {}), "optimizer": section["optimizer"] if section else 0}
+    animator.animator(
+        doc,
+        key=animator_key(),
+        options=options,
+        on_click_change=_on_click,
+        on_live_change=_on_live,
+        on_inspect_change=lambda: None,
+    )
     r = compute.shown(e)
     unbounded = r.surface.optimal_value is None and not r.surface.layers
     for a, name in enumerate(r.names):

@@ -18,6 +18,10 @@ a page is aborted and counted).
 * **frame rate**: frames drawn per second over ``--seconds``, then again while sampling the
   surface, learning-rate and loss canvases every 250 ms (each must be non-blank).
 * **payload**: the animator's document as JSON, and the largest websocket message.
+* **live drag**: the animator's ``learning_rate (live)`` slider dragged back and forth with the
+  mouse for ``--seconds``: members swapped in (and drawn) per second, what one swap costs, and
+  the websocket messages the page sent between pointer-down and release (0 by design); the
+  document's size with and without its family of runs.
 
 Prints and writes (``--out``) tables only.
 """
@@ -25,6 +29,7 @@ Prints and writes (``--out``) tables only.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -119,9 +124,13 @@ class Page:
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: errors.append(str(e)))
         self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        self.page.on(
-            "websocket", lambda ws: ws.on("framereceived", lambda p: self.messages.append(len(p)))
-        )
+        self.sent: list[int] = []
+
+        def listen(ws: Any) -> None:
+            ws.on("framereceived", lambda p: self.messages.append(len(p)))
+            ws.on("framesent", lambda p: self.sent.append(len(p)))
+
+        self.page.on("websocket", listen)
         self.page.goto(url, wait_until="commit")
 
     def loaded(self, timeout: float = 120_000) -> dict:
@@ -152,6 +161,43 @@ class Page:
         self.idle()
         h = self.page.evaluate("window.__change")
         return (h["drawn"] - h["keydown"]) / 1000
+
+    def live_drag(self, seconds: float) -> dict:
+        """Drag the live learning-rate slider back and forth for ``seconds`` (page time)."""
+        sizes = self.page.evaluate(
+            f"""() => {{ const d = {FIND_JS}.__optvizInstance.data, all = JSON.stringify(d).length;
+                 const fam = d.live && d.live.family ? JSON.stringify(d.live.family).length : 0;
+                 return {{all, fam}}; }}"""
+        )
+        slider = self.page.get_by_role("slider", name=re.compile(r"^learning_rate \(live\)"))
+        box = slider.bounding_box()
+        y, x0, x1 = box["y"] + box["height"] / 2, box["x"] + 6, box["x"] + box["width"] - 6
+        read = f"() => {{ const s = {FIND_JS}.__optviz.state(); "
+        read += "return {t: performance.now(), applied: s.live.applied, moves: s.live.moves, "
+        read += "drawn: s.drawn, "
+        read += "costs: s.live.costs}; }"
+        self.page.mouse.move(x0, y)
+        sent = len(self.sent)
+        self.page.mouse.down()
+        a = self.page.evaluate(read)
+        b, forth = a, True
+        while b["t"] - a["t"] < seconds * 1000:
+            self.page.mouse.move(x1 if forth else x0, y, steps=24)
+            forth = not forth
+            b = self.page.evaluate(read)
+        during = len(self.sent) - sent
+        self.page.mouse.up()
+        self.idle()
+        dt = (b["t"] - a["t"]) / 1000
+        return {
+            "swaps per s": (b["applied"] - a["applied"]) / dt,
+            "moves per s": (b["moves"] - a["moves"]) / dt,
+            "frames per s": (b["drawn"] - a["drawn"]) / dt,
+            "swap ms": statistics.median(b["costs"]) if b["costs"] else float("nan"),
+            "sent": during,
+            "document MB": sizes["all"] / 1e6,
+            "family KB": sizes["fam"] / 1e3,
+        }
 
     def frame_rate(self, seconds: float) -> dict:
         self.page.wait_for_timeout(500)  # warm up
@@ -205,6 +251,8 @@ def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) 
                 r["message MB"] = max(p.messages) / 1e6
                 r["fps"] = p.frame_rate(seconds)
                 log(f"fps {r['fps']}")
+                r["live"] = p.live_drag(seconds)
+                log(f"live drag {r['live']}")
                 r["new"] = [p.change("ArrowRight", "SGD") for _ in range(changes)]
                 r["cached"] = [p.change("ArrowLeft", "SGD") for _ in range(changes)]
                 p.page.locator("[data-testid='ov-play']").click()
@@ -225,7 +273,7 @@ def spread(xs: list[float], unit: str = "s") -> str:
 
 
 def tables(r: dict, info: dict) -> str:
-    fps = r["fps"]
+    fps, live = r["fps"], r["live"]
     rows = [
         (
             "cold load, navigation to the first frame playing",
@@ -252,6 +300,19 @@ def tables(r: dict, info: dict) -> str:
             "0",
         ),
         ("payload: the animator's document (JSON)", f"{r['document MB']:.3f} MB", "< 1 MB"),
+        (
+            "... of which the live family of runs (JSON)",
+            f"{live['family KB']:.0f} KB (document without it: "
+            f"{live['document MB'] - live['family KB'] / 1e3:.3f} MB)",
+            "<= 150 KB",
+        ),
+        (
+            "live drag: frames drawn / slider value changes / members drawn, per second",
+            f"{live['frames per s']:.1f} / {live['moves per s']:.1f} / {live['swaps per s']:.1f} "
+            f"(a swap and redraw of the layers: {live['swap ms']:.1f} ms median)",
+            "each change drawn on the next frame",
+        ),
+        ("live drag: messages sent between pointer-down and release", str(live["sent"]), "0"),
         ("the largest websocket message", f"{r['message MB']:.3f} MB", ""),
         ("requests that tried to leave 127.0.0.1", str(len(r["outside"])), "0"),
         ("page and console errors", "; ".join(r["errors"])[:300] or "0", "0"),

@@ -102,11 +102,13 @@ def open_page(
     height: int = 900,
     wait: str = "load",
     allow: tuple[str, ...] = (),
+    before_goto: Any = None,
 ) -> tuple[Any, PageLog]:
     """A new page (own context) at ``url``, recording into a :class:`PageLog`.
 
     Requests to anything but local schemes and the URL prefixes in ``allow`` (a test server)
-    are recorded as external and aborted."""
+    are recorded as external and aborted. ``before_goto(page)`` runs before the page loads
+    (to listen from the first request or websocket on)."""
     context = browser.new_context(viewport={"width": width, "height": height})
     log = PageLog()
     local = LOCAL_SCHEMES + tuple(allow)
@@ -140,6 +142,8 @@ def open_page(
             else log.external_requests.append(ws.url)
         ),
     )
+    if before_goto is not None:
+        before_goto(page)
     page.goto(url, wait_until=wait)
     return page, log
 

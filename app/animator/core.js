@@ -211,6 +211,7 @@ class Animator {
       panels: this.panels ? Object.keys(this.panels) : [],
       errors: this.model.errors,
       failed: Object.keys(this.failed),
+      live: this.liveState(),
       id: this.id,
     };
   }
@@ -242,4 +243,4 @@ function mixin(target, ...groups) {
   }
 }
 
-mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, FitPanel, InsidePanel, Timeline, Events);
+mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, FitPanel, InsidePanel, LivePanel, Timeline, Events);

@@ -138,6 +138,8 @@ class DomBuilder {
       ...m.opts.map((op, i) => el("option", { value: i, text: op.name })));
     d.focus.value = String(this.focus);
     const tools = [el("label", { class: "ov-field" }, el("span", { text: "Inspect" }), d.focus)];
+    const live = this.buildLive(d);
+    if (live) tools.push(live);
     if (m.S > 1) {
       d.start = el("select", { class: "ov-select", "data-testid": "ov-start", "aria-label": "Start point" },
         ...Array.from({ length: m.S }, (_, s) => el("option", { value: s, text: `start ${s + 1}` })));

@@ -98,6 +98,10 @@ class Events {
       this.updateFrameUi(true);
       if (this.panels.lr && this.lrMode === "layers") this.buildStatic();
       if (this.panels.fit) this.panels.fit.sampled = -1;
+      const L = this.model.live;
+      if (d.live) d.live.style.display = L && this.focus === L.optimizer ? "" : "none";
+      // Python sends the newly inspected optimizer's family of runs with the next document.
+      if (L && this.focus !== L.optimizer) this.send("state", "inspect", { optimizer: this.focus, param: null });
       this.requestRender();
     });
     if (d.start) {
@@ -108,6 +112,7 @@ class Events {
         this.requestRender();
       });
     }
+    this.bindLive();
     d.arrowChips.forEach((b, k) => this.on(b, "click", () => {
       const key = ARROWS[k].key;
       this.arrowOn[key] = !this.arrowOn[key];

@@ -26,10 +26,31 @@ function decodeArray(spec, what, ndim) {
   else if (dtype === "f4") {
     if (bytes.length % 4) throw new Error(`${what}: byte length is not a multiple of 4`);
     data = new Float32Array(bytes.buffer);
+  } else if (dtype === "f2" || dtype === "l2") {
+    if (bytes.length % 2) throw new Error(`${what}: byte length is not a multiple of 2`);
+    data = halfToFloat(new Uint16Array(bytes.buffer), dtype === "l2", isNum(spec.offset) ? spec.offset : 0);
   } else throw new Error(`${what}: unknown dtype ${dtype}`);
   if (data.length !== n) throw new Error(`${what}: ${data.length} values for shape [${shape}]`);
   const out = { data, shape };
   decodeCache.set(spec, out);
+  return out;
+}
+
+// float16 bits -> Float32Array; log: the halves are log10(value - offset) (dtype "l2").
+let HALF_TABLE = null;
+function halfToFloat(halves, log, offset) {
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+      HALF_TABLE[h] = e === 0 ? sign * f * 2 ** -24 : e === 31 ? (f ? NaN : sign * Infinity) : sign * (1 + f / 1024) * 2 ** (e - 15);
+    }
+  }
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) {
+    const v = HALF_TABLE[halves[i]];
+    out[i] = log ? offset + Math.pow(10, v) : v;
+  }
   return out;
 }
 
@@ -141,6 +162,7 @@ function parseModel(doc) {
     op.divFrame = op.diverged.map((st) => (st >= 0 ? frameOfStep(m.steps, st) : -1));
     op.hitFrame = op.hit.map((st) => (st >= 0 ? frameOfStep(m.steps, st) : -1));
   }
+  m.live = parseLive(doc.live, m, decodeArray);
   // Per-layer learning rates (large models).
   const L = doc.lr_layers;
   m.lrLayers = null;

@@ -85,6 +85,7 @@ class Timeline {
       }
       this.lastTs = ts;
     }
+    this.applyPendingLive();
     this.updateFrameUi(false);
     this.render();
     if (this.playing || this.ripples.length) this.requestRender();
