@@ -222,6 +222,7 @@ MUON_INFO = OptimizerInfo(
     "to m_hat). The velocity (matrices keep none) and the realised ratio are not parameter-shaped "
     "for every weight, so they are not recorded per weight.",
     example="    >>> opt = optimizers.Muon(learning_rate=0.02)",
+    realised_rate="matrices",
 )
 
 Muon = MUON_INFO.build

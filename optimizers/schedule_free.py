@@ -8,9 +8,11 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optimizers import core, family
 from optimizers.declare import (
+    AveragePath,
     HParam,
     OptimizerInfo,
     Range,
@@ -85,6 +87,12 @@ def averaged_weights(params, state, beta_1=0.9):
     )
 
 
+def _average_path(values, weights, state):
+    """x from the recorded records: ``weights`` and ``state["z"]`` are both after a step."""
+    b1 = values["beta_1"]
+    return (np.asarray(weights, np.float64) - (1 - b1) * np.asarray(state["z"], np.float64)) / b1
+
+
 # ---- declaration ------------------------------------------------------------------------------
 SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     name="ScheduleFreeAdamW",
@@ -125,9 +133,11 @@ SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     notes="y_t are the weights the optimizer holds, z_0 = y_0, x_t = (y_t - (1 - beta_1) z_t) "
     "/ beta_1. The gradient is taken at y; the path drawn is y (what the Keras variable holds "
     "while training) and :func:`optimizers.schedule_free.averaged_weights` gives x, the "
-    "average to evaluate. The shared ``weight_decay`` is Keras's decoupled decay of y. The "
+    "average to evaluate (the app draws x beside the path as a second line). The shared "
+    "``weight_decay`` is Keras's decoupled decay of y. The "
     "per-weight learning rate applies to g_t in the z step.",
     example="    >>> opt = optimizers.ScheduleFreeAdamW(learning_rate=1e-2, warmup_steps=10)",
+    average=AveragePath(label="average x", fields=("z",), of=_average_path),
 )
 
 ScheduleFreeAdamW = SCHEDULE_FREE_ADAMW_INFO.build
