@@ -5,7 +5,9 @@ A :class:`Lesson` is a title, a one-sentence summary for the gallery and two to 
 with named, coloured instances), the view to open, the frame to pause at when the stage is
 about a moment, and the sweep to show when it is about many runs. Every number in a narration
 was measured on the scene it describes, and ``tests/test_lessons.py`` runs each scene again and
-checks it: a lesson cannot drift from what it shows.
+checks it: a lesson cannot drift from what it shows. The lessons on the newer optimizers are in
+``app/lessons_modern.py`` (a lesson is offered once every optimizer it runs is registered); the
+types and colours in ``app/lesson_types.py``.
 
 ``link(lesson_id, stage)`` is the share link of a stage (presentation mode, sidebar hidden by
 default): the scene travels in the link itself, so every student runs the same experiment, with
@@ -19,43 +21,23 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from app import labels
-from app.palette import PALETTE
+from app import labels, lessons_modern
+from app.lesson_types import (
+    BLUE,
+    BROWN,
+    GREEN,
+    GREY,
+    ORANGE,
+    PINK,
+    PURPLE,
+    RED,
+    SWEEPS,  # noqa: F401  (lessons.SWEEPS: the sweeps a stage may show)
+    Lesson,
+    Stage,
+)
+from app.lesson_types import opt as _opt
 from app.share import Scene, has_scene_keys, query_string
 from trajectories import Experiment, OptimizerSpec
-
-SWEEPS = ("basins", "ensemble")
-
-# Colours, fixed per role so an instance keeps its colour from stage to stage.
-BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = PALETTE[:8]
-
-
-@dataclasses.dataclass(frozen=True)
-class Stage:
-    """One step of a lesson: a scene to run and what to say about it."""
-
-    title: str
-    narration: str  # 2-5 sentences of Markdown; may use $...$ LaTeX inline
-    experiment: Experiment  # the full scene of this stage
-    view: str = "paths"  # the view to open: "paths", "inside", "sweeps", ...
-    # The record to pause at (= the step: every stage records each). Frame r shows the point
-    # after r steps with what the optimizer sees and does there: the gradient at that point,
-    # the step it takes next, and that step's learning rates and state.
-    frame: int | None = None
-    sweep: str | None = None  # "basins" (of the first optimizer) or "ensemble"
-    sweep_size: int = 64  # basins: grid side; ensemble: number of seeds (seed, seed + 1, ...)
-
-
-@dataclasses.dataclass(frozen=True)
-class Lesson:
-    id: str  # url-safe, e.g. "learning-rate"
-    title: str
-    summary: str  # one sentence for the gallery card
-    stages: tuple[Stage, ...]
-
-
-def _opt(kind: str, name: str, color: str, **hyperparams: Any) -> OptimizerSpec:
-    return OptimizerSpec(kind, hyperparams, name=name, color=color)
 
 
 # ---- 1. The learning rate (the figure of the kerasy optimizers documentation) --------------------
@@ -511,7 +493,10 @@ MINIMA = Lesson(
 
 LESSONS: dict[str, Lesson] = {
     lesson.id: lesson
-    for lesson in (LEARNING_RATE, MOMENTUM, ADAGRAD, AMSGRAD, WAME, NOISE, SADDLE, MINIMA)
+    for lesson in (
+        *(LEARNING_RATE, MOMENTUM, ADAGRAD, AMSGRAD, WAME, NOISE, SADDLE, MINIMA),
+        *(m for m in lessons_modern.MODERN if lessons_modern.runnable(m)),
+    )
 }
 
 
