@@ -13,7 +13,7 @@ import functools
 
 import pytest
 
-from app import animator, labels, payload, surface_image
+from app import animator, labels, lessons, payload, surface_image
 from tests.browser import open_page, screenshot
 from trajectories import Experiment, OptimizerSpec, run
 
@@ -29,21 +29,18 @@ FOUR = (
 SCENES = {
     "mlp": dict(surface="mlp", optimizers=FOUR, steps=300),
     "rosenbrock": dict(surface="rosenbrock", optimizers=FOUR, starts=((-1.5, 1.5),), steps=500),
-    "schedule_free": dict(
-        surface="rosenbrock",
-        optimizers=(
-            OptimizerSpec("Adam", {"learning_rate": 0.01}),
-            OptimizerSpec("ScheduleFreeAdamW", {"learning_rate": 0.01}),
-        ),
-        starts=((-1.5, 1.5),),
-        steps=500,
-    ),
 }
+
+
+def experiment(name: str) -> Experiment:
+    if name == "schedule_free":  # the schedule-free lesson's race: y jitters, x stays smooth
+        return lessons.stage_of("schedule-free", 2).experiment
+    return Experiment(**SCENES[name])
 
 
 @functools.cache
 def doc(name: str) -> dict:
-    e = Experiment(**SCENES[name])
+    e = experiment(name)
     r = labels.attach(run(e), e)
     return payload.build(r, surface_image.render(r.surface))
 
@@ -109,15 +106,21 @@ def test_rosenbrock_beside_adam(browser, tmp_path):
 
 def test_schedule_free_average_line_is_in_the_document(browser, tmp_path):
     d = doc("schedule_free")
-    sf = d["optimizers"][1]
+    names = [o["name"] for o in d["optimizers"]]
+    sf = d["optimizers"][names.index("Schedule-free")]
     assert "average_path" in sf and sf["average_label"] == "average x"
-    assert "average_path" not in d["optimizers"][0]
-    page, log = open_scene(browser, tmp_path, "schedule_free", autoplay=False, frame=300)
+    assert ["average_path" in o for o in d["optimizers"]] == [False, False, True]
+    page, log = open_scene(browser, tmp_path, "schedule_free", autoplay=False, frame=1000)
     shape = page.evaluate(
-        f"() => {{ const op = document.querySelector('{ROOT}').__optvizInstance.model.opts[1];"
+        f"() => {{ const op = document.querySelector('{ROOT}').__optvizInstance.model.opts[2];"
         " return op.average && op.averagePx ? op.average.shape : null; }"
     )
     assert shape == list(payload.decode(sf["average_path"]).shape)
     assert "average x" in page.locator(".optviz").inner_text()  # the legend names the line
     screenshot(page, "modern_schedule_free_x")
+    log.assert_clean()
+    alone, log = open_scene(
+        browser, tmp_path, "schedule_free", autoplay=False, frame=1000, hidden=names[:2]
+    )
+    screenshot(alone, "modern_schedule_free_x_alone")
     log.assert_clean()

@@ -227,6 +227,14 @@ class SurfacePanel {
   // A second sequence beside the path: the EMA dotted, a declared average (dash) dashed.
   drawEma(ctx, op, e, f, frac, dash) {
     const sc = this.theme.scale;
+    if (dash) {
+      // dark dashes under the coloured ones: the average often runs along the path itself
+      ctx.strokeStyle = "rgba(0,0,0,0.75)";
+      ctx.lineWidth = 3.4 * sc;
+      ctx.setLineDash(dash);
+      polyline(ctx, e, 0, f, 1);
+      ctx.stroke();
+    }
     ctx.strokeStyle = op.color;
     ctx.lineWidth = (dash ? 1.6 : 2.2) * sc;
     ctx.lineCap = dash ? "butt" : "round";
