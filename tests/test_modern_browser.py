@@ -124,3 +124,27 @@ def test_schedule_free_average_line_is_in_the_document(browser, tmp_path):
     )
     screenshot(alone, "modern_schedule_free_x_alone")
     log.assert_clean()
+
+
+def test_inline_heatmap_draws_a_realised_rate_on_its_own_scale(browser, tmp_path):
+    """Small models draw every rate over the steps (one row per weight): a row whose document
+    says ``lr_map: diverging`` (L-BFGS on a 2-D surface, once registered) gets the signed scale
+    beside the log one. The document here is Rosenbrock's with Muon's rates made signed."""
+    d = dict(doc("rosenbrock"))
+    ops = [dict(o) for o in d["optimizers"]]
+    k = [o["name"] for o in ops].index("Muon")
+    rates = payload.decode(ops[k]["lr"]).copy()
+    rates[..., 1] *= -1  # one weight's realised ratio negative, the other positive
+    ops[k] = {**ops[k], "lr": payload.array(rates), "lr_map": "diverging"}
+    d["optimizers"] = ops
+    path = tmp_path / "inline_diverging.html"
+    path.write_text(animator.standalone_html(d, title="inline", options={"autoplay": False}))
+    page, log = open_page(browser, path.as_uri(), width=1200, height=1100)
+    page.wait_for_function(
+        "() => { const p = document.querySelector(\"[data-testid='ov-panel-lr']\");"
+        " return p && p.dataset.lrMap === 'log+diverging'; }",
+        timeout=15_000,
+    )
+    assert "Muon: signed −Δw/g (diverging)" in lr_panel(page)["title"]
+    screenshot(page, "modern_inline_diverging")
+    log.assert_clean()

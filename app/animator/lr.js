@@ -26,7 +26,7 @@ const DIVERGING = (() => {
   return lut;
 })();
 const REALISED_NOTE = "−update/gradient, signed (no diagonal rate)";
-const REALISED_SHORT = "−Δw/g signed, diverging colour";
+const REALISED_SHORT = "signed −Δw/g (diverging)";
 
 // A realised ratio spans decades (a tiny gradient gives a huge one), so the diverging scale is
 // logarithmic in the size and signed in colour (app/payload.py, signed_log_limits): [lo, hi]
@@ -62,10 +62,17 @@ function signedLogBar(ctx, x, y, w, h, s, theme) {
   ctx.strokeStyle = theme.axis;
   ctx.lineWidth = 1;
   ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+  // Sizes to label: the whole decades inside [lo, hi], else the two ends; at least 12 px apart
+  // (and from the 0 in the middle) on each half.
   const mid = y + h / 2, ticks = [{ y: mid, label: "0" }];
-  for (const d of logTicks(s.lo, s.hi, Math.max(1, Math.floor(h / 60)))) {
+  let sizes = [];
+  for (let k = Math.ceil(s.lo); k <= Math.floor(s.hi); k++) sizes.push({ v: k, label: pow10Label(k) });
+  if (!sizes.length) sizes = [s.lo, s.hi].map((v) => ({ v, label: fmt(Math.pow(10, v), 1) }));
+  let last = 0;
+  for (const d of sizes) {
     const u = clamp((d.v - s.lo) / (s.hi - s.lo), 0, 1) * (h / 2);
-    if (u < 9) continue;
+    if (u - last < 12) continue;
+    last = u;
     ticks.push({ y: mid - u, label: `+${d.label}` }, { y: mid + u, label: `−${d.label}` });
   }
   ctx.fillStyle = theme.muted;
