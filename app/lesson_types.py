@@ -42,3 +42,23 @@ class Lesson:
 
 def opt(kind: str, name: str, color: str, **hyperparams: Any) -> OptimizerSpec:
     return OptimizerSpec(kind, hyperparams, name=name, color=color)
+
+
+# ---- scenes several lessons share ----------------------------------------------------------------
+def bowl(
+    condition: float, start: tuple[float, float], *specs: OptimizerSpec, steps: int, noise=0.0
+) -> Experiment:
+    """An elliptic bowl of a given condition number from one start."""
+    return Experiment(
+        surface="elliptic_bowl",
+        surface_params={"condition": condition},
+        optimizers=specs,
+        starts=(start,),
+        steps=steps,
+        noise=noise,
+    )
+
+
+def valley(*specs: OptimizerSpec) -> Experiment:
+    """Rosenbrock's valley from (-1.5, 1.5), 1000 steps."""
+    return Experiment(surface="rosenbrock", optimizers=specs, starts=((-1.5, 1.5),), steps=1000)

@@ -34,6 +34,8 @@ from app.lesson_types import (
     SWEEPS,  # noqa: F401  (lessons.SWEEPS: the sweeps a stage may show)
     Lesson,
     Stage,
+    bowl,
+    valley,
 )
 from app.lesson_types import opt as _opt
 from app.share import Scene, has_scene_keys, query_string
@@ -104,8 +106,6 @@ LEARNING_RATE = Lesson(
 
 
 # ---- 2. Momentum and Nesterov in Rosenbrock's valley ---------------------------------------------
-def _valley(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(surface="rosenbrock", optimizers=specs, starts=((-1.5, 1.5),), steps=1000)
 
 
 VALLEY_SGD = _opt("SGD", "SGD", GREY, learning_rate=5e-4)
@@ -125,7 +125,7 @@ MOMENTUM = Lesson(
             "gradient descent with learning rate 0.0005 drops into the valley and then crawls "
             "along the floor, where the gradient is small: after 1000 steps it is at "
             "$(-0.88, 0.79)$ with loss 3.56, still far from the minimum.",
-            _valley(VALLEY_SGD),
+            valley(VALLEY_SGD),
         ),
         Stage(
             "Momentum: a heavy ball",
@@ -135,7 +135,7 @@ MOMENTUM = Lesson(
             "from wall to wall on the way: paused at step 10 it has crossed the valley floor "
             "and climbed 0.53 above it on the other side, and its loss (31.6) is almost five "
             "times what it was at step 5. In 1000 steps it crosses the floor 63 times.",
-            _valley(VALLEY_SGD, VALLEY_MOMENTUM),
+            valley(VALLEY_SGD, VALLEY_MOMENTUM),
             frame=10,
         ),
         Stage(
@@ -146,7 +146,7 @@ MOMENTUM = Lesson(
             "momentum it stays on the floor: after step 10 it is never more than 0.01 from the "
             "parabola (momentum strays up to 0.59), it crosses the floor 4 times instead of "
             "63, and its loss rises on a single step. It reaches the minimum at step 574.",
-            _valley(VALLEY_SGD, VALLEY_MOMENTUM, VALLEY_NESTEROV),
+            valley(VALLEY_SGD, VALLEY_MOMENTUM, VALLEY_NESTEROV),
         ),
     ),
 )
@@ -210,14 +210,7 @@ ADAGRAD = Lesson(
 
 # ---- 4. Adam and AMSGrad -------------------------------------------------------------------------
 def _bowl10(*specs: OptimizerSpec, noise: float = 0.0) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 10.0},
-        optimizers=specs,
-        starts=((-2.5, 1.5),),
-        steps=1000,
-        noise=noise,
-    )
+    return bowl(10.0, (-2.5, 1.5), *specs, steps=1000, noise=noise)
 
 
 BOWL_ADAM = _opt("Adam", "Adam", ORANGE, learning_rate=0.01, beta_2=0.99)
@@ -274,13 +267,7 @@ AMSGRAD = Lesson(
 
 # ---- 5. WAME's per-weight acceleration -----------------------------------------------------------
 def _bowl100(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 100.0},
-        optimizers=specs,
-        starts=((-2.5, 0.5),),
-        steps=100,
-    )
+    return bowl(100.0, (-2.5, 0.5), *specs, steps=100)
 
 
 NARROW_ADAM = _opt("Adam", "Adam", ORANGE, learning_rate=0.05)

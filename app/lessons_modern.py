@@ -10,7 +10,19 @@ A lesson is offered only when every optimizer its stages run is registered
 
 from __future__ import annotations
 
-from app.lesson_types import BLUE, GREEN, ORANGE, PINK, PURPLE, RED, Lesson, Stage, opt
+from app.lesson_types import (
+    BLUE,
+    GREEN,
+    ORANGE,
+    PINK,
+    PURPLE,
+    RED,
+    Lesson,
+    Stage,
+    bowl,
+    opt,
+    valley,
+)
 from trajectories import Experiment, OptimizerSpec
 
 
@@ -25,14 +37,7 @@ def runnable(lesson: Lesson) -> bool:
 # ---- Rprop then WAME -----------------------------------------------------------------------------
 def _narrow(*specs: OptimizerSpec, noise: float = 0.0, steps: int = 100) -> Experiment:
     """The WAME lesson's narrow bowl (curvature 1 along x, 100 along y)."""
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 100.0},
-        optimizers=specs,
-        starts=((-2.5, 0.5),),
-        steps=steps,
-        noise=noise,
-    )
+    return bowl(100.0, (-2.5, 0.5), *specs, steps=steps, noise=noise)
 
 
 SIGN_RPROP = opt("Rprop", "Rprop", GREEN, learning_rate=0.01)
@@ -82,13 +87,7 @@ RPROP_WAME = Lesson(
 
 # ---- Lion follows the sign of momentum -----------------------------------------------------------
 def _bowl(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 10.0},
-        optimizers=specs,
-        starts=((-2.5, 1.5),),
-        steps=400,
-    )
+    return bowl(10.0, (-2.5, 1.5), *specs, steps=400)
 
 
 LION_ADAM = opt("Adam", "Adam", ORANGE, learning_rate=0.02)
@@ -135,14 +134,8 @@ LION = Lesson(
 
 # ---- Schedule-free against a cosine schedule -----------------------------------------------------
 def _noisy_bowl(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 10.0},
-        optimizers=specs,
-        starts=((-2.5, 1.5),),
-        steps=1000,
-        noise=1.0,
-    )
+    """The Adam and AMSGrad lesson's bowl, its gradients noisy (standard deviation 1)."""
+    return bowl(10.0, (-2.5, 1.5), *specs, steps=1000, noise=1.0)
 
 
 COSINE = {"schedule": "cosine_decay", "initial_learning_rate": 0.05, "decay_steps": 1000}
@@ -200,10 +193,6 @@ SCHEDULE_FREE = Lesson(
 
 
 # ---- L-BFGS against Adam in Rosenbrock's valley (offered once LBFGS is registered) ---------------
-def _valley(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(surface="rosenbrock", optimizers=specs, starts=((-1.5, 1.5),), steps=1000)
-
-
 VALLEY_ADAM = opt("Adam", "Adam", ORANGE, learning_rate=0.02)
 VALLEY_LBFGS = opt("LBFGS", "L-BFGS", RED)
 
@@ -219,7 +208,7 @@ LBFGS_ADAM = Lesson(
             "follows its curved floor, the parabola $y = x^2$, towards the minimum at "
             "$(1, 1)$. Its steps are about its learning rate long, so the long, flat floor "
             "takes it hundreds of steps.",
-            _valley(VALLEY_ADAM),
+            valley(VALLEY_ADAM),
         ),
         Stage(
             "L-BFGS models the curvature",
@@ -227,7 +216,7 @@ LBFGS_ADAM = Lesson(
             "estimate of the inverse Hessian, so its direction bends with the valley; a line "
             "search (optax's zoom) then picks how far to go. It reaches the minimum in less "
             "than a tenth of Adam's steps.",
-            _valley(VALLEY_ADAM, VALLEY_LBFGS),
+            valley(VALLEY_ADAM, VALLEY_LBFGS),
         ),
         Stage(
             "The line search's step",
@@ -235,7 +224,7 @@ LBFGS_ADAM = Lesson(
             "inside view shows the step size it accepted. Far from the minimum the search "
             "shortens the step; near it, where the quadratic model holds, it accepts the full "
             "step of 1.",
-            _valley(VALLEY_ADAM, VALLEY_LBFGS),
+            valley(VALLEY_ADAM, VALLEY_LBFGS),
             view="inside",
         ),
     ),
