@@ -5,7 +5,9 @@ A :class:`Lesson` is a title, a one-sentence summary for the gallery and two to 
 with named, coloured instances), the view to open, the frame to pause at when the stage is
 about a moment, and the sweep to show when it is about many runs. Every number in a narration
 was measured on the scene it describes, and ``tests/test_lessons.py`` runs each scene again and
-checks it: a lesson cannot drift from what it shows.
+checks it: a lesson cannot drift from what it shows. The lessons on the newer optimizers are in
+``app/lessons_modern.py`` (a lesson is offered once every optimizer it runs is registered); the
+types and colours in ``app/lesson_types.py``.
 
 ``link(lesson_id, stage)`` is the share link of a stage (presentation mode, sidebar hidden by
 default): the scene travels in the link itself, so every student runs the same experiment, with
@@ -19,43 +21,25 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from app import labels
-from app.palette import PALETTE
+from app import labels, lessons_modern
+from app.lesson_types import (
+    BLUE,
+    BROWN,
+    GREEN,
+    GREY,
+    ORANGE,
+    PINK,
+    PURPLE,
+    RED,
+    SWEEPS,  # noqa: F401  (lessons.SWEEPS: the sweeps a stage may show)
+    Lesson,
+    Stage,
+    bowl,
+    valley,
+)
+from app.lesson_types import opt as _opt
 from app.share import Scene, has_scene_keys, query_string
 from trajectories import Experiment, OptimizerSpec
-
-SWEEPS = ("basins", "ensemble")
-
-# Colours, fixed per role so an instance keeps its colour from stage to stage.
-BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY = PALETTE[:8]
-
-
-@dataclasses.dataclass(frozen=True)
-class Stage:
-    """One step of a lesson: a scene to run and what to say about it."""
-
-    title: str
-    narration: str  # 2-5 sentences of Markdown; may use $...$ LaTeX inline
-    experiment: Experiment  # the full scene of this stage
-    view: str = "paths"  # the view to open: "paths", "inside", "sweeps", ...
-    # The record to pause at (= the step: every stage records each). Frame r shows the point
-    # after r steps with what the optimizer sees and does there: the gradient at that point,
-    # the step it takes next, and that step's learning rates and state.
-    frame: int | None = None
-    sweep: str | None = None  # "basins" (of the first optimizer) or "ensemble"
-    sweep_size: int = 64  # basins: grid side; ensemble: number of seeds (seed, seed + 1, ...)
-
-
-@dataclasses.dataclass(frozen=True)
-class Lesson:
-    id: str  # url-safe, e.g. "learning-rate"
-    title: str
-    summary: str  # one sentence for the gallery card
-    stages: tuple[Stage, ...]
-
-
-def _opt(kind: str, name: str, color: str, **hyperparams: Any) -> OptimizerSpec:
-    return OptimizerSpec(kind, hyperparams, name=name, color=color)
 
 
 # ---- 1. The learning rate (the figure of the kerasy optimizers documentation) --------------------
@@ -122,8 +106,6 @@ LEARNING_RATE = Lesson(
 
 
 # ---- 2. Momentum and Nesterov in Rosenbrock's valley ---------------------------------------------
-def _valley(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(surface="rosenbrock", optimizers=specs, starts=((-1.5, 1.5),), steps=1000)
 
 
 VALLEY_SGD = _opt("SGD", "SGD", GREY, learning_rate=5e-4)
@@ -143,7 +125,7 @@ MOMENTUM = Lesson(
             "gradient descent with learning rate 0.0005 drops into the valley and then crawls "
             "along the floor, where the gradient is small: after 1000 steps it is at "
             "$(-0.88, 0.79)$ with loss 3.56, still far from the minimum.",
-            _valley(VALLEY_SGD),
+            valley(VALLEY_SGD),
         ),
         Stage(
             "Momentum: a heavy ball",
@@ -153,7 +135,7 @@ MOMENTUM = Lesson(
             "from wall to wall on the way: paused at step 10 it has crossed the valley floor "
             "and climbed 0.53 above it on the other side, and its loss (31.6) is almost five "
             "times what it was at step 5. In 1000 steps it crosses the floor 63 times.",
-            _valley(VALLEY_SGD, VALLEY_MOMENTUM),
+            valley(VALLEY_SGD, VALLEY_MOMENTUM),
             frame=10,
         ),
         Stage(
@@ -164,7 +146,7 @@ MOMENTUM = Lesson(
             "momentum it stays on the floor: after step 10 it is never more than 0.01 from the "
             "parabola (momentum strays up to 0.59), it crosses the floor 4 times instead of "
             "63, and its loss rises on a single step. It reaches the minimum at step 574.",
-            _valley(VALLEY_SGD, VALLEY_MOMENTUM, VALLEY_NESTEROV),
+            valley(VALLEY_SGD, VALLEY_MOMENTUM, VALLEY_NESTEROV),
         ),
     ),
 )
@@ -228,14 +210,7 @@ ADAGRAD = Lesson(
 
 # ---- 4. Adam and AMSGrad -------------------------------------------------------------------------
 def _bowl10(*specs: OptimizerSpec, noise: float = 0.0) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 10.0},
-        optimizers=specs,
-        starts=((-2.5, 1.5),),
-        steps=1000,
-        noise=noise,
-    )
+    return bowl(10.0, (-2.5, 1.5), *specs, steps=1000, noise=noise)
 
 
 BOWL_ADAM = _opt("Adam", "Adam", ORANGE, learning_rate=0.01, beta_2=0.99)
@@ -292,13 +267,7 @@ AMSGRAD = Lesson(
 
 # ---- 5. WAME's per-weight acceleration -----------------------------------------------------------
 def _bowl100(*specs: OptimizerSpec) -> Experiment:
-    return Experiment(
-        surface="elliptic_bowl",
-        surface_params={"condition": 100.0},
-        optimizers=specs,
-        starts=((-2.5, 0.5),),
-        steps=100,
-    )
+    return bowl(100.0, (-2.5, 0.5), *specs, steps=100)
 
 
 NARROW_ADAM = _opt("Adam", "Adam", ORANGE, learning_rate=0.05)
@@ -511,7 +480,10 @@ MINIMA = Lesson(
 
 LESSONS: dict[str, Lesson] = {
     lesson.id: lesson
-    for lesson in (LEARNING_RATE, MOMENTUM, ADAGRAD, AMSGRAD, WAME, NOISE, SADDLE, MINIMA)
+    for lesson in (
+        *(LEARNING_RATE, MOMENTUM, ADAGRAD, AMSGRAD, WAME, NOISE, SADDLE, MINIMA),
+        *(m for m in lessons_modern.MODERN if lessons_modern.runnable(m)),
+    )
 }
 
 

@@ -28,6 +28,10 @@ Schema (version 1)::
         "diverged": [step or -1 per start],
         "hit": [step or -1 per start],      # first step within tolerance of f*
         "final_loss": [...], "ema_path": A(S, R, 2) (when use_ema),
+        "average_path": A(S, R, 2), "average_label": "average x",
+                                            # a declared second sequence (schedule-free's x)
+        "lr_map": "log" or "diverging",     # diverging: the rates are the signed realised
+                                            # -update/g (no diagonal rate: Muon's matrices)
         "arrows": {"grad": A(S, R, 2), "update": A(S, R, 2), "momentum": A(S, R, 2)?},
                                             # at frame r: the gradient at the current point and
                                             # the step taken from it (zero at the last frame);
@@ -45,6 +49,10 @@ Schema (version 1)::
       "lr_layers": null or {                 # dim > INLINE_DIM: one heatmap per layer
         "frames": [frame index, ...],        # the frames sampled (F <= LAYER_FRAMES)
         "vmin", "vmax",                      # log10 learning-rate scale of the bytes
+        "scales": [{"map": "log"|"diverging", "vmin", "vmax"} per optimizer],
+                                             # diverging: a signed log scale, 0 in the middle
+                                             # (byte 128), |v| from 10^vmin (white) to 10^vmax
+                                             # (full colour), blue below 0, red above
         "layers": [{"name", "rows", "cols"}],
         "values": [A(F, dim) as u1 per optimizer]   # first start; 0..255 over vmin..vmax
       },
@@ -147,19 +155,58 @@ def _layers(result: Result) -> list[dict[str, Any]]:
     return [{"name": "weights", "rows": math.ceil(s.dim / cols), "cols": cols}]
 
 
+def lr_map(result: Result, a: int) -> str:
+    """How instance ``a``'s per-weight rates are coloured: ``"diverging"`` where its declaration
+    says some recorded rates are the signed realised -update/gradient for these weights (no
+    diagonal rate exists: Muon's matrices), else ``"log"``."""
+    s = result.surface
+    shapes = tuple(tuple(shape) for _, shape in s.layers) if s.layers else ((s.dim,),)
+    realised = result.experiment.optimizers[a].info.rate_is_realised(shapes)
+    return "diverging" if realised else "log"
+
+
+def signed_log_limits(values: np.ndarray) -> tuple[float, float]:
+    """log10 of the 5th and 99th percentiles of the finite nonzero |values|: a realised ratio
+    spans decades (a tiny gradient gives a huge one), so its diverging scale is logarithmic in
+    the size, signed in colour."""
+    size = np.abs(values[np.isfinite(values) & (values != 0)])
+    lo, hi = np.log10(np.percentile(size, [5, 99])) if size.size else (-3.0, 0.0)
+    return float(lo), float(hi if hi > lo else lo + 1)
+
+
+def signed_log_bytes(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """0..255 on the signed log scale: 128 for 0 (and below 10^lo), 0 / 255 from -/+10^hi."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.clip((np.log10(np.abs(values)) - lo) / (hi - lo), 0, 1)
+    u = np.where(np.isfinite(values) & (values != 0), np.sign(values) * size, 0.0)
+    return np.floor((u + 1) / 2 * 255 + 0.5)
+
+
 def _lr_layers(result: Result) -> dict[str, Any]:
     frames = _sample(len(result.steps), LAYER_FRAMES)
-    logs = np.log10(np.maximum(result.lr[:, 0, frames], 1e-30))  # (I, F, dim)
+    rates = result.lr[:, 0, frames]  # (I, F, dim)
+    maps = [lr_map(result, a) for a in range(len(rates))]
+    logs = np.log10(np.maximum(rates[np.asarray(maps) == "log"], 1e-30))  # the shared log scale
     finite = logs[np.isfinite(logs) & (logs > -29)]
     vmin, vmax = np.percentile(finite, [1, 99]) if finite.size else (-6.0, 0.0)
     vmax = vmax if vmax > vmin else vmin + 1
-    q = np.clip((logs - vmin) / (vmax - vmin) * 255, 0, 255).round()
+    values, scales = [], []
+    for r, m in zip(rates, maps, strict=True):
+        if m == "diverging":  # signed, 0 in the middle
+            lo, hi = signed_log_limits(r)
+            q = signed_log_bytes(r, lo, hi)
+            scales.append({"map": m, "vmin": lo, "vmax": hi})
+        else:
+            q = (np.log10(np.maximum(r, 1e-30)) - vmin) / (vmax - vmin) * 255
+            scales.append({"map": m, "vmin": float(vmin), "vmax": float(vmax)})
+        values.append(array(np.clip(np.nan_to_num(q, nan=0.0), 0, 255).round(), "u1"))
     return {
         "frames": frames.tolist(),
         "vmin": float(vmin),
         "vmax": float(vmax),
+        "scales": scales,
         "layers": _layers(result),
-        "values": [array(q[i], "u1") for i in range(q.shape[0])],
+        "values": values,
     }
 
 
@@ -214,6 +261,12 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
         out["ema_path"] = array(s.project(result.ema[a]))
     state = result.state[a]
     spec = result.experiment.optimizers[a]
+    average = info.average
+    if average is not None and all(f in state for f in average.fields):
+        after = result.position[a] + result.update[a]  # the weights after each record's step
+        out["average_path"] = array(s.project(average.of(spec.values(), after, state)))
+        out["average_label"] = average.label
+    out["lr_map"] = lr_map(result, a)
     momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
     if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
         out["arrows"]["momentum"] = array(_view_vectors(result, momentum))

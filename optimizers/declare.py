@@ -342,6 +342,30 @@ def unrecorded(name: str, symbol: str, role: str) -> StateField:
 
 
 # --------------------------------------------------------------------------------------------
+# What is drawn beside the path
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AveragePath:
+    """A second sequence of weights drawn beside the path (schedule-free's average x).
+
+    ``of(values, weights, state)`` gives that sequence from the recorded ``state`` fields
+    named in ``fields`` and the weights ``weights`` the optimizer holds *after* each record's
+    step (the recorded state is the state after that step, as the EMA is): arrays shaped
+    ``(..., R, dim)``, ``values`` the hyperparameter values (defaults filled in).
+    """
+
+    label: str  # the legend's words, e.g. "average x"
+    fields: tuple[str, ...]
+    of: Callable[[Mapping[str, Any], np.ndarray, Mapping[str, np.ndarray]], np.ndarray]
+
+
+# Where an optimizer has no diagonal per-weight learning rate, its recorded rate is the realised
+# ratio -update/gradient, with its sign, for: no weights (""), rank-2 weights only ("matrices":
+# Muon orthogonalises matrices and is Adam elsewhere) or every weight ("all": L-BFGS).
+REALISED_RATE = ("", "matrices", "all")
+
+
+# --------------------------------------------------------------------------------------------
 # The declaration
 # --------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -376,6 +400,10 @@ class OptimizerInfo:
     fixed: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # preset flags
     parent: OptimizerInfo | None = None
     title: str = ""  # the long name, when it is not just ``name``
+    # Which weights' recorded rate is the signed realised -update/gradient (``REALISED_RATE``):
+    # the app draws those rates on a diverging colour map centred at 0, not a log scale.
+    realised_rate: str = ""
+    average: AveragePath | None = None  # a second line beside the path
 
     def __post_init__(self, lr: float | HParam | None):  # lr: the learning_rate InitVar
         if lr is not None:
@@ -383,6 +411,8 @@ class OptimizerInfo:
             object.__setattr__(self, "hyperparams", (lr, *self.hyperparams))
         if not self.title:
             object.__setattr__(self, "title", self.name)
+        if self.realised_rate not in REALISED_RATE:
+            raise ValueError(f"{self.name}: realised_rate must be one of {REALISED_RATE}")
         if self.group not in GROUPS:
             raise ValueError(f"{self.name}: unknown group {self.group!r}; known: {list(GROUPS)}")
         names = [h.name for h in self.hyperparams]
@@ -424,6 +454,13 @@ class OptimizerInfo:
     def momentum(self) -> StateField | None:
         """The declared momentum buffer, or None."""
         return next((f for f in self.state if f.role == "momentum"), None)
+
+    def rate_is_realised(self, weight_shapes: tuple[tuple[int, ...], ...]) -> bool:
+        """Whether, for weights of these shapes (one per weight array), some recorded rate is
+        the signed realised -update/gradient rather than a (positive) diagonal rate."""
+        if self.realised_rate == "matrices":
+            return any(len(shape) == 2 for shape in weight_shapes)
+        return self.realised_rate == "all"
 
     def traced(self, name: str) -> bool:
         """Whether a (set) value of ``name``, a hyperparameter or option, is traced."""

@@ -223,6 +223,7 @@ MUON_INFO = OptimizerInfo(
         unrecorded("velocity", "v_t", "second_moment"),
         unrecorded("realised", r"-\Delta w/g", "realised_rate"),
     ),
+    realised_rate="matrices",
 )
 
 Muon = MUON_INFO.build

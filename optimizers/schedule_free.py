@@ -8,10 +8,12 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optimizers import core, family
 from optimizers.declare import (
     OPEN_UNIT_INTERVAL,
+    AveragePath,
     HParam,
     OptimizerInfo,
     Range,
@@ -86,6 +88,12 @@ def averaged_weights(params, state, beta_1=0.9):
     )
 
 
+def _average_path(values, weights, state):
+    """x from the recorded records: ``weights`` and ``state["z"]`` are both after a step."""
+    b1 = values["beta_1"]
+    return (np.asarray(weights, np.float64) - (1 - b1) * np.asarray(state["z"], np.float64)) / b1
+
+
 # ---- declaration ------------------------------------------------------------------------------
 SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     name="ScheduleFreeAdamW",
@@ -98,7 +106,8 @@ SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     notes="y_t are the weights the optimizer holds, z_0 = y_0, x_t = (y_t - (1 - beta_1) z_t) "
     "/ beta_1. The gradient is taken at y; the path drawn is y (what the Keras variable holds "
     "while training) and :func:`optimizers.schedule_free.averaged_weights` gives x, the "
-    "average to evaluate. The shared ``weight_decay`` is Keras's decoupled decay of y. The "
+    "average to evaluate (the app draws x beside the path as a second line). The shared "
+    "``weight_decay`` is Keras's decoupled decay of y. The "
     "per-weight learning rate applies to g_t in the z step.",
     example="    >>> opt = optimizers.ScheduleFreeAdamW(learning_rate=1e-2, warmup_steps=10)",
     update_latex=r"\eta_t=\eta\min(1,t/T_w),\ v_t=\beta_2v_{t-1}+(1-\beta_2)g_t^2,\ z_t=z_{t-1}-"
@@ -129,6 +138,7 @@ SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
         StateField(name="velocity", symbol="v_t", role="second_moment"),
         unrecorded("step_scale", r"\eta_t", "step_size"),
     ),
+    average=AveragePath(label="average x", fields=("z",), of=_average_path),
 )
 
 ScheduleFreeAdamW = SCHEDULE_FREE_ADAMW_INFO.build

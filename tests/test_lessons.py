@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from app import labels, lessons, share, state
+from app import labels, lessons, lessons_modern, share, state
 from trajectories import Experiment, OptimizerSpec, limits, run
 
 ALL_STAGES = [
@@ -78,8 +78,10 @@ def rounds_to(value, text: str) -> bool:
 
 
 # ---- structure -----------------------------------------------------------------------------------
-def test_eight_lessons_with_unique_url_safe_ids():
-    assert len(lessons.LESSONS) == 8
+def test_lessons_with_unique_url_safe_ids():
+    # the eight classic lessons and the newer optimizers' that this build can run
+    offered = [m for m in lessons_modern.MODERN if lessons_modern.runnable(m)]
+    assert len(lessons.LESSONS) == 8 + len(offered) >= 11
     for key, lesson in lessons.LESSONS.items():
         assert key == lesson.id
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.id), lesson.id

@@ -105,6 +105,8 @@ class DomBuilder {
     if (Array.isArray(s.minima) && s.minima.length) item(sv(`<path d="${starPath}" fill="${ink}" opacity=".75"/>`), "minimum");
     if (Array.isArray(s.local_minima) && s.local_minima.length) item(sv(`<path d="${starPath}" fill="none" stroke="${ink}" stroke-width="1.1"/>`), "local min.");
     if (m.S > 1) item(sv(`<path d="M0 6h3.5M5 6h3.5M10 6h2" stroke="${ink}" stroke-width="1.6"/>`), "start 2+");
+    const averaged = m.opts.find((op) => op.average);
+    if (averaged) item(sv(`<path d="M0 6h4.5M7.5 6h4.5" stroke="${ink}" stroke-width="1.6"/>`), averaged.averageLabel);
     if (m.opts.some((op) => op.ema)) item(sv(`<path d="M1.5 6h0M6 6h0M10.5 6h0" stroke="${ink}" stroke-width="2.2" stroke-linecap="round"/>`), "EMA");
     if (m.opts.some((op) => op.diverged.some((v) => v >= 0))) item(sv(`<path d="M2 2l8 8M10 2l-8 8" stroke="${RED}" stroke-width="2.4" stroke-linecap="round"/>`), "diverged");
     this.panels.surface.head.append(key);

@@ -12,6 +12,79 @@ function stepCursor(ctx, t, x, box) {
   ctx.fillRect(x - 0.75, box.y - 3, 1.5, box.h + 6);
 }
 
+// A diverging colour map (ColorBrewer RdBu, reversed: negative blue, 0 white, positive red),
+// 256 RGB triples like VIRIDIS: for rates that are the signed realised -update/gradient of an
+// optimizer with no diagonal learning rate (Muon's matrices), which a log scale cannot show.
+const DIVERGING = (() => {
+  const stops = ["053061", "2166ac", "4393c3", "92c5de", "d1e5f0", "f7f7f7", "fddbc7", "f4a582", "d6604d", "b2182b", "67001f"]
+    .map((h) => [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16)));
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const u = (i / 255) * (stops.length - 1), j = Math.min(stops.length - 2, Math.floor(u)), w = u - j;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[j][c] * (1 - w) + stops[j + 1][c] * w);
+  }
+  return lut;
+})();
+const REALISED_NOTE = "−update/gradient, signed (no diagonal rate)";
+const REALISED_SHORT = "signed −Δw/g (diverging)";
+
+// A realised ratio spans decades (a tiny gradient gives a huge one), so the diverging scale is
+// logarithmic in the size and signed in colour (app/payload.py, signed_log_limits): [lo, hi]
+// are log10 of the 5th and 99th percentiles of the finite nonzero |values|.
+function signedLogLimits(arrays) {
+  const logs = [];
+  for (const a of arrays) {
+    const step = Math.max(1, Math.floor(a.length / 20000));
+    for (let k = 0; k < a.length; k += step) if (Number.isFinite(a[k]) && a[k] !== 0) logs.push(Math.log10(Math.abs(a[k])));
+  }
+  logs.sort((u, v) => u - v);
+  const lo = logs.length ? logs[Math.floor(logs.length * 0.05)] : -3;
+  const hi = logs.length ? logs[Math.min(logs.length - 1, Math.floor(logs.length * 0.99))] : 0;
+  return { lo, hi: hi > lo ? hi : lo + 1 };
+}
+
+// The DIVERGING index (0..255) of v: 128 at 0 (and for |v| below 10^lo), 0 / 255 from -/+10^hi.
+function signedLogIndex(v, s) {
+  if (!(Number.isFinite(v) && v !== 0)) return 128;
+  const size = clamp((Math.log10(Math.abs(v)) - s.lo) / (s.hi - s.lo), 0, 1);
+  return Math.floor(((Math.sign(v) * size + 1) / 2) * 255 + 0.5);
+}
+
+// The legend of the signed scale: the bar, 0 in the middle, ±10^k decades above and below.
+function signedLogBar(ctx, x, y, w, h, s, theme) {
+  const img = ctx.createLinearGradient(0, y + h, 0, y);
+  for (let i = 0; i <= 32; i++) {
+    const k = Math.round((i / 32) * 255) * 3;
+    img.addColorStop(i / 32, `rgb(${DIVERGING[k]},${DIVERGING[k + 1]},${DIVERGING[k + 2]})`);
+  }
+  ctx.fillStyle = img;
+  ctx.fillRect(x, y, w, h);
+  ctx.strokeStyle = theme.axis;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+  // Sizes to label: the whole decades inside [lo, hi], else the two ends; at least 12 px apart
+  // (and from the 0 in the middle) on each half.
+  const mid = y + h / 2, ticks = [{ y: mid, label: "0" }];
+  let sizes = [];
+  for (let k = Math.ceil(s.lo); k <= Math.floor(s.hi); k++) sizes.push({ v: k, label: pow10Label(k) });
+  if (!sizes.length) sizes = [s.lo, s.hi].map((v) => ({ v, label: fmt(Math.pow(10, v), 1) }));
+  let last = 0;
+  for (const d of sizes) {
+    const u = clamp((d.v - s.lo) / (s.hi - s.lo), 0, 1) * (h / 2);
+    if (u - last < 12) continue;
+    last = u;
+    ticks.push({ y: mid - u, label: `+${d.label}` }, { y: mid + u, label: `−${d.label}` });
+  }
+  ctx.fillStyle = theme.muted;
+  ctx.font = theme.font(10);
+  ctx.textAlign = "left";
+  ctx.textBaseline = "middle";
+  for (const tk of ticks) {
+    ctx.fillRect(x + w, Math.round(tk.y) - 0.5, 3, 1);
+    ctx.fillText(tk.label, x + w + 5, clamp(tk.y, y + 5, y + h - 5));
+  }
+}
+
 class LrPanel {
   buildLr(p) {
     if (this.lrMode === "inline") this.buildLrInline(p);
@@ -32,10 +105,17 @@ class LrPanel {
       this.panelMessage("lr", "no per-weight learning rates in this run");
       return;
     }
+    // Rows of an optimizer without a diagonal rate: a diverging map over +-lim.
+    const diverging = m.opts.filter((op) => op.lr && op.lrMap === "diverging");
+    const sl = diverging.length ? signedLogLimits(diverging.map((op) => op.lr.data)) : null;
+    const hasLog = rows.some((r) => r.op.lrMap !== "diverging");
+    p.el.dataset.lrMap = diverging.length ? (hasLog ? "log+diverging" : "diverging") : "log";
+    if (!p.baseTitle) p.baseTitle = p.title.textContent;
+    p.title.textContent = diverging.length ? `${p.baseTitle} · ${diverging.map((op) => op.name).join(", ")}: ${REALISED_SHORT}` : p.baseTitle;
     // Shared log10 scale over every finite positive value (1st..99th percentile).
     const logs = [];
     for (const op of m.opts) {
-      if (!op.lr) continue;
+      if (!op.lr || op.lrMap === "diverging") continue;
       const a = op.lr.data, step = Math.max(1, Math.floor(a.length / 20000));
       for (let k = 0; k < a.length; k += step) if (a[k] > 0 && Number.isFinite(a[k])) logs.push(Math.log10(a[k]));
     }
@@ -73,7 +153,13 @@ class LrPanel {
         const fr = R > 1 ? Math.round((c / Math.max(1, cols - 1)) * (R - 1)) : 0;
         const v = a[(s2 * R + fr) * dim + r.d];
         const o = (ri * cols + c) * 4;
-        if (v > 0 && Number.isFinite(v)) {
+        if (r.op.lrMap === "diverging" && Number.isFinite(v)) {
+          const k = signedLogIndex(v, sl) * 3;
+          px[o] = DIVERGING[k];
+          px[o + 1] = DIVERGING[k + 1];
+          px[o + 2] = DIVERGING[k + 2];
+          px[o + 3] = dimmed ? 50 : 255;
+        } else if (v > 0 && Number.isFinite(v)) {
           const k = Math.round(clamp((Math.log10(v) - lo) / (hi - lo), 0, 1) * 255) * 3;
           px[o] = VIRIDIS[k];
           px[o + 1] = VIRIDIS[k + 1];
@@ -132,7 +218,22 @@ class LrPanel {
     ctx.textAlign = "right";
     ctx.textBaseline = "bottom";
     ctx.fillText("step", hm.x + hw, p.h - 1);
-    colorbar(ctx, hm.x + hw + 10 * sc, hm.y, 10 * sc, hh, lo, hi, true, t);
+    // One colour bar per map in use (log above, diverging below when both are).
+    const cx = hm.x + hw + 10 * sc, gap = 8 * sc;
+    if (!diverging.length) colorbar(ctx, cx, hm.y, 10 * sc, hh, lo, hi, true, t);
+    else if (!hasLog) signedLogBar(ctx, cx, hm.y, 10 * sc, hh, sl, t);
+    else {
+      const half = (hh - gap) / 2;
+      colorbar(ctx, cx, hm.y, 10 * sc, half, lo, hi, true, t);
+      signedLogBar(ctx, cx, hm.y + half + gap, 10 * sc, half, sl, t);
+    }
+  }
+
+  // The colour scale of the focused optimizer's layer heatmaps: its own diverging scale when
+  // its rates are the signed realised ratio, else the shared log scale.
+  layerScale() {
+    const L = this.model.lrLayers, q = L.scales && L.scales[this.focus];
+    return q ? { ...q, lut: DIVERGING, log: false } : { map: "log", vmin: L.vmin, vmax: L.vmax, lut: VIRIDIS, log: true };
   }
 
   buildLrLayers(p) {
@@ -214,7 +315,11 @@ class LrPanel {
       ctx.fillStyle = t.faint;
       ctx.fillText(` ${r.layer.rows}×${r.layer.cols}`, r.x + wLab, r.y - 3);
     }
-    colorbar(ctx, p.w - mg.r + 14 * sc, mg.t, 10 * sc, p.h - mg.t - mg.b - (strip ? 22 * sc : 0), L.vmin, L.vmax, true, t);
+    const scale = this.layerScale();
+    p.el.dataset.lrMap = scale.map;
+    const barH = p.h - mg.t - mg.b - (strip ? 22 * sc : 0);
+    if (scale.log) colorbar(ctx, p.w - mg.r + 14 * sc, mg.t, 10 * sc, barH, scale.vmin, scale.vmax, true, t);
+    else signedLogBar(ctx, p.w - mg.r + 14 * sc, mg.t, 10 * sc, barH, { lo: scale.vmin, hi: scale.vmax }, t);
     p.strip = null;
     if (strip) {
       ctx.font = t.font(10.5);
@@ -235,10 +340,10 @@ class LrPanel {
           const sub = buf.subarray(0, n);
           for (let q = 0; q < n; q++) sub[q] = l.offset + q < dim ? vals.data[f * dim + l.offset + q] : 0;
           sub.sort();
-          const v = sub[n >> 1], o = (li * F + f) * 4;
-          img.data[o] = VIRIDIS[v * 3];
-          img.data[o + 1] = VIRIDIS[v * 3 + 1];
-          img.data[o + 2] = VIRIDIS[v * 3 + 2];
+          const v = sub[n >> 1], o = (li * F + f) * 4, lut = scale.lut;
+          img.data[o] = lut[v * 3];
+          img.data[o + 1] = lut[v * 3 + 1];
+          img.data[o + 2] = lut[v * 3 + 2];
           img.data[o + 3] = 255;
         }
       });
@@ -304,7 +409,7 @@ class LrPanel {
       const si = nearestIndex(L.frames, this.frame);
       if (vals && si !== p.sampled) {
         p.sampled = si;
-        const dim = vals.shape[1];
+        const dim = vals.shape[1], scale = this.layerScale(), lut = scale.lut;
         p.layerRects.forEach((r, k) => {
           const tile = p.tiles[k], l = r.layer;
           const img = tile.ctx.createImageData(l.cols, l.rows);
@@ -312,15 +417,16 @@ class LrPanel {
             const w = l.offset + q;
             const v = w < dim ? vals.data[si * dim + w] : 0;
             const o = q * 4, c = v * 3;
-            img.data[o] = VIRIDIS[c];
-            img.data[o + 1] = VIRIDIS[c + 1];
-            img.data[o + 2] = VIRIDIS[c + 2];
+            img.data[o] = lut[c];
+            img.data[o + 1] = lut[c + 1];
+            img.data[o + 2] = lut[c + 2];
             img.data[o + 3] = 255;
           }
           tile.ctx.putImageData(img, 0, 0);
         });
         const step = m.steps[L.frames[si]];
-        p.title.textContent = `Learning rate of every weight · ${m.opts[this.focus].name} · step ${step === undefined ? "?" : step}`;
+        const what = scale.map === "diverging" ? `Realised ${REALISED_NOTE}` : "Learning rate of every weight";
+        p.title.textContent = `${what} · ${m.opts[this.focus].name} · step ${step === undefined ? "?" : step}`;
       }
       if (p.strip) {
         const q = p.strip, x = q.x + (m.R > 1 ? (this.pos / (m.R - 1)) * q.w : 0);

@@ -109,6 +109,10 @@ function parseModel(doc) {
     }
     op.ema = o.ema_path ? tryDecode(o.ema_path, "ema_path", 3, "surface") : null;
     if (op.ema && op.ema.shape[1] !== R) op.ema = null;
+    op.average = o.average_path ? tryDecode(o.average_path, "average_path", 3, "surface") : null;
+    if (op.average && op.average.shape[1] !== R) op.average = null;
+    op.averageLabel = typeof o.average_label === "string" ? o.average_label : "average";
+    op.lrMap = o.lr_map === "diverging" ? "diverging" : "log";
     op.diverged = Array.isArray(o.diverged) ? o.diverged.map((v) => (isNum(v) ? v : -1)) : [];
     op.hit = Array.isArray(o.hit) ? o.hit.map((v) => (isNum(v) ? v : -1)) : [];
     op.finalLoss = Array.isArray(o.final_loss) ? o.final_loss : [];
@@ -185,7 +189,8 @@ function parseModel(doc) {
         l.offset = off;
         off += l.rows * l.cols;
       }
-      m.lrLayers = { frames: L.frames.map(Number), vmin: L.vmin, vmax: L.vmax, layers, values, size: off };
+      const scales = Array.isArray(L.scales) ? L.scales.map((q) => (q && q.map === "diverging" && isNum(q.vmin) && isNum(q.vmax) && q.vmax > q.vmin ? { map: "diverging", vmin: q.vmin, vmax: q.vmax } : null)) : [];
+      m.lrLayers = { frames: L.frames.map(Number), vmin: L.vmin, vmax: L.vmax, layers, values, size: off, scales };
     } catch (e) {
       errors.lr.push(e.message);
     }

@@ -131,6 +131,7 @@ class SurfacePanel {
     for (const op of m.opts) {
       op.px = op.path ? toPx(op.path) : null;
       op.emaPx = op.path && op.ema ? toPx(op.ema) : null;
+      op.averagePx = op.path && op.average ? toPx(op.average) : null;
     }
   }
 
@@ -217,17 +218,27 @@ class SurfacePanel {
         };
         strokeOverHalo(ctx, trace, op.rgb, 2.2 * sc, 1, HALO_ALPHA, s2 ? [6, 4] : []);
         if (op.emaPx && op.emaPx[s2]) this.drawEma(ctx, op, op.emaPx[s2], f, frac);
+        if (op.averagePx && op.averagePx[s2]) this.drawEma(ctx, op, op.averagePx[s2], f, frac, [5 * sc, 3 * sc]);
       });
     });
     ctx.restore();
   }
 
-  drawEma(ctx, op, e, f, frac) {
+  // A second sequence beside the path: the EMA dotted, a declared average (dash) dashed.
+  drawEma(ctx, op, e, f, frac, dash) {
     const sc = this.theme.scale;
+    if (dash) {
+      // dark dashes under the coloured ones: the average often runs along the path itself
+      ctx.strokeStyle = "rgba(0,0,0,0.75)";
+      ctx.lineWidth = 3.4 * sc;
+      ctx.setLineDash(dash);
+      polyline(ctx, e, 0, f, 1);
+      ctx.stroke();
+    }
     ctx.strokeStyle = op.color;
-    ctx.lineWidth = 2.2 * sc;
-    ctx.lineCap = "round";
-    ctx.setLineDash([0.1, 4.5 * sc]);
+    ctx.lineWidth = (dash ? 1.6 : 2.2) * sc;
+    ctx.lineCap = dash ? "butt" : "round";
+    ctx.setLineDash(dash || [0.1, 4.5 * sc]);
     polyline(ctx, e, 0, f, 1);
     ctx.stroke();
     ctx.setLineDash([]);
