@@ -137,6 +137,14 @@ def threshold_constant(spec: OptimizerSpec) -> float | None:
     return None if rule is None else rule.constant({**spec.values(), **spec.info.fixed})
 
 
+def bound_of(spec: OptimizerSpec) -> str:
+    """What this instance's threshold bounds: ``"sharpness"``, ``"preconditioned_sharpness"``
+    or ``""`` (no threshold known)."""
+    if threshold_constant(spec) is None:
+        return ""
+    return "preconditioned_sharpness" if stability(spec.kind).preconditioned else "sharpness"
+
+
 def base_learning_rates(spec: OptimizerSpec, steps: np.ndarray) -> np.ndarray:
     """eta_t of the update taken from each record (its schedule's value at that step)."""
     lr = spec.values()["learning_rate"]
@@ -299,15 +307,12 @@ def compute(result: Result, steps: int | None = None) -> Sharpness:
     for k, a in enumerate(preconditioned_rows):
         pre[a] = rest[k]
     threshold = np.full((n_inst, R), np.nan)
-    bounds = []
-    for a, spec in enumerate(result.experiment.optimizers):
+    specs = result.experiment.optimizers
+    for a, spec in enumerate(specs):
         c = threshold_constant(spec)
-        if c is None:
-            bounds.append("")
-            continue
-        threshold[a] = c / base_learning_rates(spec, result.steps)
-        bounds.append("preconditioned_sharpness" if a in preconditioned_rows else "sharpness")
-    return Sharpness(sharp, pre, threshold, tuple(bounds))
+        if c is not None:
+            threshold[a] = c / base_learning_rates(spec, result.steps)
+    return Sharpness(sharp, pre, threshold, tuple(bound_of(spec) for spec in specs))
 
 
 # One result per computation (runs are deterministic), so a computation keys its sharpness.
