@@ -78,8 +78,8 @@ def rounds_to(value, text: str) -> bool:
 
 
 # ---- structure -----------------------------------------------------------------------------------
-def test_eight_lessons_with_unique_url_safe_ids():
-    assert len(lessons.LESSONS) == 8
+def test_nine_lessons_with_unique_url_safe_ids():
+    assert len(lessons.LESSONS) == 9
     for key, lesson in lessons.LESSONS.items():
         assert key == lesson.id
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.id), lesson.id
