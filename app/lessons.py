@@ -537,7 +537,8 @@ EDGE_OF_STABILITY = Lesson(
             "$2/\\eta = 10$ (the dashed line). It starts at 5.48 and climbs as the network "
             "learns, reaches 9.5 at step 568, and then stops: for the remaining 2,400 steps it "
             "hovers between 9.5 and 10.7, right at the edge. The loss does not stall: it "
-            "falls from 0.341 to 0.0074, with small rises along the way.",
+            "falls from 0.341 to 0.0074 through three brief spikes, each coming when the "
+            "sharpness has overshot the line and each knocking it back below.",
             _ripple(EOS_GD),
         ),
         Stage(
