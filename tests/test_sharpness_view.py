@@ -78,7 +78,9 @@ PLOT_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
 @pytest.mark.slow
 def test_edge_of_stability_lesson_opens_with_the_chart(browser):
     """Stage 1 of the lesson: the toggle is on, the chart shows GD's sharpness with its dashed
-    2/eta line at 10 (screenshot: artifacts/screenshots/app_edge_of_stability.png)."""
+    2/eta line at 10 (screenshots: artifacts/screenshots/app_edge_of_stability.png and
+    edge_of_stability_chart.png); stage 3 adds Adam's 38/eta line on the preconditioned row
+    (edge_of_stability_adam_chart.png)."""
     with streamlit_server(REPO / "app" / "main.py", timeout=60) as url:
         ws = url.replace("http", "ws", 1)
         link = lessons.link("edge-of-stability", 0, hide=("sidebar",))
@@ -95,5 +97,20 @@ def test_edge_of_stability_lesson_opens_with_the_chart(browser):
         page.get_by_text("Sharpness is the largest eigenvalue").wait_for()
         screenshot(page, "app_edge_of_stability", full_page=True)
         chart.screenshot(path=str(SCREENSHOTS / "edge_of_stability_chart.png"))
+        log.assert_clean()
+        page.context.close()
+        # stage 3: Adam's line bounds the preconditioned sharpness, on a row of its own
+        link = lessons.link("edge-of-stability", 2, hide=("sidebar",))
+        page, log = open_page(browser, f"{url}?{link}", width=1400, height=1000, allow=(url, ws))
+        page.wait_for_function(PLOT_JS, timeout=240_000)
+        dashed = [t for t in page.evaluate(PLOT_JS) if t["dash"] == "dash"]
+        assert [t["name"] for t in dashed] == [
+            "GD lr 0.2: 2/η = 10",
+            "Adam lr 0.01: (2+2β₁)/((1−β₁)η) = 3800",
+        ]
+        page.get_by_text("preconditioned sharpness λ₁(P⁻¹H)").wait_for()
+        chart = page.locator(".js-plotly-plot").last
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(SCREENSHOTS / "edge_of_stability_adam_chart.png"))
         log.assert_clean()
         page.context.close()
