@@ -38,14 +38,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
-import re
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
+
+from app.cli_output import ProgressBar, table
+from app.cli_scene import (
+    build_experiment,
+    cache_option,
+    join_negative,
+    positive_int,
+    scale_option,
+    scene_options,
+)
 
 PROG = "python -m app.cli"
 
@@ -59,120 +66,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-# ---- parsing values (the grammar: trajectories.grammar) ---------------------------------------
-def surface_spec(text: str, formula: str | None) -> tuple[str, dict[str, Any]]:
-    """``--surface NAME[:k=v,...]`` (and ``--formula``) -> (name, params)."""
-    from trajectories import FieldError, grammar
-
-    name, params = grammar.surface_spec(text, "--surface")
-    if formula is not None:
-        if name != "custom":
-            message = f"--formula needs --surface custom (got --surface {name})"
-            raise FieldError("surface", message)
-        if "formula" in params:
-            message = "the formula is given twice (in --surface and in --formula)"
-            raise FieldError("surface_params.formula", message)
-        params["formula"] = formula
-    return name, params
-
-
-def optimizer_spec(text: str, index: int = 0) -> dict[str, Any]:
-    """``--optimizer NAME[:k=v,...]`` -> an ``Experiment.from_dict`` optimizer entry."""
-    from trajectories import grammar
-
-    return grammar.optimizer_entry(text, "--optimizer", f"optimizers[{index}]")
-
-
-def build_experiment(args: argparse.Namespace):
-    """The scene flags as a validated :class:`~trajectories.experiment.Experiment`."""
-    from trajectories import grammar
-    from trajectories.experiment import Experiment
-
-    starts = enumerate(args.start or ())
-    surface = args.surface
-    if surface is None:
-        surface = "custom" if args.formula is not None else Experiment.surface
-    name, params = surface_spec(surface, args.formula)
-    if not args.optimizer:
-        raise ValueError("no --optimizer: name at least one, e.g. --optimizer Adam:lr=0.01")
-    data: dict[str, Any] = {
-        "surface": name,
-        "surface_params": params,
-        "optimizers": [optimizer_spec(o, i) for i, o in enumerate(args.optimizer)],
-        "starts": [grammar.parse_point(s, "--start", f"starts[{j}]") for j, s in starts],
-    }
-    for field in ("steps", "noise", "seed", "stride", "tolerance", "dtype"):
-        value = getattr(args, field)
-        if value is not None:
-            data[field] = value
-    return Experiment.from_dict(data)
-
-
-# ---- output ---------------------------------------------------------------------------------
-def fmt(v: Any) -> str:
-    if hasattr(v, "item") and not isinstance(v, str):  # a numpy scalar
-        v = v.item()
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "-" if math.isnan(v) else f"{v:.6g}"
-    return str(v)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Columns aligned; numbers to the right."""
-    rows = [[v.item() if hasattr(v, "item") else v for v in row] for row in rows]
-    cells = [[fmt(v) for v in row] for row in rows]
-    right = [
-        all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in column)
-        for column in zip(*rows, strict=True)
-    ] or [False] * len(headers)
-    widths = [max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate(headers)]
-
-    def line(items):
-        out = [
-            s.rjust(w) if rj else s.ljust(w) for s, w, rj in zip(items, widths, right, strict=True)
-        ]
-        return "  ".join(out).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, cells)])
-
-
+# ---- progress -------------------------------------------------------------------------------
 def _never(step: int) -> int | None:
     return None if step < 0 else step
-
-
-class ProgressBar:
-    """A text bar on ``stream``, redrawn in place with ``\\r`` at most every ``interval`` s."""
-
-    def __init__(
-        self, label: str, stream: TextIO | None = None, width: int = 30, interval: float = 0.1
-    ):
-        self.label, self.stream, self.width, self.interval = label, stream, width, interval
-        self._last = -math.inf
-        self._drawn = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < self.interval:
-            return
-        self._last = now
-        frac = done / total if total else 1.0
-        filled = round(frac * self.width)
-        bar = "#" * filled + "-" * (self.width - filled)
-        stream = self.stream or sys.stderr
-        stream.write(f"\r{self.label} [{bar}] {done}/{total} {frac:4.0%}")
-        stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        if self._drawn:
-            (self.stream or sys.stderr).write("\n")
-            self._drawn = False
 
 
 def _progress(args, label: str) -> ProgressBar | None:
@@ -563,77 +459,6 @@ def cmd_replay(args) -> int:
 
 
 # ---- the parser -----------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _scene(p: argparse.ArgumentParser, *, starts: bool = True) -> None:
-    g = p.add_argument_group("scene")
-    g.add_argument(
-        "--surface",
-        metavar="NAME[:k=v,...]",
-        help="surface and parameters (default rosenbrock; see `list surfaces`)",
-    )
-    g.add_argument(
-        "--formula",
-        metavar="TEXT",
-        help="the formula of --surface custom, in x and y, e.g. '(1-x)^2 + 100*(y-x^2)^2'",
-    )
-    g.add_argument(
-        "--optimizer",
-        action="append",
-        metavar="NAME[:k=v,...]",
-        help="an optimizer instance (repeatable), e.g. Adam:lr=0.01,name=fast",
-    )
-    if starts:
-        g.add_argument(
-            "--start",
-            action="append",
-            metavar="X,Y",
-            help="a start point (repeatable): 2 numbers (a point of the 2-D view) or "
-            "one per weight; default: the surface's own",
-        )
-    g.add_argument("--steps", type=int, help="steps per run (default 500)")
-    g.add_argument("--seed", type=int, help="random seed (default 0)")
-    g.add_argument(
-        "--noise",
-        type=float,
-        metavar="SIGMA",
-        help="std of Gaussian noise added to gradients (default 0)",
-    )
-    g.add_argument(
-        "--stride", type=int, metavar="K", help="record every K-th step (default 0: automatic)"
-    )
-    g.add_argument(
-        "--tolerance",
-        type=float,
-        help="'steps to target' counts until f* + tolerance (default 1e-3)",
-    )
-    g.add_argument("--dtype", choices=("float32", "float64"), help="default float32")
-    _cache_option(p)
-
-
-def _cache_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--no-compile-cache",
-        action="store_true",
-        help="compile afresh, without the on-disk compilation cache (see app/jax_cache.py)",
-    )
-
-
-def _scale_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--scale",
-        type=float,
-        metavar="S",
-        help="a .png or .gif's size: S x 880 x 620 px, S from 1 to 4 (default 2: 1,760 px wide)",
-    )
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -648,13 +473,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("run", help="run an experiment; print a summary or write --out")
-    _scene(p)
+    scene_options(p)
     p.add_argument(
         "--out",
         metavar="FILE",
         help="write the result: .json (snapshot), .csv, .html, .png or .gif",
     )
-    _scale_option(p)
+    scale_option(p)
     p.add_argument(
         "--sharpness",
         action="store_true",
@@ -665,7 +490,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
     def sweep_parser(name: str, help: str, *, starts: bool = True):
         p = sub.add_parser(name, help=help)
-        _scene(p, starts=starts)
+        scene_options(p, starts=starts)
         p.add_argument("--out", metavar="FILE", help="write the table: .json or .csv")
         p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
         return p
@@ -684,16 +509,16 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "basins", "basins of attraction: one optimizer from an n x n grid of starts", starts=False
     )
     p.add_argument("--start", action="append", help=argparse.SUPPRESS)
-    p.add_argument("--n", type=_positive_int, default=64, help="grid side (default 64)")
+    p.add_argument("--n", type=positive_int, default=64, help="grid side (default 64)")
     p.set_defaults(handler=cmd_basins)
 
     p = sweep_parser("ensemble", "many seeds of a noisy run: quantiles of the loss")
-    p.add_argument("--seeds", type=_positive_int, default=32, help="number of seeds (default 32)")
+    p.add_argument("--seeds", type=positive_int, default=32, help="number of seeds (default 32)")
     p.set_defaults(handler=cmd_ensemble)
 
     p = sweep_parser("compare", "fair comparison: every optimizer tuned with the same budget")
     p.add_argument(
-        "--trials", type=_positive_int, default=64, help="trials per optimizer (default 64)"
+        "--trials", type=positive_int, default=64, help="trials per optimizer (default 64)"
     )
     p.add_argument(
         "--criterion", default="final_loss", choices=("final_loss", "loss_auc", "steps_to_target")
@@ -703,47 +528,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="re-run a snapshot; fail if the results differ")
     p.add_argument("snapshot", metavar="SNAPSHOT", help="a .json snapshot written by run --out")
     p.add_argument("--out", metavar="FILE", help="write the replayed result (as run --out)")
-    _scale_option(p)
-    _cache_option(p)
+    scale_option(p)
+    cache_option(p)
     p.set_defaults(handler=cmd_replay)
     return parser
-
-
-_VALUE_OPTIONS = (
-    "--start",
-    "--formula",
-    "--noise",
-    "--seed",
-    "--steps",
-    "--stride",
-    "--tolerance",
-    "--n",
-    "--seeds",
-    "--trials",
-)
-_NEGATIVE = re.compile(r"-[\d.]")
-
-
-def _join_negative(argv: Sequence[str]) -> list[str]:
-    """``--start -1.5,2`` as ``--start=-1.5,2`` (argparse would read -1.5,2 as an option)."""
-    out, i = [], 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            out.extend(argv[i:])
-            break
-        nxt = argv[i + 1] if i + 1 < len(argv) else None
-        if (
-            a in _VALUE_OPTIONS
-            and nxt is not None
-            and (_NEGATIVE.match(nxt) or (a == "--formula" and nxt.startswith("-") and nxt != "-h"))
-        ):
-            out.append(f"{a}={nxt}")
-            i += 2
-            continue
-        out.append(a)
-        i += 1
-    return out
 
 
 # ---- entry point ----------------------------------------------------------------------------
@@ -779,7 +567,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     installed console script, see optviz/__init__.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(prog).parse_args(_join_negative(argv))
+        args = build_parser(prog).parse_args(join_negative(argv))
         if getattr(args, "dtype", None) == "float64":
             _enable_x64()  # before anything is computed
         with _compile_cache(args):

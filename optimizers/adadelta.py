@@ -61,12 +61,18 @@ ADADELTA_INFO = OptimizerInfo(
     group="adaptive",
     reference="Zeiler, ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701 (2012)",
     matches="Keras 3 Adadelta",
+    defaults_from="the kerasy optimizers documentation (eta = 1 as in the paper, rho = 0.95, "
+    "epsilon = 1e-7; Keras's own learning-rate default is 0.001)",
+    notes="The accumulated delta is the unscaled one, as in every library. Unlike Adagrad's, "
+    "the per-weight learning rate can grow; the state keeps E^delta_{t-1} so that it can be "
+    "read after the step.",
+    example="    >>> opt = optimizers.Adadelta()",
     update_latex=r"E^g_t=\rho E^g_{t-1}+(1-\rho)g_t^2,\quad \delta_t=\frac{\sqrt{E^\delta_{t-1}+"
     r"\varepsilon}}{\sqrt{E^g_t+\varepsilon}}g_t,\quad E^\delta_t=\rho E^\delta_{t-1}+"
     r"(1-\rho)\delta_t^2,\quad w_{t+1}=w_t-\eta\delta_t",
     learning_rate_latex=r"\eta\sqrt{E^\delta_{t-1}+\varepsilon}\,/\sqrt{E^g_t+\varepsilon}",
+    learning_rate=learning_rate(1.0, 1e-3, 10.0),
     hyperparams=(
-        learning_rate(1.0, 1e-3, 10.0),
         decay_rate("rho", 0.95, "The decay rate of both running averages."),
         epsilon(1e-7),
     ),
@@ -74,12 +80,6 @@ ADADELTA_INFO = OptimizerInfo(
         StateField(name="accumulated_grad", symbol="E^g_t", role="second_moment"),
         StateField(name="accumulated_delta", symbol=r"E^\delta_t", role="update_moment"),
     ),
-    defaults_from="the kerasy optimizers documentation (eta = 1 as in the paper, rho = 0.95, "
-    "epsilon = 1e-7; Keras's own learning-rate default is 0.001)",
-    notes="The accumulated delta is the unscaled one, as in every library. Unlike Adagrad's, "
-    "the per-weight learning rate can grow; the state keeps E^delta_{t-1} so that it can be "
-    "read after the step.",
-    example="    >>> opt = optimizers.Adadelta()",
 )
 
 Adadelta = ADADELTA_INFO.build

@@ -10,14 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    Range,
-    StateField,
-    epsilon,
-    flag,
-    learning_rate,
-)
+from optimizers.declare import POSITIVE, OptimizerInfo, Range, StateField, epsilon, flag, unrecorded
 
 
 class AdafactorState(NamedTuple):
@@ -114,14 +107,23 @@ ADAFACTOR_INFO = OptimizerInfo(
     reference="Shazeer & Stern, Adafactor: Adaptive Learning Rates with Sublinear Memory Cost, "
     "ICML 2018 (arXiv:1804.04235)",
     matches="Keras 3 Adafactor",
+    defaults_from="the Keras 3 documentation",
+    notes="RMS is the root mean square over a tensor; R_t, C_t are the moving averages (decay "
+    "beta_hat) of the column and row means of g^2 + epsilon_1. Tensors of rank >= 2 keep only "
+    "the row and column factors, so the state is not shaped like the parameters (the rank < 2 "
+    "second moment is not recorded either: it is a scalar placeholder for matrices). The "
+    "per-weight learning rate (applied to g_t) is the factored preconditioner. "
+    "``relative_step`` is accepted for Keras's signature; in Keras 3.15.1 rho_t is always "
+    "min(eta, 1/sqrt t). No first moment (Keras has none).",
+    example="    >>> opt = optimizers.Adafactor(learning_rate=1e-2)",
     update_latex=r"\rho_t=\min(\eta,1/\sqrt t),\ \alpha_t=\max(\varepsilon_2,\mathrm{RMS}(w_t))"
     r"\rho_t,\ \hat\beta_{2,t}=1-t^{c},\ v_t=\begin{cases}R_tC_t^{T}/\mathrm{mean}(R_t)&"
     r"\text{matrix}\\\hat\beta_{2,t}v_{t-1}+(1-\hat\beta_{2,t})(g_t^2+\varepsilon_1)&\text{else}"
     r"\end{cases},\ u_t=\frac{g_t}{\sqrt{v_t}},\ w_{t+1}=w_t-\frac{\alpha_tu_t}"
     r"{\max(1,\mathrm{RMS}(u_t)/d)}",
     learning_rate_latex=r"\alpha_t\,/\,\big(\sqrt{v_t}\,\max(1,\mathrm{RMS}(u_t)/d)\big)",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         family.amount(
             "beta_2_decay",
             -0.8,
@@ -144,25 +146,16 @@ ADAFACTOR_INFO = OptimizerInfo(
             10.0,
             "d: the update's RMS is clipped to it.",
             scale="log",
-            valid=Range(low=0.0, low_open=True),
+            valid=POSITIVE,
         ),
         flag("relative_step", True, "Accepted as Keras's; it changes nothing in Keras 3.15.1."),
     ),
     state=(
-        StateField(name="row", symbol="R_t", role="second_moment_rows", shape="other"),
-        StateField(name="col", symbol="C_t", role="second_moment_columns", shape="other"),
-        StateField(name="velocity", symbol="v_t", role="second_moment", shape="other"),
+        unrecorded("row", "R_t", "second_moment_rows"),
+        unrecorded("col", "C_t", "second_moment_columns"),
+        unrecorded("velocity", "v_t", "second_moment"),
         StateField(name="scale", symbol=r"\alpha_t", role="step_scale", shape="per_tensor"),
     ),
-    defaults_from="the Keras 3 documentation",
-    notes="RMS is the root mean square over a tensor; R_t, C_t are the moving averages (decay "
-    "beta_hat) of the column and row means of g^2 + epsilon_1. Tensors of rank >= 2 keep only "
-    "the row and column factors, so the state is not shaped like the parameters (the rank < 2 "
-    "second moment is not recorded either: it is a scalar placeholder for matrices). The "
-    "per-weight learning rate (applied to g_t) is the factored preconditioner. "
-    "``relative_step`` is accepted for Keras's signature; in Keras 3.15.1 rho_t is always "
-    "min(eta, 1/sqrt t). No first moment (Keras has none).",
-    example="    >>> opt = optimizers.Adafactor(learning_rate=1e-2)",
 )
 
 Adafactor = ADAFACTOR_INFO.build

@@ -8,15 +8,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
-from optimizers.declare import (
-    NON_NEGATIVE,
-    HParam,
-    OptimizerInfo,
-    StateField,
-    epsilon,
-    learning_rate,
-)
+from optimizers import core, family
+from optimizers.declare import OptimizerInfo, StateField, epsilon
 
 
 class AdagradState(NamedTuple):
@@ -52,27 +45,25 @@ ADAGRAD_INFO = OptimizerInfo(
     reference="Duchi, Hazan & Singer, Adaptive Subgradient Methods for Online Learning and "
     "Stochastic Optimization, JMLR 2011",
     matches="Keras 3 Adagrad",
-    update_latex=r"G_t=G_{t-1}+g_t^2,\quad w_{t+1}=w_t-\frac{\eta}{\sqrt{G_t+\varepsilon}}g_t",
-    learning_rate_latex=r"\eta\,/\sqrt{G_t+\varepsilon}",
-    hyperparams=(
-        learning_rate(0.01),
-        HParam(
-            name="initial_accumulator_value",
-            default=0.0,
-            low=0.0,
-            high=1.0,
-            scale="linear",
-            valid=NON_NEGATIVE,
-            help="Starting value of the accumulated squared gradient G_0.",
-        ),
-        epsilon(1e-7),
-    ),
-    state=(StateField(name="accumulator", symbol="G_t", role="second_moment_sum"),),
     defaults_from="the kerasy optimizers documentation (eta = 0.01, G_0 = 0, epsilon inside the "
     "root; Keras's own defaults are 0.001 and G_0 = 0.1)",
     notes="The per-weight learning rate never increases. Matches Keras 3 Adagrad exactly given "
     "the same arguments.",
     example="    >>> opt = optimizers.Adagrad(learning_rate=0.1)",
+    update_latex=r"G_t=G_{t-1}+g_t^2,\quad w_{t+1}=w_t-\frac{\eta}{\sqrt{G_t+\varepsilon}}g_t",
+    learning_rate_latex=r"\eta\,/\sqrt{G_t+\varepsilon}",
+    learning_rate=0.01,
+    hyperparams=(
+        family.amount(
+            "initial_accumulator_value",
+            0.0,
+            0.0,
+            1.0,
+            "Starting value of the accumulated squared gradient G_0.",
+        ),
+        epsilon(1e-7),
+    ),
+    state=(StateField(name="accumulator", symbol="G_t", role="second_moment_sum"),),
 )
 
 Adagrad = ADAGRAD_INFO.build

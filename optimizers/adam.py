@@ -16,17 +16,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core, declare
-from optimizers.declare import (
-    OPTIONS,
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    epsilon,
-    flag,
-    insert_after,
-    learning_rate,
-)
+from optimizers import core, family
+from optimizers.declare import OPTIONS, OptimizerInfo, StateField, epsilon, flag, insert_after
 
 
 class AdamState(NamedTuple):
@@ -147,13 +138,7 @@ def _nadam_core(beta_1, beta_2, epsilon) -> core.Core:
 
 
 # ---- declarations -------------------------------------------------------------------------------
-_B1 = decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates.")
-_B2 = decay_rate(
-    "beta_2", 0.999, "The exponential decay rate for the 2nd moment estimates.", live=False
-)
 _AMSGRAD = flag("amsgrad", False, "Whether to apply the AMSGrad variant (Reddi et al., 2018).")
-_M = StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient")
-_V = StateField(name="nu", symbol="v_t", role="second_moment")
 _ADAM_LATEX = (
     r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad v_t=\beta_2 v_{t-1}+(1-\beta_2)g_t^2,\quad "
     r"w_{t+1}=w_t-\eta\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\frac{m_t}{\sqrt{v_t}+\hat\varepsilon}"
@@ -169,16 +154,6 @@ ADAM_INFO = OptimizerInfo(
     group="adaptive",
     reference=_ADAM_REF,
     matches="Keras 3 Adam",
-    update_latex=_ADAM_LATEX,
-    learning_rate_latex=_ADAM_LR,
-    hyperparams=(
-        learning_rate(0.001),
-        _B1,
-        _B2,
-        epsilon(1e-7, "Epsilon hat of the paper (before its 2.1)."),
-        _AMSGRAD,
-    ),
-    state=(_M, _V),
     defaults_from=_KERAS_DEFAULTS,
     notes="This is the epsilon-hat form of the paper (the formula before its section 2.1), used "
     "by Keras and kerasy: it equals the textbook eta m_hat/(sqrt(v_hat) + eps) with "
@@ -186,6 +161,17 @@ ADAM_INFO = OptimizerInfo(
     "m_hat. ``amsgrad=True`` replaces v_t in the step by its running max (the AMSGrad preset), "
     "the max of the uncorrected v as Keras (optax takes the max of v_hat, which differs).",
     example="    >>> opt = optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999)",
+    update_latex=_ADAM_LATEX,
+    learning_rate_latex=_ADAM_LR,
+    learning_rate=0.001,
+    hyperparams=(
+        *family.adam_moments(
+            epsilon(1e-7, "Epsilon hat of the paper (before its 2.1)."),
+            beta_2_help="The exponential decay rate for the 2nd moment estimates.",
+        ),
+        _AMSGRAD,
+    ),
+    state=family.ADAM_MOMENTS,
 )
 
 AMSGRAD_INFO = ADAM_INFO.preset(
@@ -196,8 +182,11 @@ AMSGRAD_INFO = ADAM_INFO.preset(
     update_latex=_ADAM_LATEX.replace(r"\sqrt{v_t}", r"\sqrt{v^{\max}_t}")
     + r",\quad v^{\max}_t=\max(v^{\max}_{t-1},v_t)",
     learning_rate_latex=_ADAM_LR.replace(r"\hat v_t", r"\hat v^{\max}_t"),
-    state=(_M, _V, StateField(name="nu_max", symbol=r"v^{\max}_t", role="second_moment_max")),
     fixed={"amsgrad": True},
+    state=(
+        *family.ADAM_MOMENTS,
+        StateField(name="nu_max", symbol=r"v^{\max}_t", role="second_moment_max"),
+    ),
 )
 
 # AdamW: Adam's rule; its weight_decay is the shared decoupled option (applied before the step,
@@ -207,6 +196,11 @@ ADAMW_INFO = ADAM_INFO.derive(
     summary="Adam with decoupled weight decay: shrinks weights by lr*wd each step.",
     reference="Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019",
     matches="Keras 3 AdamW",
+    defaults_from="the Keras 3 AdamW documentation (weight_decay=0.004, epsilon=1e-7)",
+    notes="The decay is the shared ``weight_decay`` option of every optimizer, applied before "
+    "the Adam step (the gradient is taken at the old w); the per-weight learning rate is "
+    "Adam's (the decay shrinks every weight by the same factor 1 - eta lambda).",
+    example="    >>> opt = optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)",
     update_latex=r"w\leftarrow w-\eta\lambda w,\quad " + _ADAM_LATEX,
     hyperparams=insert_after(
         ADAM_INFO.hyperparams,
@@ -218,17 +212,11 @@ ADAMW_INFO = ADAM_INFO.derive(
             option=True,
         ),
     ),
-    defaults_from="the Keras 3 AdamW documentation (weight_decay=0.004, epsilon=1e-7)",
-    notes="The decay is the shared ``weight_decay`` option of every optimizer, applied before "
-    "the Adam step (the gradient is taken at the old w); the per-weight learning rate is "
-    "Adam's (the decay shrinks every weight by the same factor 1 - eta lambda).",
-    example="    >>> opt = optimizers.AdamW(learning_rate=1e-3, weight_decay=0.004)",
 )
 
 
-def _without_amsgrad(lr: declare.HParam) -> tuple[declare.HParam, ...]:
-    """Adam's hyperparameters with another learning-rate default and no AMSGrad flag."""
-    return tuple(lr if h.name == "learning_rate" else h for h in ADAM_INFO.hyperparams[:-1])
+# Adam's hyperparameters after the learning rate, without the AMSGrad flag (Adamax, Nadam).
+_WITHOUT_AMSGRAD = ADAM_INFO.hyperparams[1:-1]
 
 
 ADAMAX_INFO = ADAM_INFO.derive(
@@ -237,15 +225,16 @@ ADAMAX_INFO = ADAM_INFO.derive(
     summary="Adam with an infinity norm: the scale is the decayed max of |g|.",
     reference=_ADAM_REF + ", section 7.1",
     matches="Keras 3 Adamax",
-    update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad u_t=\max(\beta_2u_{t-1},|g_t|),\quad "
-    r"w_{t+1}=w_t-\frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t+\varepsilon}",
-    learning_rate_latex=r"\eta\,/\,(u_t+\varepsilon)",
-    hyperparams=_without_amsgrad(learning_rate(0.002)),
-    state=(_M, StateField(name="nu", symbol="u_t", role="infinity_norm")),
     defaults_from="the kerasy optimizers documentation (learning_rate=0.002); epsilon 1e-7 as "
     "Keras (optax puts it inside the max instead)",
     notes="u is not bias-corrected; the per-weight learning rate applies to m_hat.",
     example="    >>> opt = optimizers.Adamax()",
+    update_latex=r"m_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad u_t=\max(\beta_2u_{t-1},|g_t|),\quad "
+    r"w_{t+1}=w_t-\frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(u_t+\varepsilon)",
+    learning_rate=0.002,
+    hyperparams=_WITHOUT_AMSGRAD,
+    state=(family.FIRST_MOMENT, StateField(name="nu", symbol="u_t", role="infinity_norm")),
 )
 
 NADAM_INFO = ADAM_INFO.derive(
@@ -254,15 +243,16 @@ NADAM_INFO = ADAM_INFO.derive(
     summary="Adam with Nesterov momentum (Keras's warming momentum schedule).",
     reference="Dozat, Incorporating Nesterov Momentum into Adam, ICLR 2016 workshop",
     matches="Keras 3 Nadam",
-    update_latex=r"\mu_t=\beta_1(1-\tfrac12 0.96^t),\ "
-    r"\hat m_t=\frac{\mu_{t+1}m_t}{1-\Pi_t\mu_{t+1}}+\frac{(1-\mu_t)g_t}{1-\Pi_t},\ "
-    r"w_{t+1}=w_t-\eta\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
-    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
-    hyperparams=_without_amsgrad(learning_rate(0.001)),
     defaults_from="the kerasy optimizers documentation",
     notes="Pi_t is the running product of the momentum schedule mu_1 ... mu_t. The libraries "
     "use four different schedules (docs/optimizer-equations.md, Adam family); this is Keras 3's.",
     example="    >>> opt = optimizers.Nadam(learning_rate=2e-3)",
+    update_latex=r"\mu_t=\beta_1(1-\tfrac12 0.96^t),\ "
+    r"\hat m_t=\frac{\mu_{t+1}m_t}{1-\Pi_t\mu_{t+1}}+\frac{(1-\mu_t)g_t}{1-\Pi_t},\ "
+    r"w_{t+1}=w_t-\eta\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
+    learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    learning_rate=0.001,
+    hyperparams=_WITHOUT_AMSGRAD,
 )
 
 Adam = ADAM_INFO.build

@@ -8,13 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    epsilon,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, momentum_buffer
 
 
 class AdanState(NamedTuple):
@@ -31,8 +25,7 @@ def adan_core(beta_1, beta_2, beta_3, epsilon, epsilon_root, weight_decay) -> co
         return AdanState(family.count(), z, z, z, z)
 
     def denominator(n, t):
-        n_hat = family.debias(n, beta_3, t)
-        return jnp.sqrt(n_hat + core.cast(epsilon_root, n)) + core.cast(epsilon, n)
+        return family.debiased_root(n, beta_3, t, epsilon, epsilon_root)
 
     def step_leaf(g, w, m, v, n, g_prev, t, lr):
         diff = jnp.where(t == 1, jnp.zeros_like(g), g - g_prev)
@@ -44,11 +37,8 @@ def adan_core(beta_1, beta_2, beta_3, epsilon, epsilon_root, weight_decay) -> co
         update = direction + core.cast(weight_decay, w) * w
         return -core.cast(lr, g) * update, m, v, n, g
 
+    learning_rates = family.rates_over("n", denominator)
     step = family.leafwise(step_leaf, ("m", "v", "n", "g"), params=True)
-
-    def learning_rates(state, lr):
-        return jax.tree.map(lambda n: core.cast(lr, n) / denominator(n, state.count), state.n)
-
     return core.Core(init, step, learning_rates)
 
 
@@ -61,13 +51,20 @@ ADAN_INFO = OptimizerInfo(
     reference="Xie et al., Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing "
     "Deep Models, arXiv:2208.06677 (2022)",
     matches="optax.adan",
+    defaults_from="optax (optax has no default learning rate: 0.001 here)",
+    notes="beta_1, beta_2, beta_3 are optax's decay rates (the paper's 1 - beta_i); Delta_1 = 0; "
+    "each moment is bias-corrected by its own beta. ``weight_decay`` is optax's (added to the "
+    "update before the learning rate, not the paper's proximal division); the shared decoupled "
+    "option is not added on top. The per-weight learning rate applies to "
+    "m_hat + (1 - beta_2) v_hat.",
+    example="    >>> opt = optimizers.Adan(learning_rate=1e-3)",
     update_latex=r"\Delta_t=g_t-g_{t-1},\ m_t=\beta_1m_{t-1}+(1-\beta_1)g_t,\ v_t=\beta_2v_{t-1}"
     r"+(1-\beta_2)\Delta_t,\ n_t=\beta_3n_{t-1}+(1-\beta_3)\big(g_t+(1-\beta_2)\Delta_t\big)^2,"
     r"\ w_{t+1}=w_t-\eta\Big(\frac{\hat m_t+(1-\beta_2)\hat v_t}{\sqrt{\hat n_t+\bar\varepsilon}"
     r"+\varepsilon}+\lambda w_t\Big)",
     learning_rate_latex=r"\eta\,/\,(\sqrt{\hat n_t+\bar\varepsilon}+\varepsilon)",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         decay_rate("beta_1", 0.98, "Decay rate of the gradient average m (optax's b1)."),
         decay_rate("beta_2", 0.92, "Decay rate of the gradient-difference average v."),
         decay_rate("beta_3", 0.99, "Decay rate of the second moment n.", live=False),
@@ -76,18 +73,11 @@ ADAN_INFO = OptimizerInfo(
         family.optax_weight_decay("added to the update before the learning rate"),
     ),
     state=(
-        StateField(name="m", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        momentum_buffer("m", "m_t"),
         StateField(name="v", symbol="v_t", role="gradient_difference"),
         StateField(name="n", symbol="n_t", role="second_moment"),
         StateField(name="g", symbol="g_{t-1}", role="previous_gradient"),
     ),
-    defaults_from="optax (optax has no default learning rate: 0.001 here)",
-    notes="beta_1, beta_2, beta_3 are optax's decay rates (the paper's 1 - beta_i); Delta_1 = 0; "
-    "each moment is bias-corrected by its own beta. ``weight_decay`` is optax's (added to the "
-    "update before the learning rate, not the paper's proximal division); the shared decoupled "
-    "option is not added on top. The per-weight learning rate applies to "
-    "m_hat + (1 - beta_2) v_hat.",
-    example="    >>> opt = optimizers.Adan(learning_rate=1e-3)",
 )
 
 Adan = ADAN_INFO.build

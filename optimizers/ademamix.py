@@ -6,16 +6,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    epsilon,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, momentum_buffer
 
 
 class AdEMAMixState(NamedTuple):
@@ -31,8 +24,7 @@ def ademamix_core(beta_1, beta_2, beta_3, alpha, epsilon, epsilon_root, weight_d
         return AdEMAMixState(family.count(), z, z, z)
 
     def denominator(v, t):
-        v_hat = family.debias(v, beta_2, t)
-        return jnp.sqrt(v_hat + core.cast(epsilon_root, v)) + core.cast(epsilon, v)
+        return family.debiased_root(v, beta_2, t, epsilon, epsilon_root)
 
     def step_leaf(g, w, m1, m2, v, t, lr):
         m1 = core.moment(m1, g, beta_1)
@@ -42,11 +34,8 @@ def ademamix_core(beta_1, beta_2, beta_3, alpha, epsilon, epsilon_root, weight_d
         update = mixed / denominator(v, t) + core.cast(weight_decay, w) * w
         return -core.cast(lr, g) * update, m1, m2, v
 
+    learning_rates = family.rates_over("nu", denominator)
     step = family.leafwise(step_leaf, ("m1", "m2", "nu"), params=True)
-
-    def learning_rates(state, lr):
-        return jax.tree.map(lambda v: core.cast(lr, v) / denominator(v, state.count), state.nu)
-
     return core.Core(init, step, learning_rates)
 
 
@@ -59,13 +48,20 @@ ADEMAMIX_INFO = OptimizerInfo(
     reference="Pagliardini, Ablin & Grangier, The AdEMAMix Optimizer: Better, Faster, Older, "
     "arXiv:2409.03509 (2024)",
     matches="optax.contrib.ademamix",
+    defaults_from="optax.contrib.ademamix (alpha=5; optax has no default learning rate: 0.001 "
+    "here)",
+    notes="m1 and v are bias-corrected, m2 is not. optax lets beta_3 and alpha follow schedules "
+    "(the paper's warm-ups); here they are constants. ``weight_decay`` is optax's (added before "
+    "the learning rate); the shared decoupled option is not added on top. The per-weight "
+    "learning rate applies to m1_hat + alpha m2.",
+    example="    >>> opt = optimizers.AdEMAMix(learning_rate=1e-3)",
     update_latex=r"m^{(1)}_t=\beta_1m^{(1)}_{t-1}+(1-\beta_1)g_t,\ m^{(2)}_t=\beta_3m^{(2)}_{t-1}"
     r"+(1-\beta_3)g_t,\ v_t=\beta_2v_{t-1}+(1-\beta_2)g_t^2,\ w_{t+1}=w_t-\eta\Big("
     r"\frac{\hat m^{(1)}_t+\alpha m^{(2)}_t}{\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon}"
     r"+\lambda w_t\Big)",
     learning_rate_latex=r"\eta\,/\,(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         decay_rate("beta_1", 0.9, "Decay rate of the fast momentum m1."),
         decay_rate("beta_2", 0.999, "Decay rate of the second moment.", live=False),
         decay_rate("beta_3", 0.9999, "Decay rate of the slow momentum m2.", live=False),
@@ -75,17 +71,10 @@ ADEMAMIX_INFO = OptimizerInfo(
         family.optax_weight_decay("added to the update before the learning rate"),
     ),
     state=(
-        StateField(name="m1", symbol=r"m^{(1)}_t", role="momentum", moves=-1, units="gradient"),
+        momentum_buffer("m1", r"m^{(1)}_t"),
         StateField(name="m2", symbol=r"m^{(2)}_t", role="slow_momentum"),
         StateField(name="nu", symbol="v_t", role="second_moment"),
     ),
-    defaults_from="optax.contrib.ademamix (alpha=5; optax has no default learning rate: 0.001 "
-    "here)",
-    notes="m1 and v are bias-corrected, m2 is not. optax lets beta_3 and alpha follow schedules "
-    "(the paper's warm-ups); here they are constants. ``weight_decay`` is optax's (added before "
-    "the learning rate); the shared decoupled option is not added on top. The per-weight "
-    "learning rate applies to m1_hat + alpha m2.",
-    example="    >>> opt = optimizers.AdEMAMix(learning_rate=1e-3)",
 )
 
 AdEMAMix = ADEMAMIX_INFO.build

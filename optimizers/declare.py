@@ -13,7 +13,10 @@ else is derived from the declaration:
 * the "momentum" arrow (``StateField.role == "momentum"``: its sign and units);
 * the README's optimizer table (``registry.readme_table``).
 
-Adding an optimizer means writing its rule and one declaration (see ``optimizers/sgd.py``).
+Adding an optimizer means writing its rule and one declaration (see ``optimizers/sgd.py``):
+its texts, its LaTeX, then its pieces (``learning_rate``, ``hyperparams``, ``rules``, ``state``),
+built from the standard makers here and in ``optimizers/family.py`` so that it states only what
+is particular to it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ POSITIVE = Range(low=0.0, low_open=True)
 NON_NEGATIVE = Range(low=0.0)
 DECAY_RATE = Range(low=0.0, high=1.0, high_open=True)  # beta_1, beta_2, rho, alpha, momentum
 UNIT_INTERVAL = Range(low=0.0, high=1.0)
+OPEN_UNIT_INTERVAL = Range(low=0.0, high=1.0, low_open=True, high_open=True)  # Rprop's eta_minus
+ABOVE_ONE = Range(low=1.0, low_open=True)  # Rprop's and WAME's eta_plus
 AT_LEAST_ONE = Range(low=1)
 
 
@@ -120,18 +125,19 @@ class HParam:
         )
 
 
-def learning_rate(default: float, low: float = 1e-5, high: float = 10.0) -> HParam:
+def learning_rate(
+    default: float,
+    low: float = 1e-5,
+    high: float = 10.0,
+    *,
+    help: str = "Step size (a float or a schedule).",
+    schedule: bool = True,
+) -> HParam:
+    """Every optimizer's first hyperparameter (``OptimizerInfo(learning_rate=...)`` makes it)."""
     return HParam(
-        name="learning_rate",
-        default=default,
-        low=low,
-        high=high,
-        scale="log",
-        help="Step size (a float or a schedule).",
-        valid=POSITIVE,
-        live=True,
-        schedule=True,
-    )
+        name="learning_rate", default=default, low=low, high=high, scale="log", help=help,
+        valid=POSITIVE, live=True, schedule=schedule,
+    )  # fmt: skip
 
 
 def decay_rate(name: str, default: float, help: str, *, live: bool = True, high=0.9999) -> HParam:
@@ -323,6 +329,18 @@ class StateField:
         return self.shape != "other"
 
 
+def momentum_buffer(name: str, symbol: str, *, units: str = "gradient", **more: Any) -> StateField:
+    """The momentum buffer of most methods: it moves the weights by ``-eta_t * buffer`` (or by
+    ``-buffer`` with ``units="weights"``)."""
+    return StateField(name=name, symbol=symbol, role="momentum", moves=-1, units=units, **more)
+
+
+def unrecorded(name: str, symbol: str, role: str) -> StateField:
+    """State that is not shaped like the parameters (a scalar, factored moments): not recorded
+    per weight."""
+    return StateField(name=name, symbol=symbol, role=role, shape="other")
+
+
 # --------------------------------------------------------------------------------------------
 # The declaration
 # --------------------------------------------------------------------------------------------
@@ -335,6 +353,9 @@ class OptimizerInfo:
     its parameters are checked against the declaration when it is made.
     A preset (``Nesterov``, ``AMSGrad``) is made with :meth:`preset`: the parent's constructor
     with ``fixed`` flags, its own texts.
+
+    ``learning_rate``: the default of the standard learning rate (or its :class:`HParam` when
+    it is not the standard one), put first in ``hyperparams``, which then lists the others.
     """
 
     name: str
@@ -345,7 +366,8 @@ class OptimizerInfo:
     matches: str
     update_latex: str
     learning_rate_latex: str
-    hyperparams: tuple[HParam, ...]
+    hyperparams: tuple[HParam, ...] = ()
+    learning_rate: dataclasses.InitVar[float | HParam | None] = None
     state: tuple[StateField, ...] = ()
     rules: tuple[Rule, ...] = ()
     defaults_from: str = ""  # where the defaults come from (a document, a library)
@@ -355,7 +377,10 @@ class OptimizerInfo:
     parent: OptimizerInfo | None = None
     title: str = ""  # the long name, when it is not just ``name``
 
-    def __post_init__(self):
+    def __post_init__(self, lr: float | HParam | None):  # lr: the learning_rate InitVar
+        if lr is not None:
+            lr = lr if isinstance(lr, HParam) else learning_rate(lr)
+            object.__setattr__(self, "hyperparams", (lr, *self.hyperparams))
         if not self.title:
             object.__setattr__(self, "title", self.name)
         if self.group not in GROUPS:

@@ -1,8 +1,14 @@
-"""Small pieces shared by the families matched to optax and to Keras 3's newer optimizers.
+"""Small pieces shared by the optimizers: as in optax, a named optimizer is a short chain of them.
 
-The hyperparameter makers (``epsilon_root``, ``amount``, ``optax_weight_decay``, ``open_rate``)
-are the ones several declarations repeat; ``debias`` is optax's ``tree.bias_correction`` for
-one array.
+Declarations: the hyperparameters and state fields several of them repeat (``adam_moments``,
+``momentum``, ``NESTEROV``, ``epsilon_root``, ``amount``, ``optax_weight_decay``, ``open_rate``,
+``ADAM_MOMENTS``), standard unless a default or help text is passed.
+
+Rules: ``debias`` is optax's ``tree.bias_correction`` for one array and ``debiased_root`` the
+denominator of its Adam-like steps; ``leafwise`` makes a core's step from the rule for one
+array, ``rates_over`` its per-weight learning rates; ``moments_core`` is a whole core over
+Adam's two moments (AdaBelief, Yogi, ADOPT) and ``sign_descent`` the whole rule of the sign
+methods (Lion, Signum).
 """
 
 from __future__ import annotations
@@ -14,16 +20,50 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core
-from optimizers.declare import NON_NEGATIVE, HParam, Range, StateField, decay_rate, epsilon
+from optimizers.declare import (
+    NON_NEGATIVE,
+    HParam,
+    Range,
+    StateField,
+    decay_rate,
+    epsilon,
+    flag,
+    momentum_buffer,
+)
 
 # Adam's moments as most of the families name them: m_t moves the weights by -eta_t m_t.
-FIRST_MOMENT = StateField(name="mu", symbol="m_t", role="momentum", moves=-1, units="gradient")
+FIRST_MOMENT = momentum_buffer("mu", "m_t")
 SECOND_MOMENT = StateField(name="nu", symbol="v_t", role="second_moment")
+ADAM_MOMENTS = (FIRST_MOMENT, SECOND_MOMENT)
 BETA_1 = decay_rate("beta_1", 0.9, "The exponential decay rate for the 1st moment estimates.")
 
 
 def beta_2(default: float, help: str = "The exponential decay rate for the 2nd moment.") -> HParam:
     return decay_rate("beta_2", default, help, live=False)
+
+
+def adam_moments(
+    epsilon_default: float | HParam, beta_2_default: float = 0.999, beta_2_help: str | None = None
+) -> tuple[HParam, HParam, HParam]:
+    """``beta_1, beta_2, epsilon`` as the Adam-like families declare them: the standard beta_1,
+    a beta_2 (help standard unless given) and epsilon (its HParam when its help is its own)."""
+    b2 = beta_2(beta_2_default) if beta_2_help is None else beta_2(beta_2_default, beta_2_help)
+    eps = epsilon_default if isinstance(epsilon_default, HParam) else epsilon(epsilon_default)
+    return BETA_1, b2, eps
+
+
+def momentum(
+    default: float,
+    help: str = "Accelerates descent in the relevant direction and dampens oscillations.",
+) -> HParam:
+    """The momentum coefficient mu of SGD, LARS and RMSprop (offered up to 0.99)."""
+    return decay_rate("momentum", default, help, high=0.99)
+
+
+NESTEROV = flag("nesterov", False, "Whether to apply Nesterov momentum.")  # Keras SGD, LARS
+
+# optax's look-ahead first moment (``nesterov_moment``), offered by RAdam and AdaBelief.
+OPTAX_NESTEROV = flag("nesterov", False, "Use optax's Nesterov first moment.")
 
 
 def epsilon_root(default: float) -> HParam:
@@ -69,6 +109,39 @@ def debias(x: jax.Array, decay: Any, t: jax.Array) -> jax.Array:
     return x / (1 - core.step_power(decay, t, x))
 
 
+def debiased_root(v: jax.Array, decay: Any, t: jax.Array, epsilon: Any, epsilon_root=None):
+    """``sqrt(v / (1 - decay^t) [+ epsilon_root]) + epsilon``: the denominator of optax's
+    Adam-like steps (``epsilon_root`` inside the root where the algorithm has one)."""
+    v_hat = debias(v, decay, t)
+    if epsilon_root is not None:
+        v_hat = v_hat + core.cast(epsilon_root, v)
+    return jnp.sqrt(v_hat) + core.cast(epsilon, v)
+
+
+def rates_over(field: str, denominator):
+    """A core's ``learning_rates``: ``lr / denominator(v, t)`` for every leaf of the state's
+    ``field`` (the per-weight rate of an Adam-like step, applied to its first moment)."""
+
+    def learning_rates(state, lr):
+        return jax.tree.map(
+            lambda v: core.cast(lr, v) / denominator(v, state.count), getattr(state, field)
+        )
+
+    return learning_rates
+
+
+def moments_core(state: type, step_leaf, denominator, start=jnp.zeros_like) -> core.Core:
+    """The core of an Adam-like rule over two moments, the state's fields ``mu`` and ``nu``
+    (both starting at ``start(p)``): ``step_leaf(g, m, v, t, lr) -> (update, m, v)`` on every
+    array, the per-weight learning rate ``lr / denominator(v, t)`` (AdaBelief, Yogi, ADOPT)."""
+
+    def init(params):
+        z = jax.tree.map(start, params)
+        return state(count(), z, z)
+
+    return core.Core(init, leafwise(step_leaf, ("mu", "nu")), rates_over("nu", denominator))
+
+
 def per_weight(value: jax.Array, like: jax.Array) -> jax.Array:
     """A per-tensor quantity (a trust ratio, a layer norm) spread over the tensor's weights."""
     return jnp.broadcast_to(value.astype(like.dtype), like.shape)
@@ -101,3 +174,26 @@ def nesterov_moment(m, g, beta_1, t, nesterov: bool):
         return debias(m, beta_1, t)
     b1 = core.cast(beta_1, m)
     return b1 * debias(m, beta_1, t + 1) + (1 - b1) * debias(g, beta_1, t)
+
+
+def sign_descent(state: type, interpolation: Any, decay: Any) -> core.Core:
+    """Every weight moves by exactly lr against ``sign(c_t)``, ``c_t = interpolation m_{t-1} +
+    (1 - interpolation) g_t``; the buffer is then ``m_t = decay m_{t-1} + (1 - decay) g_t``.
+
+    Lion interpolates with beta_1 and decays with beta_2; Signum takes the sign of the new
+    buffer itself (``interpolation = decay = beta``). ``state(count, buffer)`` is the
+    algorithm's state NamedTuple.
+    """
+    buffer = state._fields[1]
+
+    def init(params):
+        return state(count(), core.zeros_like(params))
+
+    def step_leaf(g, m, t, lr):
+        direction = jnp.sign(core.moment(m, g, interpolation))
+        return -core.cast(lr, g) * direction, core.moment(m, g, decay)
+
+    def learning_rates(s, lr):
+        return core.full_like_tree(getattr(s, buffer), lr)
+
+    return core.Core(init, leafwise(step_leaf, (buffer,)), learning_rates)

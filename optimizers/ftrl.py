@@ -8,12 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    Range,
-    StateField,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, Range, StateField
 
 
 class FtrlState(NamedTuple):
@@ -69,12 +64,20 @@ FTRL_INFO = OptimizerInfo(
     group="classic",
     reference="McMahan et al., Ad Click Prediction: a View from the Trenches, KDD 2013",
     matches="Keras 3 Ftrl",
+    defaults_from="the Keras 3 documentation",
+    notes="The closed form is centred at the origin: the first step forgets most of the "
+    "starting weights (w_1 = (1 - sqrt(n_0/n_1)) w_0 - eta g_1/sqrt(n_1) without regularisation, "
+    "as in Keras), since FTRL is meant for weights that start at 0. "
+    "lambda_s shrinks only the linear term, not n_t. The per-weight learning rate is the "
+    "per-coordinate rate of the closed form (with p = -1/2 and no regularisation, Adagrad's "
+    "eta/sqrt(n_t)).",
+    example="    >>> opt = optimizers.Ftrl(learning_rate=0.1)",
     update_latex=r"n_t=n_{t-1}+g_t^2,\ z_t=z_{t-1}+g_t+2\lambda_sw_t-\frac{n_t^{-p}-n_{t-1}^{-p}}"
     r"{\eta}w_t,\ w_{t+1}=\frac{\mathrm{clip}(z_t,-\lambda_1,\lambda_1)-z_t}{n_t^{-p}/\eta+"
     r"2\lambda_2+\beta/\eta}",
     learning_rate_latex=r"1\,/\,(n_t^{-p}/\eta+2\lambda_2+\beta/\eta)",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         family.amount(
             "learning_rate_power",
             -0.5,
@@ -106,14 +109,6 @@ FTRL_INFO = OptimizerInfo(
         StateField(name="accumulator", symbol="n_t", role="accumulator"),
         StateField(name="linear", symbol="z_t", role="linear"),
     ),
-    defaults_from="the Keras 3 documentation",
-    notes="The closed form is centred at the origin: the first step forgets most of the "
-    "starting weights (w_1 = (1 - sqrt(n_0/n_1)) w_0 - eta g_1/sqrt(n_1) without regularisation, "
-    "as in Keras), since FTRL is meant for weights that start at 0. "
-    "lambda_s shrinks only the linear term, not n_t. The per-weight learning rate is the "
-    "per-coordinate rate of the closed form (with p = -1/2 and no regularisation, Adagrad's "
-    "eta/sqrt(n_t)).",
-    example="    >>> opt = optimizers.Ftrl(learning_rate=0.1)",
 )
 
 Ftrl = FTRL_INFO.build

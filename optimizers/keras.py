@@ -9,20 +9,21 @@ same name, the same arguments and defaults, validated by the declaration, plus K
 options (``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``weight_decay``, ``use_ema``,
 ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
 ``gradient_accumulation_steps``), which Keras's ``BaseOptimizer`` applies itself. So the update
-is the declaration's bare rule (``core.Core.step``, called for one variable with Keras's current
-learning rate and iteration count), never our ``core.with_options`` wrapper: one rule per
-optimizer, and the options in Keras's own order.
+is the declaration's bare rule (``core.Core.step``, called once per step on the list of
+variables with Keras's current learning rate and iteration count), never our
+``core.with_options`` wrapper: one rule per optimizer, and the options in Keras's own order.
 
 The classes run on Keras's JAX backend only (our rules are JAX functions); on another backend
 their constructor raises a ``RuntimeError`` saying so. Importing ``optimizers`` never imports
 Keras; importing this module does (``pip install .[keras]``).
 
-State: the rule's state for one variable (its ``init`` applied to that variable) becomes Keras
+State: the rule's state (its ``init`` applied to the variables' values) becomes Keras
 variables created in ``build``, one per array of each field: shaped like the variable for
 parameter-shaped fields (Adam's ``mu`` and ``nu``, WAME's ``zeta``, ``z``, ``theta`` and previous
 gradient), a scalar for per-tensor or per-optimizer ones (LARS's local learning rate, Nadam's
-momentum-schedule product). The ``count`` field is Keras's ``iterations``. So a model saved to a
-``.keras`` file loads again with its optimizer state (the classes are registered with
+momentum-schedule product, Prodigy's distance estimate d, one for all variables). The ``count``
+field is Keras's ``iterations``. So a model saved to a ``.keras`` file loads again with its
+optimizer state (the classes are registered with
 ``keras.saving.register_keras_serializable``, package ``optimizers``).
 
 Not offered: ``LBFGS``, whose update needs the loss (a line search) inside the step, which
@@ -107,24 +108,51 @@ class _DeclaredOptimizer(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        # Per model variable: the state's type, its count's dtype (None without a count) and
-        # (field, treedef, number of arrays) per field; and its Keras variables, flat.
-        self._state_layout = []
-        self._state_variables = []
-        for variable in variables:
-            template = self._core.init(jnp.zeros(variable.shape, variable.dtype))
-            fields, slots = [], []
-            for field, value in zip(template._fields, template, strict=True):
-                if field == COUNT:
-                    continue
-                leaves, treedef = jax.tree.flatten(value)
-                fields.append((field, treedef, len(leaves)))
-                for i, leaf in enumerate(leaves):
-                    slots.append(self._state_variable(variable, field, i, leaf))
-            count = getattr(template, COUNT, None)
-            dtype = None if count is None else count.dtype
-            self._state_layout.append((type(template), dtype, tuple(fields)))
-            self._state_variables.append(slots)
+        # The rule runs once over the list of all variables (Prodigy's distance estimate sums
+        # over every weight; the other rules act leaf by leaf, so one call equals one per
+        # variable). Its state is a NamedTuple whose fields are either a list with one entry per
+        # variable or shared by all (Prodigy's d). The rule's init sees the variables' values:
+        # some state starts at the weights (ScheduleFreeAdamW's z_0 = w_0, Keras's "momentum"
+        # slot; Prodigy's w_0).
+        template = self._core.init([jnp.asarray(v.value) for v in variables])
+        count = getattr(template, COUNT, None)
+        self._state_type = type(template)
+        self._count_dtype = None if count is None else count.dtype
+        per_variable = {}  # field -> [(leaves, treedef)], one per variable
+        shared = {}  # field -> (leaves, treedef)
+        for field, value in zip(template._fields, template, strict=True):
+            if field == COUNT:
+                continue
+            if isinstance(value, list) and len(value) == len(variables):
+                per_variable[field] = [jax.tree.flatten(v) for v in value]
+            else:
+                shared[field] = jax.tree.flatten(value)
+        slots = {}  # (field, variable index or None for a shared field) -> its Keras variables
+        for i, variable in enumerate(variables):  # each variable's slots together
+            for field, entries in per_variable.items():
+                leaves = entries[i][0]
+                slots[field, i] = [
+                    self._state_variable(variable, field, k, leaf) for k, leaf in enumerate(leaves)
+                ]
+        for field, (leaves, _) in shared.items():
+            slots[field, None] = [
+                self.add_variable(
+                    shape=leaf.shape,
+                    initializer=_Initial(leaf),
+                    dtype=leaf.dtype,
+                    name=field if k == 0 else f"{field}_{k}",
+                )
+                for k, leaf in enumerate(leaves)
+            ]
+        # Per field, in the state's order: (field, True, [(treedef, slots)] per variable) or
+        # (field, False, (treedef, slots)) for a shared one.
+        self._state_layout = [
+            (field, True, [(t, slots[field, i]) for i, (_, t) in enumerate(per_variable[field])])
+            if field in per_variable
+            else (field, False, (shared[field][1], slots[field, None]))
+            for field in template._fields
+            if field != COUNT
+        ]
 
     def _state_variable(self, variable, field: str, index: int, initial: jax.Array):
         name = field if index == 0 else f"{field}_{index}"
@@ -136,29 +164,48 @@ class _DeclaredOptimizer(keras.optimizers.Optimizer):
             shape=initial.shape, initializer=initializer, dtype=initial.dtype, name=f"{path}_{name}"
         )
 
-    def _state_of(self, index: int):
-        """The rule's state NamedTuple for one model variable, read from the Keras variables."""
-        state_type, count_dtype, layout = self._state_layout[index]
-        slots = iter(self._state_variables[index])
-        fields = {}
-        for field, treedef, n in layout:
-            fields[field] = treedef.unflatten([next(slots).value for _ in range(n)])
-        if count_dtype is not None:  # steps taken so far (Keras counts accumulated ones as one)
-            fields[COUNT] = keras.ops.cast(self.iterations, count_dtype)
-        return state_type(**fields)
+    def _state_of(self, indices: list[int]):
+        """The rule's state NamedTuple for these model variables, read from the Keras slots."""
+
+        def read(treedef, slots):
+            return treedef.unflatten([slot.value for slot in slots])
+
+        fields = {
+            field: [read(*layout[i]) for i in indices] if own else read(*layout)
+            for field, own, layout in self._state_layout
+        }
+        if self._count_dtype is not None:  # steps taken so far (accumulated ones count as one)
+            fields[COUNT] = keras.ops.cast(self.iterations, self._count_dtype)
+        return self._state_type(**fields)
+
+    def _write_state(self, indices: list[int], state) -> None:
+        for field, own, layout in self._state_layout:
+            value = getattr(state, field)
+            pairs = (
+                zip(value, [layout[i] for i in indices], strict=True) if own else [(value, layout)]
+            )
+            for subtree, (_, slots) in pairs:
+                for slot, leaf in zip(slots, jax.tree.leaves(subtree), strict=True):
+                    self.assign(slot, leaf)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        """One step of the declaration's rule over all variables (Keras applied the options).
+
+        Keras's base class would call ``update_step`` once per variable; the rule runs once so
+        that a rule summing over all weights (Prodigy) sees them all, as in optax."""
+        indices = [self._get_variable_index(v) for v in trainable_variables]
+        dtype = jnp.result_type(*[v.dtype for v in trainable_variables])
+        lr = keras.ops.cast(learning_rate, dtype)
+        pairs = list(zip(grads, trainable_variables, strict=True))
+        grads = [keras.ops.cast(g, v.dtype) for g, v in pairs]
+        values = [v.value for v in trainable_variables]
+        updates, new_state = self._core.step(grads, self._state_of(indices), values, lr)
+        self._write_state(indices, new_state)
+        for variable, update in zip(trainable_variables, updates, strict=True):
+            self.assign_add(variable, update)
 
     def update_step(self, gradient, variable, learning_rate):
-        """One step of the declaration's rule for one variable (Keras applied the options)."""
-        index = self._get_variable_index(variable)
-        gradient = keras.ops.cast(gradient, variable.dtype)
-        lr = keras.ops.cast(learning_rate, variable.dtype)
-        state = self._state_of(index)
-        update, new_state = self._core.step(gradient, state, variable.value, lr)
-        slots = iter(self._state_variables[index])
-        for field, _, _ in self._state_layout[index][2]:
-            for leaf in jax.tree.leaves(getattr(new_state, field)):
-                self.assign(next(slots), leaf)
-        self.assign_add(variable, update)
+        self._backend_update_step([gradient], [variable], learning_rate)
 
     # ---- serialization -------------------------------------------------------------------------
     def get_config(self):

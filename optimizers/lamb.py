@@ -8,12 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    epsilon,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, StateField
 
 
 class LambState(NamedTuple):
@@ -30,7 +25,7 @@ def lamb_core(beta_1, beta_2, epsilon) -> core.Core:
         return LambState(family.count(), z, z, ones)
 
     def denominator(v, t):
-        return jnp.sqrt(family.debias(v, beta_2, t)) + core.cast(epsilon, v)
+        return family.debiased_root(v, beta_2, t, epsilon)
 
     def step_leaf(g, w, m, v, t, lr):
         m = core.moment(m, g, beta_1)
@@ -64,26 +59,21 @@ LAMB_INFO = OptimizerInfo(
     reference="You et al., Large Batch Optimization for Deep Learning: Training BERT in 76 "
     "minutes, ICLR 2020 (arXiv:1904.00962)",
     matches="Keras 3 Lamb",
-    update_latex=r"d_t=\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon},\quad r_t=\frac{\lVert w_t"
-    r"\rVert}{\lVert d_t\rVert}\ (1\text{ if either is }0),\quad w_{t+1}=w_t-\eta\,r_t\,d_t",
-    learning_rate_latex=r"\eta\,r_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
-    hyperparams=(
-        learning_rate(0.001),
-        family.BETA_1,
-        family.beta_2(0.999, "The exponential decay rate for the 2nd moment."),
-        epsilon(1e-7),
-    ),
-    state=(
-        family.FIRST_MOMENT,
-        family.SECOND_MOMENT,
-        StateField(name="trust_ratio", symbol="r_t", role="trust_ratio", shape="per_tensor"),
-    ),
     defaults_from="the Keras 3 documentation",
     notes="m_t, v_t are Adam's; the norms are per tensor, so r_t is one number per layer. Keras "
     "has no separate LAMB weight decay: the shared decoupled ``weight_decay`` option is applied "
     "first and the trust ratio sees the decayed weights. The per-weight learning rate applies "
     "to m_hat.",
     example="    >>> opt = optimizers.Lamb(learning_rate=1e-3)",
+    update_latex=r"d_t=\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon},\quad r_t=\frac{\lVert w_t"
+    r"\rVert}{\lVert d_t\rVert}\ (1\text{ if either is }0),\quad w_{t+1}=w_t-\eta\,r_t\,d_t",
+    learning_rate_latex=r"\eta\,r_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    learning_rate=0.001,
+    hyperparams=family.adam_moments(1e-7),
+    state=(
+        *family.ADAM_MOMENTS,
+        StateField(name="trust_ratio", symbol="r_t", role="trust_ratio", shape="per_tensor"),
+    ),
 )
 
 Lamb = LAMB_INFO.build

@@ -8,17 +8,14 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
+from optimizers import core, family
 from optimizers.declare import (
-    NON_NEGATIVE,
     POSITIVE,
-    HParam,
     OptimizerInfo,
     StateField,
-    decay_rate,
     epsilon,
-    flag,
     learning_rate,
+    momentum_buffer,
 )
 
 
@@ -70,47 +67,6 @@ LARS_INFO = OptimizerInfo(
     reference="You, Gitman & Ginsburg, Large Batch Training of Convolutional Networks, "
     "arXiv:1708.03888",
     matches="objax LARS (optax lars when weight_decay = epsilon = 0)",
-    update_latex=r"r_t=\frac{tc\lVert w\rVert}{\lVert g\rVert+\lambda\lVert w\rVert+\varepsilon},\ "
-    r"m_t=\mu m_{t-1}+\eta r_t(g_t+\lambda w_t),\ w_{t+1}=w_t-m_t",
-    learning_rate_latex=r"\eta\, r_t\ \text{(per tensor)}",
-    hyperparams=(
-        learning_rate(1.0, 1e-3, 100.0),
-        decay_rate(
-            "momentum",
-            0.9,
-            "Accelerates descent in the relevant direction and dampens oscillations.",
-            high=0.99,
-        ),
-        HParam(
-            name="weight_decay",
-            default=1e-4,
-            low=0.0,
-            high=0.1,
-            scale="linear",
-            valid=NON_NEGATIVE,
-            help="LARS's weight decay (inside the trust ratio).",
-        ),
-        HParam(
-            name="trust_coefficient",
-            default=1e-3,
-            low=1e-5,
-            high=1.0,
-            scale="log",
-            valid=POSITIVE,
-            help="Trust coefficient eta (< 1) for the trust ratio.",
-        ),
-        epsilon(1e-5, "Epsilon of the trust-ratio denominator."),
-        flag("nesterov", False, "Whether to apply Nesterov momentum."),
-    ),
-    state=(
-        StateField(name="momentum", symbol="m_t", role="momentum", moves=-1),
-        StateField(
-            name="local_learning_rate",
-            symbol=r"\eta r_t",
-            role="learning_rate",
-            shape="per_tensor",
-        ),
-    ),
     defaults_from="the objax LARS documentation (objax passes the learning rate per call; 1.0 "
     "here, so that a step moves about tc |w|, times 1/(1 - mu) with momentum)",
     notes="Norms are per parameter array (a layer); lambda is LARS's own weight decay, coupled "
@@ -122,6 +78,36 @@ LARS_INFO = OptimizerInfo(
     "T)``. The momentum buffer m_t is in weight units.",
     example="    >>> opt = optimizers.LARS(learning_rate=optimizers.schedules.lars_polynomial(1.0, "
     "500))",
+    update_latex=r"r_t=\frac{tc\lVert w\rVert}{\lVert g\rVert+\lambda\lVert w\rVert+\varepsilon},\ "
+    r"m_t=\mu m_{t-1}+\eta r_t(g_t+\lambda w_t),\ w_{t+1}=w_t-m_t",
+    learning_rate_latex=r"\eta\, r_t\ \text{(per tensor)}",
+    learning_rate=learning_rate(1.0, 1e-3, 100.0),
+    hyperparams=(
+        family.momentum(0.9),
+        family.amount(
+            "weight_decay", 1e-4, 0.0, 0.1, "LARS's weight decay (inside the trust ratio)."
+        ),
+        family.amount(
+            "trust_coefficient",
+            1e-3,
+            1e-5,
+            1.0,
+            "Trust coefficient eta (< 1) for the trust ratio.",
+            scale="log",
+            valid=POSITIVE,
+        ),
+        epsilon(1e-5, "Epsilon of the trust-ratio denominator."),
+        family.NESTEROV,
+    ),
+    state=(
+        momentum_buffer("momentum", "m_t", units="weights"),
+        StateField(
+            name="local_learning_rate",
+            symbol=r"\eta r_t",
+            role="learning_rate",
+            shape="per_tensor",
+        ),
+    ),
 )
 
 LARS = LARS_INFO.build

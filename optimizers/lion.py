@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, decay_rate, momentum_buffer
 
 
 class LionState(NamedTuple):
@@ -22,19 +16,8 @@ class LionState(NamedTuple):
 
 
 def lion_core(beta_1, beta_2) -> core.Core:
-    def init(params):
-        return LionState(family.count(), core.zeros_like(params))
-
-    def step_leaf(g, m, t, lr):
-        direction = jnp.sign(core.cast(beta_1, m) * m + (1 - core.cast(beta_1, m)) * g)
-        return -core.cast(lr, g) * direction, core.moment(m, g, beta_2)
-
-    step = family.leafwise(step_leaf, ("momentum",))
-
-    def learning_rates(state, lr):
-        return core.full_like_tree(state.momentum, lr)
-
-    return core.Core(init, step, learning_rates)
+    """The sign of beta_1 m_{t-1} + (1 - beta_1) g_t; the momentum decays with beta_2."""
+    return family.sign_descent(LionState, beta_1, beta_2)
 
 
 # ---- declaration ------------------------------------------------------------------------------
@@ -46,21 +29,21 @@ LION_INFO = OptimizerInfo(
     reference="Chen et al., Symbolic Discovery of Optimization Algorithms, NeurIPS 2023 "
     "(arXiv:2302.06675)",
     matches="Keras 3 Lion",
-    update_latex=r"c_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad w_{t+1}=w_t-\eta\,\mathrm{sign}(c_t),"
-    r"\quad m_t=\beta_2 m_{t-1}+(1-\beta_2)g_t",
-    learning_rate_latex=r"\eta",
-    hyperparams=(
-        learning_rate(0.001),
-        family.open_rate("beta_1", 0.9, "Interpolation of momentum and gradient for the sign."),
-        decay_rate("beta_2", 0.99, "The exponential decay rate of the momentum."),
-    ),
-    state=(StateField(name="momentum", symbol="m_t", role="momentum", moves=-1, units="gradient"),),
     defaults_from="the Keras 3 documentation (the paper advises a learning rate 3-10x smaller "
     "than AdamW's)",
     notes="Every weight moves by exactly eta (or 0), so the per-weight learning rate is eta, "
     "applied to sign(c_t). The shared ``weight_decay`` option is Keras's decoupled decay. "
     "beta_1 = 0 is refused as Keras does (that would be SignSGD).",
     example="    >>> opt = optimizers.Lion(learning_rate=1e-4)",
+    update_latex=r"c_t=\beta_1 m_{t-1}+(1-\beta_1)g_t,\quad w_{t+1}=w_t-\eta\,\mathrm{sign}(c_t),"
+    r"\quad m_t=\beta_2 m_{t-1}+(1-\beta_2)g_t",
+    learning_rate_latex=r"\eta",
+    learning_rate=0.001,
+    hyperparams=(
+        family.open_rate("beta_1", 0.9, "Interpolation of momentum and gradient for the sign."),
+        decay_rate("beta_2", 0.99, "The exponential decay rate of the momentum."),
+    ),
+    state=(momentum_buffer("momentum", "m_t"),),
 )
 
 Lion = LION_INFO.build

@@ -12,14 +12,15 @@ import jax.numpy as jnp
 from optimizers import core, family
 from optimizers.declare import (
     ANY_NUMBER,
+    POSITIVE,
     HParam,
     OptimizerInfo,
     Range,
-    StateField,
     decay_rate,
     epsilon,
     flag,
-    learning_rate,
+    momentum_buffer,
+    unrecorded,
 )
 
 
@@ -150,11 +151,26 @@ MUON_INFO = OptimizerInfo(
     "https://kellerjordan.github.io/posts/muon/; Liu et al., Muon is Scalable for LLM Training, "
     "arXiv:2502.16982 (2025), for the RMS-matching scale",
     matches="Keras 3 Muon",
+    defaults_from="the Keras 3 documentation",
+    notes="NS_K normalises X = D/(|D|_F + 1e-7) and repeats K times X <- aX + (bA + cA^2)X with "
+    "A = XX^T; without ``nesterov`` D_t = B_t. Every other weight follows Keras's AdamW with "
+    "learning rate r eta and decay lambda_A eta. On a 2-D surface every weight is a vector, so "
+    "Muon is its Adam fallback there (the momentum arrow is then Adam's eta m_t); it "
+    "orthogonalises on a network's weight matrices (the MLP surface). Keras also skips weights "
+    "whose path names an embedding or matches ``exclude_layers``; the weights here carry no "
+    "Keras layer paths, so every rank-2 weight is orthogonalised and those two arguments are not "
+    "offered. ``weight_decay`` and ``adam_weight_decay`` are Muon's own (Keras overrides its "
+    "weight-decay step); the shared decoupled option is not added on top. Per-weight learning "
+    "rate: for matrices no diagonal one exists, so it is the realised -update/gradient of the "
+    "last step (signed, for a diverging colour map; 0 where g = 0), for the others Adam's (applied "
+    "to m_hat). The velocity (matrices keep none) and the realised ratio are not parameter-shaped "
+    "for every weight, so they are not recorded per weight.",
+    example="    >>> opt = optimizers.Muon(learning_rate=0.02)",
     update_latex=_MUON_LATEX,
     learning_rate_latex=r"-\Delta w/g\ \text{(matrices, realised)};\ r\eta\sqrt{1-\beta_2^t}"
     r"/(\sqrt{v_t}+\hat\varepsilon)\ \text{(others)}",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         decay_rate("adam_beta_1", 0.9, "Adam's beta_1 for the weights that are not matrices."),
         decay_rate("adam_beta_2", 0.999, "Adam's beta_2 for the others.", live=False),
         family.amount(
@@ -176,7 +192,7 @@ MUON_INFO = OptimizerInfo(
             10.0,
             "r: the others' learning rate is r eta.",
             scale="log",
-            valid=Range(low=0.0, low_open=True),
+            valid=POSITIVE,
         ),
         decay_rate("momentum", 0.95, "mu, the momentum of the matrices' buffer B."),
         HParam(
@@ -197,31 +213,16 @@ MUON_INFO = OptimizerInfo(
                 1.0,
                 "rho, the RMS-matching scale (None: no scale).",
                 scale="log",
-                valid=Range(low=0.0, low_open=True),
+                valid=POSITIVE,
             ),
             can_be_off=True,
         ),
     ),
     state=(
-        StateField(name="momentum", symbol="B_t", role="momentum", moves=-1, units="gradient"),
-        StateField(name="velocity", symbol="v_t", role="second_moment", shape="other"),
-        StateField(name="realised", symbol=r"-\Delta w/g", role="realised_rate", shape="other"),
+        momentum_buffer("momentum", "B_t"),
+        unrecorded("velocity", "v_t", "second_moment"),
+        unrecorded("realised", r"-\Delta w/g", "realised_rate"),
     ),
-    defaults_from="the Keras 3 documentation",
-    notes="NS_K normalises X = D/(|D|_F + 1e-7) and repeats K times X <- aX + (bA + cA^2)X with "
-    "A = XX^T; without ``nesterov`` D_t = B_t. Every other weight follows Keras's AdamW with "
-    "learning rate r eta and decay lambda_A eta. On a 2-D surface every weight is a vector, so "
-    "Muon is its Adam fallback there (the momentum arrow is then Adam's eta m_t); it "
-    "orthogonalises on a network's weight matrices (the MLP surface). Keras also skips weights "
-    "whose path names an embedding or matches ``exclude_layers``; the weights here carry no "
-    "Keras layer paths, so every rank-2 weight is orthogonalised and those two arguments are not "
-    "offered. ``weight_decay`` and ``adam_weight_decay`` are Muon's own (Keras overrides its "
-    "weight-decay step); the shared decoupled option is not added on top. Per-weight learning "
-    "rate: for matrices no diagonal one exists, so it is the realised -update/gradient of the "
-    "last step (signed, for a diverging colour map; 0 where g = 0), for the others Adam's (applied "
-    "to m_hat). The velocity (matrices keep none) and the realised ratio are not parameter-shaped "
-    "for every weight, so they are not recorded per weight.",
-    example="    >>> opt = optimizers.Muon(learning_rate=0.02)",
 )
 
 Muon = MUON_INFO.build

@@ -9,12 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    decay_rate,
-    epsilon,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, decay_rate, epsilon
 
 
 class NovoGradState(NamedTuple):
@@ -60,11 +55,17 @@ NOVOGRAD_INFO = OptimizerInfo(
     reference="Ginsburg et al., Stochastic Gradient Methods with Layer-wise Adaptive Moments "
     "for Training of Deep Networks, arXiv:1905.11286 (2019)",
     matches="optax.novograd",
+    defaults_from="optax (optax has no default learning rate: 0.01 here)",
+    notes="v_t is one number per tensor (layer), the norm its Euclidean norm; v_1 = |g_1|^2 "
+    "and m_1 has no beta_1 m_0 term. ``weight_decay`` is optax's (inside the momentum); the "
+    "shared decoupled option is not added on top. The per-weight learning rate is the same for "
+    "every weight of a tensor, applied to the gradient entering the momentum.",
+    example="    >>> opt = optimizers.NovoGrad(learning_rate=1e-2)",
     update_latex=r"v_t=\beta_2v_{t-1}+(1-\beta_2)\lVert g_t\rVert^2,\quad m_t=\beta_1m_{t-1}+"
     r"\frac{g_t}{\sqrt{v_t+\bar\varepsilon}+\varepsilon}+\lambda w_t,\quad w_{t+1}=w_t-\eta m_t",
     learning_rate_latex=r"\eta\,/\,(\sqrt{v_t+\bar\varepsilon}+\varepsilon)",
+    learning_rate=0.01,
     hyperparams=(
-        learning_rate(0.01),
         decay_rate("beta_1", 0.9, "Decay rate of the momentum."),
         family.beta_2(0.25, "Decay rate of the layer-wise second moment."),
         epsilon(1e-6),
@@ -75,12 +76,6 @@ NOVOGRAD_INFO = OptimizerInfo(
         family.FIRST_MOMENT,
         dataclasses.replace(family.SECOND_MOMENT, shape="per_tensor"),
     ),
-    defaults_from="optax (optax has no default learning rate: 0.01 here)",
-    notes="v_t is one number per tensor (layer), the norm its Euclidean norm; v_1 = |g_1|^2 "
-    "and m_1 has no beta_1 m_0 term. ``weight_decay`` is optax's (inside the momentum); the "
-    "shared decoupled option is not added on top. The per-weight learning rate is the same for "
-    "every weight of a tensor, applied to the gradient entering the momentum.",
-    example="    >>> opt = optimizers.NovoGrad(learning_rate=1e-2)",
 )
 
 NovoGrad = NOVOGRAD_INFO.build

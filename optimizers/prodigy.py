@@ -12,13 +12,15 @@ import optax
 
 from optimizers import core, family
 from optimizers.declare import (
+    POSITIVE,
     OptimizerInfo,
-    Range,
     StateField,
     decay_rate,
     epsilon,
     flag,
     learning_rate,
+    momentum_buffer,
+    unrecorded,
 )
 
 
@@ -97,17 +99,23 @@ PRODIGY_INFO = OptimizerInfo(
     reference="Mishchenko & Defazio, Prodigy: An Expeditiously Adaptive Parameter-Free Learner, "
     "ICML 2024 (arXiv:2306.06101)",
     matches="optax.contrib.prodigy",
+    defaults_from="optax.contrib.prodigy",
+    notes="``beta_1``, ``beta_2`` are optax's ``betas``, ``beta_3`` its ``beta3``. "
+    "``weight_decay`` is optax's; the shared decoupled option is not added on top. The "
+    "per-weight learning rate is the factor applied to m_t (the average of d g); d_t is a "
+    "scalar of the state, which also keeps w_0. The momentum arrow is eta m_t, small while d "
+    "is still near d_0.",
+    example="    >>> opt = optimizers.Prodigy()",
     update_latex=r"\hat\eta_t=d_{t-1}\eta\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\ m_t=\beta_1"
     r"m_{t-1}+(1-\beta_1)d_{t-1}g_t,\ v_t=\beta_2v_{t-1}+(1-\beta_2)d_{t-1}^2g_t^2,\ s_t=\beta_3"
     r"s_{t-1}+\frac{\hat\eta_td_{t-1}}{d_0}g_t,\ r_t=\beta_3r_{t-1}+\frac{d_{t-1}}{d_0}\hat\eta_t"
     r"\langle g_t,w_0-w_t\rangle,\ d_t=\max\Big(d_{t-1},\frac{c\,r_t}{\lVert s_t\rVert_1}\Big),\ "
     r"w_{t+1}=w_t-\hat\eta_t\Big(\frac{m_t}{\sqrt{v_t}+d_t\varepsilon}+\lambda w_t\Big)",
     learning_rate_latex=r"\hat\eta_t\,/\,(\sqrt{v_t}+d_t\varepsilon)",
+    learning_rate=learning_rate(
+        1.0, 1e-2, 10.0, help="A multiplier of the estimated step size (1: parameter-free)."
+    ),
     hyperparams=(
-        dataclasses.replace(
-            learning_rate(1.0, low=1e-2, high=10.0),
-            help="A multiplier of the estimated step size (1: parameter-free).",
-        ),
         decay_rate("beta_1", 0.9, "Decay rate of the first moment (optax's betas[0])."),
         decay_rate("beta_2", 0.999, "Decay rate of the second moment (betas[1]).", live=False),
         # Off (None, optax's default) is sqrt(beta_2); a set value is structural, since "off"
@@ -129,7 +137,7 @@ PRODIGY_INFO = OptimizerInfo(
             1.0,
             "d_0, the initial estimate of the scale.",
             scale="log",
-            valid=Range(low=0.0, low_open=True),
+            valid=POSITIVE,
         ),
         family.amount(
             "estim_lr_coef",
@@ -138,27 +146,20 @@ PRODIGY_INFO = OptimizerInfo(
             10.0,
             "c, a multiplier of the estimate.",
             scale="log",
-            valid=Range(low=0.0, low_open=True),
+            valid=POSITIVE,
         ),
         family.optax_weight_decay("scaled by the step size"),
         flag("safeguard_warmup", False, "Weight s_t by d_{t-1} instead of the step size."),
     ),
     state=(
-        StateField(name="exp_avg", symbol="m_t", role="momentum", moves=-1, units="gradient"),
+        momentum_buffer("exp_avg", "m_t"),
         StateField(name="exp_avg_sq", symbol="v_t", role="second_moment"),
         StateField(name="grad_sum", symbol="s_t", role="distance_sum"),
-        StateField(name="params0", symbol="w_0", role="start", shape="other"),
-        StateField(name="estim_lr", symbol="d_t", role="scale_estimate", shape="other"),
-        StateField(name="numerator_weighted", symbol="r_t", role="numerator", shape="other"),
-        StateField(name="step_size", symbol=r"\hat\eta_t", role="step_size", shape="other"),
+        unrecorded("params0", "w_0", "start"),
+        unrecorded("estim_lr", "d_t", "scale_estimate"),
+        unrecorded("numerator_weighted", "r_t", "numerator"),
+        unrecorded("step_size", r"\hat\eta_t", "step_size"),
     ),
-    defaults_from="optax.contrib.prodigy",
-    notes="``beta_1``, ``beta_2`` are optax's ``betas``, ``beta_3`` its ``beta3``. "
-    "``weight_decay`` is optax's; the shared decoupled option is not added on top. The "
-    "per-weight learning rate is the factor applied to m_t (the average of d g); d_t is a "
-    "scalar of the state, which also keeps w_0. The momentum arrow is eta m_t, small while d "
-    "is still near d_0.",
-    example="    >>> opt = optimizers.Prodigy()",
 )
 
 Prodigy = PRODIGY_INFO.build

@@ -9,12 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    epsilon,
-    flag,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo
 
 
 class RAdamState(NamedTuple):
@@ -40,8 +35,7 @@ def radam_core(beta_1, beta_2, epsilon, epsilon_root, threshold, nesterov) -> co
         """The factor applied to the bias-corrected first moment."""
         rho_inf, rho = _rho(beta_2, t, v)
         r = jnp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
-        v_hat = family.debias(v, beta_2, t)
-        rectified = r / (jnp.sqrt(v_hat + core.cast(epsilon_root, v)) + core.cast(epsilon, v))
+        rectified = r / family.debiased_root(v, beta_2, t, epsilon, epsilon_root)
         return core.cast(lr, v) * jnp.where(rho >= core.cast(threshold, v), rectified, 1.0)
 
     def step_leaf(g, m, v, t, lr):
@@ -67,32 +61,27 @@ RADAM_INFO = OptimizerInfo(
     reference="Liu et al., On the Variance of the Adaptive Learning Rate and Beyond, ICLR 2020 "
     "(arXiv:1908.03265)",
     matches="optax.radam",
+    defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
+    notes="m_hat and v_hat are bias-corrected. ``nesterov=True`` replaces m_hat by "
+    "beta_1 m_t/(1-beta_1^(t+1)) + (1-beta_1) g_t/(1-beta_1^t) (optax's form). The per-weight "
+    "learning rate is the factor applied to m_hat.",
+    example="    >>> opt = optimizers.RAdam(learning_rate=1e-3)",
     update_latex=r"\rho_\infty=\frac{2}{1-\beta_2}-1,\ \rho_t=\rho_\infty-\frac{2t\beta_2^t}"
     r"{1-\beta_2^t},\ r_t=\sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)"
     r"(\rho_\infty-2)\rho_t}},\ w_{t+1}=w_t-\eta\begin{cases}r_t\hat m_t/(\sqrt{\hat v_t+"
     r"\bar\varepsilon}+\varepsilon)&\rho_t\ge\rho_{\min}\\\hat m_t&\text{otherwise}\end{cases}",
     learning_rate_latex=r"\eta\,r_t/(\sqrt{\hat v_t+\bar\varepsilon}+\varepsilon)"
     r"\ \text{once rectified, else }\eta",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
-        family.BETA_1,
-        family.beta_2(0.999, "The exponential decay rate for the 2nd moment."),
-        epsilon(1e-8),
+        *family.adam_moments(1e-8),
         family.epsilon_root(0.0),
         family.amount(
             "threshold", 5.0, 0.0, 20.0, "rho_min: below it the step is plain momentum SGD."
         ),
-        flag("nesterov", False, "Use optax's Nesterov first moment."),
+        family.OPTAX_NESTEROV,
     ),
-    state=(
-        family.FIRST_MOMENT,
-        family.SECOND_MOMENT,
-    ),
-    defaults_from="optax (optax has no default learning rate: 0.001 is the paper's)",
-    notes="m_hat and v_hat are bias-corrected. ``nesterov=True`` replaces m_hat by "
-    "beta_1 m_t/(1-beta_1^(t+1)) + (1-beta_1) g_t/(1-beta_1^t) (optax's form). The per-weight "
-    "learning rate is the factor applied to m_hat.",
-    example="    >>> opt = optimizers.RAdam(learning_rate=1e-3)",
+    state=family.ADAM_MOMENTS,
 )
 
 RAdam = RADAM_INFO.build

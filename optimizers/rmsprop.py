@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
-from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, flag, learning_rate
+from optimizers import core, family
+from optimizers.declare import OptimizerInfo, StateField, decay_rate, epsilon, flag, momentum_buffer
 
 
 class RMSpropState(NamedTuple):
@@ -60,29 +60,27 @@ RMSPROP_INFO = OptimizerInfo(
     reference="Tieleman & Hinton, COURSERA lecture 6.5 (2012); Graves, Generating Sequences "
     "With Recurrent Neural Networks (2013) for the centered form",
     matches="Keras 3 RMSprop",
-    update_latex=r"v_t=\rho v_{t-1}+(1-\rho)g_t^2,\quad b_t=\mu b_{t-1}+\frac{\eta g_t}"
-    r"{\sqrt{v_t+\varepsilon}},\quad w_{t+1}=w_t-b_t",
-    learning_rate_latex=r"\eta\,/\sqrt{v_t+\varepsilon}",
-    hyperparams=(
-        learning_rate(0.001),
-        decay_rate("rho", 0.9, "Discounting factor for the history of squared gradients."),
-        decay_rate("momentum", 0.0, "Momentum on the scaled step.", high=0.99),
-        epsilon(1e-7),
-        flag("centered", False, "Normalise by the estimated variance of the gradient."),
-    ),
-    state=(
-        StateField(name="velocity", symbol="v_t", role="second_moment"),
-        StateField(name="average_gradient", symbol=r"\bar g_t", role="first_moment"),
-        StateField(
-            name="momentum", symbol="b_t", role="momentum", moves=-1, off_when_zero="momentum"
-        ),
-    ),
     defaults_from="the kerasy optimizers documentation (0.001, 0.9, epsilon inside the root as "
     "its formula shows)",
     notes="Centered: bar g_t = rho bar g_{t-1} + (1 - rho) g_t and the root holds "
     "v_t - bar g_t^2 + eps (so does the per-weight learning rate). The momentum buffer b_t is "
     "in weight units; with momentum 0 it is the step itself.",
     example="    >>> opt = optimizers.RMSprop(learning_rate=0.01, centered=True)",
+    update_latex=r"v_t=\rho v_{t-1}+(1-\rho)g_t^2,\quad b_t=\mu b_{t-1}+\frac{\eta g_t}"
+    r"{\sqrt{v_t+\varepsilon}},\quad w_{t+1}=w_t-b_t",
+    learning_rate_latex=r"\eta\,/\sqrt{v_t+\varepsilon}",
+    learning_rate=0.001,
+    hyperparams=(
+        decay_rate("rho", 0.9, "Discounting factor for the history of squared gradients."),
+        family.momentum(0.0, "Momentum on the scaled step."),
+        epsilon(1e-7),
+        flag("centered", False, "Normalise by the estimated variance of the gradient."),
+    ),
+    state=(
+        StateField(name="velocity", symbol="v_t", role="second_moment"),
+        StateField(name="average_gradient", symbol=r"\bar g_t", role="first_moment"),
+        momentum_buffer("momentum", "b_t", units="weights", off_when_zero="momentum"),
+    ),
 )
 
 RMSprop = RMSPROP_INFO.build

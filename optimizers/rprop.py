@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, NamedTuple
 
 import jax
@@ -11,8 +10,10 @@ import jax.numpy as jnp
 
 from optimizers import core, family
 from optimizers.declare import (
+    ABOVE_ONE,
+    OPEN_UNIT_INTERVAL,
+    POSITIVE,
     OptimizerInfo,
-    Range,
     StateField,
     learning_rate,
     ordered,
@@ -65,24 +66,34 @@ RPROP_INFO = OptimizerInfo(
     "The RPROP Algorithm, ICNN 1993; Igel & Hüsken, Empirical evaluation of the improved Rprop "
     "learning algorithms, Neurocomputing 2003",
     matches="optax.rprop (iRprop-)",
+    defaults_from="optax, and the paper's Delta_0 = 0.1 since optax has none",
+    notes="p_{t-1} is the previous signed step (0 after a flip). As in optax, the weights move "
+    "by the step chosen at the *previous* call (p_0 = 0: the first call does not move), one "
+    "call behind the step sizes. The per-weight learning rate is Delta_t, the step size chosen "
+    "for the next move. The learning rate is only the initial step size, so it is a number, "
+    "not a schedule; the step sizes take it at the first update (before it they are reported "
+    "as it).",
+    example="    >>> opt = optimizers.Rprop(learning_rate=0.05)",
     update_latex=r"\Delta_t=\begin{cases}\mathrm{clip}(\eta^+\Delta_{t-1})&g_tp_{t-1}>0\\"
     r"\mathrm{clip}(\eta^-\Delta_{t-1})&g_tp_{t-1}<0\\\Delta_{t-1}&\text{else}\end{cases},\ "
     r"p_t=\begin{cases}0&g_tp_{t-1}<0\\\Delta_t\,\mathrm{sign}(g_t)&\text{else}\end{cases},\ "
     r"w_{t+1}=w_t-\begin{cases}0&g_tp_{t-1}<0\\p_{t-1}&\text{else}\end{cases}",
     learning_rate_latex=r"\Delta_t",
+    learning_rate=learning_rate(
+        0.1,
+        1e-5,
+        1.0,
+        help="The initial step size Delta_0 (a number, not a schedule).",
+        schedule=False,
+    ),
     hyperparams=(
-        dataclasses.replace(
-            learning_rate(0.1, low=1e-5, high=1.0),
-            help="The initial step size Delta_0 (a number, not a schedule).",
-            schedule=False,
-        ),
         family.amount(
             "eta_minus",
             0.5,
             0.01,
             0.99,
             "Factor applied to the step size on a sign flip.",
-            valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
+            valid=OPEN_UNIT_INTERVAL,
         ),
         family.amount(
             "eta_plus",
@@ -90,7 +101,7 @@ RPROP_INFO = OptimizerInfo(
             1.01,
             3.0,
             "Factor applied to the step size while the sign holds.",
-            valid=Range(low=1.0, low_open=True),
+            valid=ABOVE_ONE,
         ),
         family.amount("min_step_size", 1e-6, 1e-9, 1e-2, "Smallest step size.", scale="log"),
         family.amount(
@@ -100,7 +111,7 @@ RPROP_INFO = OptimizerInfo(
             100.0,
             "Largest step size.",
             scale="log",
-            valid=Range(low=0.0, low_open=True),
+            valid=POSITIVE,
         ),
     ),
     rules=(ordered("min_step_size", "max_step_size"),),
@@ -108,14 +119,6 @@ RPROP_INFO = OptimizerInfo(
         StateField(name="step_sizes", symbol=r"\Delta_t", role="step_size"),
         StateField(name="prev_updates", symbol="p_t", role="previous_step"),
     ),
-    defaults_from="optax, and the paper's Delta_0 = 0.1 since optax has none",
-    notes="p_{t-1} is the previous signed step (0 after a flip). As in optax, the weights move "
-    "by the step chosen at the *previous* call (p_0 = 0: the first call does not move), one "
-    "call behind the step sizes. The per-weight learning rate is Delta_t, the step size chosen "
-    "for the next move. The learning rate is only the initial step size, so it is a number, "
-    "not a schedule; the step sizes take it at the first update (before it they are reported "
-    "as it).",
-    example="    >>> opt = optimizers.Rprop(learning_rate=0.05)",
 )
 
 Rprop = RPROP_INFO.build

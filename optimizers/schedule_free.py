@@ -11,13 +11,14 @@ import jax.numpy as jnp
 
 from optimizers import core, family
 from optimizers.declare import (
+    OPEN_UNIT_INTERVAL,
     HParam,
     OptimizerInfo,
     Range,
     StateField,
     decay_rate,
     epsilon,
-    learning_rate,
+    unrecorded,
 )
 
 
@@ -43,7 +44,7 @@ def schedule_free_core(beta_1, beta_2, epsilon, warmup_steps) -> core.Core:
         return lr * jnp.where(w > 0, factor, 1.0)
 
     def denominator(v, t):
-        return jnp.sqrt(family.debias(v, beta_2, t)) + core.cast(epsilon, v)
+        return family.debiased_root(v, beta_2, t, epsilon)
 
     def step_leaf(g, y, z, v, t, lr):
         b1 = core.cast(beta_1, y)
@@ -93,16 +94,23 @@ SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     group="schedule-free",
     reference="Defazio et al., The Road Less Scheduled, NeurIPS 2024 (arXiv:2405.15682)",
     matches="Keras 3 ScheduleFreeAdamW",
+    defaults_from="the Keras 3 documentation",
+    notes="y_t are the weights the optimizer holds, z_0 = y_0, x_t = (y_t - (1 - beta_1) z_t) "
+    "/ beta_1. The gradient is taken at y; the path drawn is y (what the Keras variable holds "
+    "while training) and :func:`optimizers.schedule_free.averaged_weights` gives x, the "
+    "average to evaluate. The shared ``weight_decay`` is Keras's decoupled decay of y. The "
+    "per-weight learning rate applies to g_t in the z step.",
+    example="    >>> opt = optimizers.ScheduleFreeAdamW(learning_rate=1e-2, warmup_steps=10)",
     update_latex=r"\eta_t=\eta\min(1,t/T_w),\ v_t=\beta_2v_{t-1}+(1-\beta_2)g_t^2,\ z_t=z_{t-1}-"
     r"\frac{\eta_tg_t}{\sqrt{\hat v_t}+\varepsilon},\ x_t=(1-\tfrac1t)x_{t-1}+\tfrac1tz_t,\ "
     r"y_{t+1}=(1-\beta_1)z_t+\beta_1x_t",
     learning_rate_latex=r"\eta_t\,/\,(\sqrt{\hat v_t}+\varepsilon)",
+    learning_rate=0.0025,
     hyperparams=(
-        learning_rate(0.0025),
         dataclasses.replace(
             decay_rate("beta_1", 0.9, "Interpolation between z and its average x."),
             low=0.01,
-            valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
+            valid=OPEN_UNIT_INTERVAL,
         ),
         decay_rate("beta_2", 0.999, "Decay rate of the second moment.", live=False),
         epsilon(1e-8),
@@ -119,15 +127,8 @@ SCHEDULE_FREE_ADAMW_INFO = OptimizerInfo(
     state=(
         StateField(name="z", symbol="z_t", role="fast_sequence"),
         StateField(name="velocity", symbol="v_t", role="second_moment"),
-        StateField(name="step_scale", symbol=r"\eta_t", role="step_size", shape="other"),
+        unrecorded("step_scale", r"\eta_t", "step_size"),
     ),
-    defaults_from="the Keras 3 documentation",
-    notes="y_t are the weights the optimizer holds, z_0 = y_0, x_t = (y_t - (1 - beta_1) z_t) "
-    "/ beta_1. The gradient is taken at y; the path drawn is y (what the Keras variable holds "
-    "while training) and :func:`optimizers.schedule_free.averaged_weights` gives x, the "
-    "average to evaluate. The shared ``weight_decay`` is Keras's decoupled decay of y. The "
-    "per-weight learning rate applies to g_t in the z step.",
-    example="    >>> opt = optimizers.ScheduleFreeAdamW(learning_rate=1e-2, warmup_steps=10)",
 )
 
 ScheduleFreeAdamW = SCHEDULE_FREE_ADAMW_INFO.build

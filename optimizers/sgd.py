@@ -11,15 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    flag,
-    learning_rate,
-    retune,
-)
+from optimizers import core, family
+from optimizers.declare import OptimizerInfo, StateField, retune
 
 
 class VelocityState(NamedTuple):
@@ -58,9 +51,6 @@ def _heavy_ball(momentum, nesterov) -> core.Core:
     return _velocity_core(False, momentum, nesterov)
 
 
-_NESTEROV = flag("nesterov", False, "Whether to apply Nesterov momentum.")
-_MOMENTUM_HELP = "Accelerates descent in the relevant direction and dampens oscillations."
-
 SGD_INFO = OptimizerInfo(
     name="SGD",
     rule=_keras_velocity,
@@ -69,22 +59,22 @@ SGD_INFO = OptimizerInfo(
     group="classic",
     reference="Robbins & Monro (1951); Sutskever et al., ICML 2013 for Nesterov momentum",
     matches="Keras 3 SGD",
+    defaults_from="the kerasy optimizers documentation (SGD(0.01, momentum=0., nesterov=False))",
+    notes="The learning rate lives inside v (so under a schedule this differs from Momentum). "
+    "Nesterov: w_{t+1} = w_t + mu v_t - eta g_t.",
+    example="    >>> opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)",
     update_latex=r"v_t=\mu v_{t-1}-\eta g_t,\quad w_{t+1}=w_t+v_t",
     learning_rate_latex=r"\eta",
+    learning_rate=0.01,
     hyperparams=(
-        learning_rate(0.01),
-        decay_rate("momentum", 0.0, _MOMENTUM_HELP, high=0.99),
-        _NESTEROV,
+        family.momentum(0.0),
+        family.NESTEROV,
     ),
     state=(
         StateField(
             name="velocity", symbol="v_t", role="momentum", moves=+1, off_when_zero="momentum"
         ),
     ),
-    defaults_from="the kerasy optimizers documentation (SGD(0.01, momentum=0., nesterov=False))",
-    notes="The learning rate lives inside v (so under a schedule this differs from Momentum). "
-    "Nesterov: w_{t+1} = w_t + mu v_t - eta g_t.",
-    example="    >>> opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)",
 )
 
 MOMENTUM_INFO = SGD_INFO.derive(
@@ -94,18 +84,18 @@ MOMENTUM_INFO = SGD_INFO.derive(
     summary="Accumulates a velocity: steps approach lr/(1-momentum) on a constant slope.",
     reference="Polyak (1964); Sutskever et al., ICML 2013",
     matches="optax sgd(momentum) / objax Momentum",
-    update_latex=r"m_t=g_t+\mu m_{t-1},\quad w_{t+1}=w_t-\eta m_t",
-    hyperparams=retune(
-        SGD_INFO.hyperparams,
-        momentum={"default": 0.9, "help": "Velocity decay: mu in m = g + mu m."},
-    ),
-    state=retune(SGD_INFO.state, velocity={"symbol": "m_t", "moves": -1, "units": "gradient"}),
     defaults_from="the objax Momentum documentation (momentum 0.9; objax passes the learning "
     "rate per call, 0.01 here)",
     notes="Nesterov uses the Bengio et al. (2012) reformulation with the gradient taken at w_t: "
     "w_{t+1} = w_t - eta (g_t + mu m_t). Matches optax.sgd(lr, momentum, nesterov) exactly (the "
     "same algebraic form as objax).",
     example="    >>> opt = optimizers.Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)",
+    update_latex=r"m_t=g_t+\mu m_{t-1},\quad w_{t+1}=w_t-\eta m_t",
+    hyperparams=retune(
+        SGD_INFO.hyperparams,
+        momentum={"default": 0.9, "help": "Velocity decay: mu in m = g + mu m."},
+    ),
+    state=retune(SGD_INFO.state, velocity={"symbol": "m_t", "moves": -1, "units": "gradient"}),
 )
 
 NESTEROV_INFO = MOMENTUM_INFO.preset(

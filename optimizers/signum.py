@@ -6,15 +6,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from optimizers import core, family
-from optimizers.declare import (
-    OptimizerInfo,
-    StateField,
-    decay_rate,
-    learning_rate,
-)
+from optimizers.declare import OptimizerInfo, decay_rate, momentum_buffer
 
 
 class SignumState(NamedTuple):
@@ -23,19 +17,8 @@ class SignumState(NamedTuple):
 
 
 def signum_core(beta) -> core.Core:
-    def init(params):
-        return SignumState(family.count(), core.zeros_like(params))
-
-    def step_leaf(g, m, t, lr):
-        m = core.moment(m, g, beta)
-        return -core.cast(lr, m) * jnp.sign(m), m
-
-    step = family.leafwise(step_leaf, ("ema",))
-
-    def learning_rates(state, lr):
-        return core.full_like_tree(state.ema, lr)
-
-    return core.Core(init, step, learning_rates)
+    """The sign of the new moving average itself: Lion's rule with one beta for both."""
+    return family.sign_descent(SignumState, beta, beta)
 
 
 # ---- declaration ------------------------------------------------------------------------------
@@ -47,19 +30,19 @@ SIGNUM_INFO = OptimizerInfo(
     reference="Bernstein et al., signSGD: Compressed Optimisation for Non-Convex Problems, "
     "ICML 2018 (arXiv:1802.04434)",
     matches="optax.signum",
-    update_latex=r"m_t=\beta m_{t-1}+(1-\beta)g_t,\qquad w_{t+1}=w_t-\eta\,\mathrm{sign}(m_t)",
-    learning_rate_latex=r"\eta",
-    hyperparams=(
-        learning_rate(0.0001),
-        decay_rate("beta", 0.9, "The exponential decay rate of the momentum.", live=True),
-    ),
-    state=(StateField(name="ema", symbol="m_t", role="momentum", moves=-1, units="gradient"),),
     defaults_from="optax (optax has no default learning rate: 0.0001 here, a conservative step "
     "since every weight moves by it; MXNet's Signum defaults to 0.01)",
     notes="Every weight moves by eta (or 0): the per-weight learning rate is eta, applied to "
     "sign(m_t). Unlike Lion the sign is taken of the momentum itself. optax 0.2.8 has it in "
     "``optax``, not ``optax.contrib``.",
     example="    >>> opt = optimizers.Signum(learning_rate=1e-3)",
+    update_latex=r"m_t=\beta m_{t-1}+(1-\beta)g_t,\qquad w_{t+1}=w_t-\eta\,\mathrm{sign}(m_t)",
+    learning_rate_latex=r"\eta",
+    learning_rate=0.0001,
+    hyperparams=(
+        decay_rate("beta", 0.9, "The exponential decay rate of the momentum.", live=True),
+    ),
+    state=(momentum_buffer("ema", "m_t"),),
 )
 
 Signum = SIGNUM_INFO.build

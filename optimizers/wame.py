@@ -8,16 +8,16 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optimizers import core
+from optimizers import core, family
 from optimizers.declare import (
+    ABOVE_ONE,
+    OPEN_UNIT_INTERVAL,
     POSITIVE,
     HParam,
     OptimizerInfo,
-    Range,
     StateField,
     decay_rate,
     epsilon,
-    learning_rate,
     ordered,
 )
 
@@ -98,49 +98,62 @@ WAME_INFO = OptimizerInfo(
     "Learning Rates, ESANN 2017",
     matches="Algorithm 1 of the paper (independent transcription; the WAME TensorFlow 2 "
     "package, justinbt1/WAME-Optimiser, for variant='tensorflow')",
+    defaults_from="the README of the WAME TensorFlow 2 package (zeta_min 0.01 as its code; its "
+    "text says 0.1)",
+    notes="``variant='paper'`` is Algorithm 1 of the paper: zeta_0 = 1, Z_0 = theta_0 = 0, "
+    "Rprop sign logic on the per-weight acceleration; the paper has 1/theta_t and epsilon only "
+    "guards a zero gradient. ``variant='paper_sqrt'`` is the adjusted form lambda Z_t g_t / "
+    "(sqrt(theta_t) + eps), per-weight rate lambda Z_t / (sqrt(theta_t) + eps). "
+    "``variant='tensorflow'`` reproduces the published TensorFlow 2 package "
+    "(justinbt1/WAME-Optimiser) with its deviations: all slots start at 0; zeta_t = "
+    "clip(theta_{t-1} eta_plus) on a sign *change* and theta_{t-1} eta_minus on sign "
+    "agreement; epsilon = K.epsilon() = 1e-7; and the hyperparameters (not epsilon) are "
+    "rounded to float32, as TF keeps them in float32 variables even for float64 weights. "
+    "Since theta ~ g^2, the realised step of the 1/theta forms behaves like lambda Z / g: the "
+    "first step moves each weight by about lambda / |g_1|. No peer library exists in JAX: each "
+    "variant is tested against an independent transcription.",
+    example="    >>> opt = optimizers.WAME(learning_rate=0.01, variant='paper_sqrt')",
     update_latex=r"\zeta_t=\begin{cases}\min(\eta_+\zeta_{t-1},\zeta_{\max})&g_tg_{t-1}>0\\"
     r"\max(\eta_-\zeta_{t-1},\zeta_{\min})&g_tg_{t-1}<0\\\zeta_{t-1}&\text{else}\end{cases}"
     r",\ Z_t=\alpha Z_{t-1}+(1-\alpha)\zeta_t,\ \theta_t=\alpha\theta_{t-1}+(1-\alpha)"
     r"g_t^2,\ w_{t+1}=w_t-\lambda Z_t\frac{g_t}{\theta_t+\varepsilon}",
     learning_rate_latex=r"\lambda Z_t\,/\,(\theta_t+\varepsilon)",
+    learning_rate=0.001,
     hyperparams=(
-        learning_rate(0.001),
         decay_rate("alpha", 0.9, "Decay rate of the moving averages Z and theta."),
-        HParam(
-            name="eta_plus",
-            default=1.2,
-            low=1.01,
-            high=3.0,
-            scale="linear",
-            valid=Range(low=1.0, low_open=True),
-            help="Factor applied to zeta when the gradient keeps its sign.",
+        family.amount(
+            "eta_plus",
+            1.2,
+            1.01,
+            3.0,
+            "Factor applied to zeta when the gradient keeps its sign.",
+            valid=ABOVE_ONE,
         ),
-        HParam(
-            name="eta_minus",
-            default=0.1,
-            low=0.01,
-            high=0.99,
-            scale="linear",
-            valid=Range(low=0.0, high=1.0, low_open=True, high_open=True),
-            help="Factor applied to zeta when the gradient changes sign.",
+        family.amount(
+            "eta_minus",
+            0.1,
+            0.01,
+            0.99,
+            "Factor applied to zeta when the gradient changes sign.",
+            valid=OPEN_UNIT_INTERVAL,
         ),
-        HParam(
-            name="zeta_min",
-            default=0.01,
-            low=1e-4,
-            high=1.0,
+        family.amount(
+            "zeta_min",
+            0.01,
+            1e-4,
+            1.0,
+            "Minimum clipping value for the per-weight acceleration factor.",
             scale="log",
             valid=POSITIVE,
-            help="Minimum clipping value for the per-weight acceleration factor.",
         ),
-        HParam(
-            name="zeta_max",
-            default=100.0,
-            low=1.0,
-            high=1e4,
+        family.amount(
+            "zeta_max",
+            100.0,
+            1.0,
+            1e4,
+            "Maximum clipping value for the per-weight acceleration factor.",
             scale="log",
             valid=POSITIVE,
-            help="Maximum clipping value for the per-weight acceleration factor.",
         ),
         epsilon(1e-7),
         HParam(
@@ -158,21 +171,6 @@ WAME_INFO = OptimizerInfo(
         StateField(name="z", symbol="Z_t", role="acceleration_average"),
         StateField(name="theta", symbol=r"\theta_t", role="second_moment"),
     ),
-    defaults_from="the README of the WAME TensorFlow 2 package (zeta_min 0.01 as its code; its "
-    "text says 0.1)",
-    notes="``variant='paper'`` is Algorithm 1 of the paper: zeta_0 = 1, Z_0 = theta_0 = 0, "
-    "Rprop sign logic on the per-weight acceleration; the paper has 1/theta_t and epsilon only "
-    "guards a zero gradient. ``variant='paper_sqrt'`` is the adjusted form lambda Z_t g_t / "
-    "(sqrt(theta_t) + eps), per-weight rate lambda Z_t / (sqrt(theta_t) + eps). "
-    "``variant='tensorflow'`` reproduces the published TensorFlow 2 package "
-    "(justinbt1/WAME-Optimiser) with its deviations: all slots start at 0; zeta_t = "
-    "clip(theta_{t-1} eta_plus) on a sign *change* and theta_{t-1} eta_minus on sign "
-    "agreement; epsilon = K.epsilon() = 1e-7; and the hyperparameters (not epsilon) are "
-    "rounded to float32, as TF keeps them in float32 variables even for float64 weights. "
-    "Since theta ~ g^2, the realised step of the 1/theta forms behaves like lambda Z / g: the "
-    "first step moves each weight by about lambda / |g_1|. No peer library exists in JAX: each "
-    "variant is tested against an independent transcription.",
-    example="    >>> opt = optimizers.WAME(learning_rate=0.01, variant='paper_sqrt')",
 )
 
 WAME = WAME_INFO.build

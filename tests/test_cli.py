@@ -14,7 +14,7 @@ import pytest
 
 import optimizers
 import surfaces
-from app import cli, exports
+from app import cli, cli_scene, exports
 from trajectories import snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def snap_path(tmp_path_factory) -> Path:
 
 # ---- parsing --------------------------------------------------------------------------------
 def test_optimizer_spec_special_keys_and_alias():
-    entry = cli.optimizer_spec("WAME:lr=1e-3,variant=paper_sqrt,name=mine,color=#123abc")
+    entry = cli_scene.optimizer_spec("WAME:lr=1e-3,variant=paper_sqrt,name=mine,color=#123abc")
     assert entry == {
         "kind": "WAME",
         "hyperparams": {"learning_rate": 1e-3, "variant": "paper_sqrt"},
@@ -55,7 +55,7 @@ def test_optimizer_spec_takes_schedules_and_the_link_form():
         'Adam:lr={"schedule":"cosine_decay","initial_learning_rate":0.05,"decay_steps":40}',
         "Adam(learning_rate=cosine_decay(initial_learning_rate=0.05,decay_steps=40))",
     ):
-        assert cli.optimizer_spec(text) == {
+        assert cli_scene.optimizer_spec(text) == {
             "kind": "Adam",
             "hyperparams": {"learning_rate": schedule},
         }
@@ -362,7 +362,9 @@ def test_bad_input_is_one_line(capsys, argv, needle):
 
 
 def test_negative_numbers_are_values(capsys):
-    argv = cli._join_negative(["run", "--start", "-1.5,2", "--formula", "-x^2", "--seed", "-1"])
+    argv = cli_scene.join_negative(
+        ["run", "--start", "-1.5,2", "--formula", "-x^2", "--seed", "-1"]
+    )
     assert argv == ["run", "--start=-1.5,2", "--formula=-x^2", "--seed=-1"]
     rc, _, err = call(capsys, "run", *SCENE, "--seed", "-1")
     assert rc == 2 and "seed: -1 is out of range" in err

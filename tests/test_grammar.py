@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import cli, labels, share, state
+from app import cli, cli_scene, labels, share, state
 from trajectories import Experiment, FieldError, LimitError, OptimizerSpec, grammar, limits
 from trajectories.experiment import SCALARS
 
@@ -243,7 +243,7 @@ def test_a_link_accepts_the_bound_and_refuses_just_over(field):
 def test_the_command_line_accepts_the_bound_and_refuses_just_over(field):
     def build(value):
         argv = ["run", "--optimizer", "SGD", f"{CLI_FLAGS[field]}={value!r}"]
-        return cli.build_experiment(cli.build_parser().parse_args(argv))
+        return cli_scene.build_experiment(cli.build_parser().parse_args(argv))
 
     high = SCALARS[field][2]
     assert getattr(build(high), field) == high

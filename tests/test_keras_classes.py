@@ -23,7 +23,9 @@ import pytest
 import optimizers
 import optimizers.keras as ok
 from tests.peers import assert_same_path, run_keras, run_numpy, run_ours
+from tests.peers_modern import PROBLEMS as MODERN_PROBLEMS
 from tests.test_optimizers_exact import KERAS_CASES, LR
+from tests.test_optimizers_modern import FAMILIES, KERAS_OPTION_CASES
 from tests.test_optimizers_transcriptions import (
     HP,
     WAME_LR,
@@ -150,6 +152,49 @@ def test_ema_slots_match_keras():
     np.testing.assert_allclose(averages, expected, rtol=1e-10)
 
 
+# ---- the modern families Keras has (Lion, Lamb, Adafactor, Ftrl, Muon, ScheduleFreeAdamW) --------
+# tests/test_optimizers_modern.py's table: its cases, learning rates and the matrix-shaped problem
+# (Adafactor's factored moments and Muon's orthogonalised step need a matrix). Both classes run
+# through the same runner, so Muon meets 1e-10 here: that file's looser Muon tolerance is for our
+# optax form's scan against Keras's step loop, two compilations of Keras's float32 norm.
+KERAS_FAMILIES = [n for n, f in FAMILIES.items() if f.keras]
+MODERN_CASES = [(n, c) for n in KERAS_FAMILIES for c in FAMILIES[n].cases]
+OPTAX_CASES = [(n, c) for n, f in FAMILIES.items() if not f.keras for c in f.cases]
+
+
+def _moved(path):
+    return np.max(np.abs(path[-1] - path[0]))
+
+
+@pytest.mark.parametrize("problem", MODERN_PROBLEMS)
+@pytest.mark.parametrize(("name", "case"), MODERN_CASES, ids=[f"{n}-{c}" for n, c in MODERN_CASES])
+def test_modern_families_match_keras(name, case, problem):
+    family = FAMILIES[name]
+    lr, kwargs = family.lr[problem], family.cases[case]
+    ours = run_keras(getattr(ok, name)(learning_rate=lr, **kwargs), problem)
+    assert_same_path(ours, run_keras(family.peer(lr, **kwargs), problem))
+    assert _moved(ours) > 1e-6, "the path must move for the test to mean much"
+
+
+@pytest.mark.parametrize("options", KERAS_OPTION_CASES, ids=["decay-clip", "accumulate-ema"])
+@pytest.mark.parametrize("name", KERAS_FAMILIES)
+def test_modern_families_with_keras_options_match_keras(name, options):
+    lr = FAMILIES[name].lr["matrix"]
+    ours = run_keras(getattr(ok, name)(learning_rate=lr, **options), "matrix")
+    assert_same_path(ours, run_keras(FAMILIES[name].peer(lr, **options), "matrix"))
+
+
+@pytest.mark.parametrize(("name", "case"), OPTAX_CASES, ids=[f"{n}-{c}" for n, c in OPTAX_CASES])
+def test_families_without_a_keras_peer_match_optax_through_the_class(name, case):
+    """The Keras class steps all variables at once: Prodigy's distance estimate sums over every
+    weight (one d for the model, as in optax), and its w_0 is the weights' start."""
+    family = FAMILIES[name]
+    lr, kwargs = family.lr["matrix"], family.cases[case]
+    ours = run_keras(getattr(ok, name)(learning_rate=lr, **kwargs), "matrix")
+    assert_same_path(ours, run_ours(family.peer(lr, **kwargs), "matrix"))
+    assert _moved(ours) > 1e-6
+
+
 # ---- optax peers (no Keras optimizer of that form) -----------------------------------------------
 @pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("name", ["Momentum", "Nesterov"])
@@ -240,6 +285,54 @@ def test_a_model_trains_saves_loads_and_continues_identically(tmp_path):
     assert more[0].history["loss"] == pytest.approx(more[1].history["loss"], rel=1e-12)
     for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["Adafactor", "Muon", "Prodigy", "ScheduleFreeAdamW"])
+def test_a_modern_family_saves_and_loads_with_its_state(name, tmp_path):
+    """Factored moments (Adafactor's row and column), a model-wide scalar (Prodigy's d), and
+    state that starts at the weights (ScheduleFreeAdamW's z, Prodigy's w_0) survive a .keras
+    file, and both models then train on identically."""
+    x, y = _data()
+    model = _model()
+    model.compile(optimizer=getattr(ok, name)(learning_rate=0.01), loss="mse")
+    model.fit(x, y, epochs=2, batch_size=64, shuffle=False, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert type(loaded.optimizer) is getattr(ok, name)
+    saved = [v.numpy() for v in model.optimizer.variables]
+    restored = [v.numpy() for v in loaded.optimizer.variables]
+    assert len(saved) == len(restored) > 2 + 4  # iterations, learning rate and the rule's state
+    for a, b in zip(saved, restored, strict=True):
+        np.testing.assert_array_equal(a, b)
+    more = [m.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0) for m in (model, loaded)]
+    assert more[0].history["loss"] == pytest.approx(more[1].history["loss"], rel=1e-12)
+    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["Adam", "Lion"])
+def test_a_missing_gradient_steps_the_other_variables_as_keras_does(name):
+    """Keras drops a variable whose gradient is None from the step; the rule then runs on the
+    others, with their own state."""
+    runs = []
+    for opt in (getattr(ok, name)(0.1), getattr(K, name)(0.1)):
+        w = [keras.Variable(np.ones(3)), keras.Variable(np.ones((2, 2)))]
+        opt.build(w)
+        opt.apply([np.full(3, 0.5), None], w)
+        opt.apply([np.full(3, 0.4), np.full((2, 2), 0.2)], w)
+        runs.append([v.numpy() for v in w])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert np.all(runs[0][1] != 1.0) and np.all(runs[0][0] != 1.0)
+
+
+def test_schedule_free_state_starts_at_the_weights():
+    w = [keras.Variable(np.array([[1.0, -2.0], [0.5, 3.0]]), name="w")]
+    ours, theirs = ok.ScheduleFreeAdamW(), K.ScheduleFreeAdamW()
+    ours.build(w)
+    theirs.build(w)
+    np.testing.assert_array_equal(ours.variables[2].numpy(), w[0].numpy())  # z_0 = w_0
+    np.testing.assert_array_equal(ours.variables[2].numpy(), theirs.variables[2].numpy())
 
 
 def test_the_keras_example_prints_both_loss_curves():
