@@ -227,7 +227,11 @@ def _compiled(fn, steps: int, batch: int):
 
 
 def top_eigenvalues(
-    fn, theta, points: np.ndarray, scales: np.ndarray | None = None, steps: int | None = None
+    fn,
+    theta,
+    points: np.ndarray,
+    scales: np.ndarray | None = None,
+    lanczos_steps: int | None = None,
 ) -> np.ndarray:
     """``lambda_1(S H S)`` at each row of ``points`` ``(n, dim)``, ``S = diag(scales row)``
     (ones: the plain sharpness). Rows with non-finite values give NaN."""
@@ -236,7 +240,7 @@ def top_eigenvalues(
     if n == 0:
         return np.zeros(0)
     scales = np.ones_like(points) if scales is None else np.asarray(scales, points.dtype)
-    k = min(dim, LANCZOS_STEPS if steps is None else steps)
+    k = min(dim, LANCZOS_STEPS if lanczos_steps is None else lanczos_steps)
     size = 1 << max(0, (n - 1).bit_length())  # padded to a power of two: few compiles
     pad = size - n
     points = np.concatenate([points, np.repeat(points[:1], pad, axis=0)])
@@ -284,7 +288,7 @@ def preconditioner_scales(result: Result, a: int) -> np.ndarray | None:
         return np.sqrt(np.where(d >= 0, d, np.nan))
 
 
-def compute(result: Result, steps: int | None = None) -> Sharpness:
+def compute(result: Result, lanczos_steps: int | None = None) -> Sharpness:
     """Sharpness, preconditioned sharpness and thresholds at every record of ``result``."""
     surface = result.surface
     n_inst, S, R, dim = result.position.shape
@@ -299,7 +303,11 @@ def compute(result: Result, steps: int | None = None) -> Sharpness:
             scales.append(s.reshape(-1, dim).astype(dtype))
             preconditioned_rows.append(a)
     values = top_eigenvalues(
-        surface.fn, surface.theta, np.concatenate(points), np.concatenate(scales), steps
+        surface.fn,
+        surface.theta,
+        np.concatenate(points),
+        np.concatenate(scales),
+        lanczos_steps,
     )
     sharp = values[: n_inst * S * R].reshape(n_inst, S, R)
     pre = np.full((n_inst, S, R), np.nan)
