@@ -218,18 +218,54 @@ def _print_result(result) -> None:
 
 
 def _check_out(args) -> None:
-    """``--out`` and ``--scale`` make sense together, before any work (ValueError if not)."""
+    """``--out``, ``--scale`` and ``--sharpness`` make sense together, before any work
+    (ValueError if not)."""
     from app import exports
 
     if args.scale is not None and not args.out:
         raise ValueError("--scale sizes a picture written with --out FILE.png or FILE.gif")
     if args.out:
-        exports.exporter_for(args.out, args.scale)
+        exports.exporter_for(args.out, args.scale, getattr(args, "sharpness", False))
+
+
+SHARPNESS_HEADERS = (
+    "optimizer",
+    "start",
+    "sharpness at start",
+    "max sharpness",
+    "final sharpness",
+    "final preconditioned",
+    "threshold",
+)
+
+
+def _sharpness_rows(result, sharp) -> list[list[Any]]:
+    """Per (instance, start): the sharpness at the start, its largest and last values, the
+    last preconditioned sharpness and the last threshold ("-": none)."""
+    import numpy as np
+
+    rows = []
+    for a, name in enumerate(result.names):
+        for s in range(result.loss.shape[1]):
+            values = sharp.sharpness[a, s]
+            pre, threshold = sharp.preconditioned[a, s, -1], sharp.threshold[a, -1]
+            rows.append(
+                [
+                    name,
+                    s,
+                    values[0],
+                    np.nanmax(values) if np.isfinite(values).any() else np.nan,
+                    values[-1],
+                    "-" if np.isnan(pre) else pre,
+                    "-" if np.isnan(threshold) else f"{threshold:.6g} ({sharp.bounds[a]})",
+                ]
+            )
+    return rows
 
 
 def cmd_run(args) -> int:
     from app import exports
-    from trajectories import run
+    from trajectories import run, sharpness
 
     experiment = build_experiment(args)
     _check_out(args)  # a bad file name or scale fails before the work
@@ -237,8 +273,13 @@ def cmd_run(args) -> int:
 
     result = labels.attach(run(experiment), experiment)
     _print_result(result)
+    sharp = None
+    if args.sharpness:
+        sharp = sharpness.compute(result)
+        print("sharpness: the loss Hessian's largest eigenvalue (negative where it curves down)")
+        print(table(SHARPNESS_HEADERS, _sharpness_rows(result, sharp)))
     if args.out:
-        exports.export(result, args.out, args.scale)
+        exports.export(result, args.out, args.scale, sharp)
         n_i, n_s, n_r = result.loss.shape
         print(f"wrote {args.out} ({n_i} optimizer(s) x {n_s} start(s) x {n_r} records)")
     return 0
@@ -439,6 +480,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="write the result: .json (snapshot), .csv, .html, .png or .gif",
     )
     scale_option(p)
+    p.add_argument(
+        "--sharpness",
+        action="store_true",
+        help="also the loss Hessian's largest eigenvalue at every record (and the "
+        "preconditioned one for adaptive optimizers): printed, and in .csv or .json output",
+    )
     p.set_defaults(handler=cmd_run)
 
     def sweep_parser(name: str, help: str, *, starts: bool = True):

@@ -16,12 +16,18 @@ file's suffix in :data:`EXPORTERS`: one function per suffix, each taking ``(resu
     rendered at that resolution.
 ``.gif``
     The run as an animated GIF (at most 100 frames) for slides, at the same size.
+
+The run's sharpness (``sharpness=``, a :class:`trajectories.sharpness.Sharpness`) goes into
+the tables (``.csv`` columns, ``.json`` snapshot arrays); :data:`WITH_SHARPNESS` lists them.
 ``.csv``
     One row per (optimizer instance, start point, record), in that order, with the columns
     ``optimizer`` (display name), ``kind`` (registry name), ``start`` (0-based start index),
     ``step``, ``loss``, ``w0..w{d-1}`` (position), ``grad0..``, ``update0..``, ``lr0..`` (the
-    optimizer's own per-weight learning rate). Numbers are written with the shortest text that
-    reads back to the same value in the array's dtype (``inf`` and ``nan`` as such).
+    optimizer's own per-weight learning rate); with the run's sharpness (``run --sharpness``),
+    ``sharpness`` (the loss Hessian's largest eigenvalue there) and, when some instance has a
+    preconditioner, ``preconditioned_sharpness`` (empty for the others): see
+    :mod:`trajectories.sharpness`. Numbers are written with the shortest text that reads back
+    to the same value in the array's dtype (``inf`` and ``nan`` as such).
 
 Sweeps are tables rather than trajectories; :func:`write_doc` writes one as ``.json`` (a
 document, below) or ``.csv`` (one row per cell, start or record). Every document is valid JSON:
@@ -67,28 +73,49 @@ import numpy as np
 if TYPE_CHECKING:  # the engine is imported where it is used: keeps ``import app.exports`` light
     from trajectories.experiment import Experiment
     from trajectories.run import Result
+    from trajectories.sharpness import Sharpness
 
 Exporter = Callable[..., None]  # (result, path), and scale= for pictures
 PICTURES = (".png", ".gif")
 
 
 # ---- results --------------------------------------------------------------------------------
-def export_json(result: Result, path: Path) -> None:
+def export_json(result: Result, path: Path, sharpness: Sharpness | None = None) -> None:
     """A snapshot: the experiment, library versions and every recorded array."""
     from app import labels
     from trajectories import snapshot
 
     # an engine result has no labels: it is recorded as its computation
     e = result.description if isinstance(result, labels.Shown) else result.experiment
-    snapshot.save(result, path, e)
+    snapshot.save(result, path, e, sharpness)
 
 
-def result_rows(result: Result) -> tuple[list[str], Iterable[list[str]]]:
+def _sharpness_columns(sharpness: Sharpness | None) -> list[tuple[str, np.ndarray]]:
+    """``(column, (I, S, R) values)``: sharpness, and the preconditioned where some has it."""
+    if sharpness is None:
+        return []
+    columns = [("sharpness", sharpness.sharpness)]
+    pre = np.asarray(sharpness.preconditioned)
+    if np.isfinite(pre).any():
+        columns.append(("preconditioned_sharpness", pre))
+    return columns
+
+
+def _cells(values: np.ndarray, dtype) -> np.ndarray:
+    """Numbers as text in the run's dtype, NaN (not defined for this optimizer) as empty."""
+    return np.where(np.isnan(values), "", values.astype(dtype).astype(str))
+
+
+def result_rows(
+    result: Result, sharpness: Sharpness | None = None
+) -> tuple[list[str], Iterable[list[str]]]:
     """The CSV header and rows of a result (see the module docstring)."""
     dim = result.position.shape[-1]
     header = ["optimizer", "kind", "start", "step", "loss"]
     for prefix in ("w", "grad", "update", "lr"):
         header += [f"{prefix}{k}" for k in range(dim)]
+    extra = _sharpness_columns(sharpness)
+    header += [name for name, _ in extra]
 
     def rows():
         steps = np.asarray(result.steps).astype(str)
@@ -102,18 +129,20 @@ def result_rows(result: Result) -> tuple[list[str], Iterable[list[str]]]:
                     for f in ("position", "grad", "update", "lr")
                 ]
                 loss = np.asarray(result.loss[a, s]).astype(str)
+                more = [_cells(np.asarray(v[a, s]), result.loss.dtype) for _, v in extra]
                 for r in range(len(steps)):
                     row = [name, kind, str(s), steps[r], loss[r]]
                     for b in block:
                         row.extend(b[r])
+                    row.extend(m[r] for m in more)
                     yield row
 
     return header, rows()
 
 
-def export_csv(result: Result, path: Path) -> None:
+def export_csv(result: Result, path: Path, sharpness: Sharpness | None = None) -> None:
     """One row per (instance, start, record)."""
-    header, rows = result_rows(result)
+    header, rows = result_rows(result, sharpness)
     _write_csv(path, header, rows)
 
 
@@ -156,16 +185,25 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
-def exporter_for(path: str | Path, scale: float | None = None) -> Exporter:
+WITH_SHARPNESS = (".json", ".csv")  # the formats that carry a run's sharpness
+
+
+def exporter_for(path: str | Path, scale: float | None = None, sharpness: bool = False) -> Exporter:
     """The exporter for ``path``'s suffix; a ``ValueError`` for an unknown one, an output
-    folder that does not exist, or a ``scale`` that is out of range or not for this file
-    type (so that a command can check before it computes)."""
+    folder that does not exist, a ``scale`` that is out of range or not for this file type, or
+    ``sharpness`` asked of a format without it (so that a command can check before it
+    computes)."""
     path = Path(path)
     fn = EXPORTERS.get(path.suffix.lower())
     if fn is None:
         raise ValueError(
             f"cannot write {path}: unknown file type {path.suffix or '(no suffix)'}; "
             f"supported: {', '.join(EXPORTERS)}"
+        )
+    if sharpness and path.suffix.lower() not in WITH_SHARPNESS:
+        raise ValueError(
+            f"--sharpness goes into {' or '.join(WITH_SHARPNESS)} files, not {path.name}: "
+            "write a table or a snapshot"
         )
     if scale is not None:
         if path.suffix.lower() not in PICTURES:
@@ -177,12 +215,21 @@ def exporter_for(path: str | Path, scale: float | None = None) -> Exporter:
     return fn
 
 
-def export(result: Result, path: str | Path, scale: float | None = None) -> Path:
+def export(
+    result: Result,
+    path: str | Path,
+    scale: float | None = None,
+    sharpness: Sharpness | None = None,
+) -> Path:
     """Write ``result`` to ``path`` in the format its suffix names; ``scale``: the size of a
-    picture (.png, .gif) as a multiple of 880 x 620 px (default ``raster.DEFAULT_SCALE``)."""
+    picture (.png, .gif) as a multiple of 880 x 620 px (default ``raster.DEFAULT_SCALE``);
+    ``sharpness``: the run's, for the tables (:data:`WITH_SHARPNESS`)."""
     path = Path(path)
-    fn = exporter_for(path, scale)
-    fn(result, path) if scale is None else fn(result, path, scale=scale)
+    fn = exporter_for(path, scale, sharpness is not None)
+    if sharpness is not None:
+        fn(result, path, sharpness=sharpness)
+    else:
+        fn(result, path) if scale is None else fn(result, path, scale=scale)
     return path
 
 

@@ -105,6 +105,9 @@ def paths(e: Experiment, options: dict | None = None) -> None:
                     "its last finite point. Try a smaller learning rate.",
                     icon=":material/warning:",
                 )
+    from app import sharpness_view
+
+    sharpness_view.panel(e)
 
 
 def paused_frame() -> int | None:

@@ -56,3 +56,20 @@ def spirals(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 CLASSIFICATION = {"moons": moons, "spirals": spirals}
+
+
+def ripple(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A radial ripple ``y = sin(3 |x|) + noise`` on ``n`` points uniform in the square [-1, 1]²."""
+    rng = np.random.default_rng([seed, n])
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    return x, np.sin(3.0 * np.hypot(x[:, 0], x[:, 1])) + noise * rng.standard_normal(n)
+
+
+def wave(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A plane wave with a tilt, ``y = sin(2 pi x_1) + x_2 / 2 + noise``, on [-1, 1]²."""
+    rng = np.random.default_rng([seed, n])
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    return x, np.sin(2 * np.pi * x[:, 0]) + 0.5 * x[:, 1] + noise * rng.standard_normal(n)
+
+
+REGRESSION = {"ripple": ripple, "wave": wave}

@@ -230,24 +230,38 @@ def mlp_layers(hidden: tuple[int, ...]) -> tuple[tuple[str, tuple[int, ...]], ..
 
 
 @functools.cache
-def mlp_functions(layers: tuple[tuple[str, tuple[int, ...]], ...]):
-    """``(loss, predict)`` for one architecture: cached, so one architecture, one function."""
+def mlp_functions(layers: tuple[tuple[str, tuple[int, ...]], ...], head: str = "logistic"):
+    """``(loss, predict)`` for one architecture and head: cached, so one architecture, one
+    function. ``"logistic"``: binary cross-entropy on the output as a logit, predict gives
+    p(class 1); ``"squared"``: half the mean squared error, predict gives the output."""
     depth = len(layers) // 2
 
-    def logits(w, x):
+    def output(w, x):
         p = unravel_layers(w, layers)
         h = x
         for i in range(1, depth):
             h = jnp.tanh(h @ p[f"W{i}"] + p[f"b{i}"])
         return (h @ p[f"W{depth}"] + p[f"b{depth}"])[..., 0]
 
+    if head == "squared":
+
+        @loss_function
+        def loss(w, theta):
+            return 0.5 * jnp.mean((output(w, theta["x"]) - theta["y"]) ** 2)
+
+        @loss_function
+        def predict(w, theta, x):
+            return output(w, x)
+
+        return loss, predict
+
     @loss_function
     def loss(w, theta):
-        return jnp.mean(binary_cross_entropy_with_logits(logits(w, theta["x"]), theta["y"]))
+        return jnp.mean(binary_cross_entropy_with_logits(output(w, theta["x"]), theta["y"]))
 
     @loss_function
     def predict(w, theta, x):
-        return jax.nn.sigmoid(logits(w, x))
+        return jax.nn.sigmoid(output(w, x))
 
     return loss, predict
 
@@ -285,14 +299,10 @@ def filter_normalised_directions(w0: np.ndarray, layers, rng: np.random.Generato
     return geometry.orthonormal_rows(np.stack(directions))
 
 
-def build_mlp(**values: Any) -> Surface:
-    hidden = hidden_sizes(values["hidden"])
-    values = {**values, "hidden": ",".join(map(str, hidden))}  # canonical text for the key
-    layers = mlp_layers(hidden)
-    loss, predict = mlp_functions(layers)
-    make_data = datasets.CLASSIFICATION[values["dataset"]]
-    x, y = make_data(values["n_samples"], values["noise"], values["seed"])
-    rng = np.random.default_rng([values["seed"], 1])
+def _mlp_view(layers, seed: int) -> dict[str, Any]:
+    """Two seeded Glorot starts and the filter-normalised view through the first: the fields
+    every MLP surface shares (its starts, projection and window)."""
+    rng = np.random.default_rng([seed, 1])
     starts = np.stack([glorot_uniform(layers, rng) for _ in range(2)])
     basis = filter_normalised_directions(starts[0], layers, rng)
     projection = geometry.Projection(
@@ -304,7 +314,27 @@ def build_mlp(**values: Any) -> Surface:
     # Training moves a few tenths of the weights' norm within these two random directions:
     # a window a third of the norm wide on each side frames the paths (and holds both starts).
     radius = 0.3 * float(np.linalg.norm(starts[0]))
-    sizes = "-".join(map(str, (2, *hidden, 1)))
+    return {
+        "layers": layers,
+        "window": geometry.fit_window([[-radius, radius]] * 2, projection.project(starts)),
+        "minima": np.zeros((0, len(starts[0]))),
+        "optimal_value": None,
+        "starts": starts,
+        "projection": projection,
+    }
+
+
+def _architecture(values: dict[str, Any]) -> tuple[dict[str, Any], tuple, str]:
+    hidden = hidden_sizes(values["hidden"])
+    values = {**values, "hidden": ",".join(map(str, hidden))}  # canonical text for the key
+    return values, mlp_layers(hidden), "-".join(map(str, (2, *hidden, 1)))
+
+
+def build_mlp(**values: Any) -> Surface:
+    values, layers, sizes = _architecture(values)
+    loss, predict = mlp_functions(layers)
+    make_data = datasets.CLASSIFICATION[values["dataset"]]
+    x, y = make_data(values["n_samples"], values["noise"], values["seed"])
     return _learned_surface(
         "mlp",
         MLP_PARAMS,
@@ -318,14 +348,59 @@ def build_mlp(**values: Any) -> Surface:
         "view as in Li et al. (2018), Visualizing the Loss Landscape of Neural Nets, NeurIPS",
         fn=loss,
         predict_fn=predict,
-        layers=layers,
-        window=geometry.fit_window([[-radius, radius]] * 2, projection.project(starts)),
-        minima=np.zeros((0, len(starts[0]))),
-        optimal_value=None,
-        starts=starts,
-        projection=projection,
         notes="Weights start from seeded Glorot-uniform draws; the view is centred on the first "
         "start with a half-width of 0.3 times its norm. predict gives p(class 1 | x).",
+        **_mlp_view(layers, values["seed"]),
+    )
+
+
+# -- regression multilayer perceptron ------------------------------------------------------------
+MLP_REGRESSION_PARAMS = (
+    MLP_PARAMS[0],
+    Param(
+        "dataset",
+        "ripple",
+        scale="choice",
+        kind="choice",
+        choices=tuple(datasets.REGRESSION),
+        help="a radial ripple sin(3|x|) or a tilted wave sin(2πx₁) + x₂/2",
+    ),
+    Param("n_samples", 64, 8, 2000, kind="int", static=True, help="number of samples"),
+    Param("noise", 0.0, 0.0, 1.0, help="standard deviation of the noise added to the targets"),
+    MLP_PARAMS[4],
+    _batch_size(2000),
+)
+
+
+REGRESSION_TARGETS = {  # the formula of each dataset's target (datasets.REGRESSION)
+    "ripple": r"\sin(3\lVert x_n\rVert)",
+    "wave": r"\sin(2\pi x_{n,1}) + x_{n,2}/2",
+}
+
+
+def build_mlp_regression(**values: Any) -> Surface:
+    values, layers, sizes = _architecture(values)
+    loss, predict = mlp_functions(layers, "squared")
+    make_data = datasets.REGRESSION[values["dataset"]]
+    x, y = make_data(values["n_samples"], values["noise"], values["seed"])
+    return _learned_surface(
+        "mlp_regression",
+        MLP_REGRESSION_PARAMS,
+        values,
+        x=x,
+        y=y,
+        title=f"Regression MLP {sizes} on {values['dataset']}",
+        latex=r"L(w) = \frac{1}{2N}\sum_{n=1}^{N} \left(\mathrm{MLP}_w(x_n) - y_n\right)^2,"
+        r"\quad y_n = " + REGRESSION_TARGETS[values["dataset"]] + r"\ \text{(tanh hidden layers)}",
+        reference="The setting of Cohen et al. (2021), Gradient descent on neural networks "
+        "typically occurs at the edge of stability, ICLR: a tanh network, squared loss, full "
+        "batch; data generated in code",
+        fn=loss,
+        predict_fn=predict,
+        notes="The squared loss makes the Hessian's top eigenvalue grow during training "
+        "(progressive sharpening) until gradient descent meets 2/eta. Starts and view as the "
+        "classification MLP's. predict gives the network's output.",
+        **_mlp_view(layers, values["seed"]),
     )
 
 
@@ -353,5 +428,13 @@ FAMILIES = (
         params=MLP_PARAMS,
         build=build_mlp,
         summary="A tanh MLP classifying two moons or two spirals, with per-layer weights.",
+    ),
+    Family(
+        name="mlp_regression",
+        title="Regression MLP",
+        category="learned",
+        params=MLP_REGRESSION_PARAMS,
+        build=build_mlp_regression,
+        summary="A tanh MLP fitting a ripple or a wave by squared loss: the edge of stability.",
     ),
 )

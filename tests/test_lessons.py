@@ -79,9 +79,10 @@ def rounds_to(value, text: str) -> bool:
 
 # ---- structure -----------------------------------------------------------------------------------
 def test_lessons_with_unique_url_safe_ids():
-    # the eight classic lessons and the newer optimizers' that this build can run
+    # the eight classic lessons, the edge of stability, and the newer optimizers' lessons that
+    # this build can run
     offered = [m for m in lessons_modern.MODERN if lessons_modern.runnable(m)]
-    assert len(lessons.LESSONS) == 8 + len(offered) >= 11
+    assert len(lessons.LESSONS) == 9 + len(offered) >= 12
     for key, lesson in lessons.LESSONS.items():
         assert key == lesson.id
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.id), lesson.id

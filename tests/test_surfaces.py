@@ -22,7 +22,8 @@ REQUIRED = {
     "rosenbrock", "beale", "himmelblau", "booth", "matyas", "three_hump_camel",
     "six_hump_camel", "goldstein_price", "rastrigin", "ackley", "styblinski_tang", "saddle",
     "monkey_saddle", "elliptic_bowl", "plateau_cliff", "two_wells", "noisy_quadratic",
-    "rosenbrock_nd", "quadratic_nd", "linear_regression", "logistic_regression", "mlp", "custom",
+    "rosenbrock_nd", "quadratic_nd", "linear_regression", "logistic_regression", "mlp",
+    "mlp_regression", "custom",
 }  # fmt: skip
 # Critical points that are not minima, where the gradient must still vanish.
 SADDLE_POINTS = {"saddle": [(0.0, 0.0)], "monkey_saddle": [(0.0, 0.0)]}
@@ -244,6 +245,7 @@ SAME_CODE = [
     ("logistic_regression", {}, {"l2": 1.0, "seed": 4, "separation": 3.0}),
     ("mlp", {}, {"dataset": "spirals", "noise": 0.3, "seed": 2}),
     ("mlp", {"hidden": "16,16"}, {"hidden": " 16, 16 "}),
+    ("mlp_regression", {}, {"dataset": "wave", "noise": 0.2, "seed": 3}),
     ("custom", {}, {"xmin": -2.0, "ymax": 8.0, "log_scale": True}),
 ]
 DIFFERENT_CODE = [
@@ -254,6 +256,8 @@ DIFFERENT_CODE = [
     ("logistic_regression", {"n_samples": 100}, {"n_samples": 120}),
     ("mlp", {"hidden": "8"}, {"hidden": "16,16"}),
     ("mlp", {}, {"batch_size": 32}),
+    ("mlp_regression", {"hidden": "8"}, {"hidden": "16,16"}),
+    ("mlp_regression", {"n_samples": 64}, {"n_samples": 65}),
     ("custom", {"formula": "x^2 + y^2"}, {"formula": "x^2 + 2*y^2"}),
 ]
 
@@ -300,6 +304,9 @@ BAD_PARAMETERS = [
     ("mlp", {"hidden": "100"}, ["hidden='100'"]),
     ("mlp", {"hidden": "8,8,8,8,8"}, ["hidden="]),
     ("mlp", {"batch_size": 500}, ["batch_size=500", "larger than the 200 samples"]),
+    ("mlp_regression", {"batch_size": 100}, ["batch_size=100", "larger than the 64 samples"]),
+    ("mlp_regression", {"dataset": "moons"}, ["dataset='moons'", "'ripple', 'wave'"]),
+    ("mlp_regression", {"hidden": "0"}, ["hidden='0'"]),
     ("linear_regression", {"batch_size": -1}, ["batch_size=-1", "out of range"]),
     ("custom", {"formula": "__import__('os')"}, ["'custom'", "column 1", "'__import__'"]),
     ("custom", {"formula": 3}, ["formula", "string"]),
@@ -428,6 +435,26 @@ def test_mlp_weights_unravel_into_layers(hidden, dataset):
     assert p.shape == (3, 4) and bool(jnp.all((p >= 0) & (p <= 1)))
     np.testing.assert_array_equal(s.projection.origin, s.starts[0])
     np.testing.assert_allclose(s.project(s.starts[0]), [0.0, 0.0], atol=1e-12)
+
+
+def test_mlp_regression_is_half_the_mean_squared_error_of_the_network():
+    """The loss is (1/2N) sum (MLP_w(x_n) - y_n)^2 with the targets of its formula, and the
+    network is the classification MLP's (its logit, which predict returns unsquashed)."""
+    s = surfaces.get("mlp_regression", n_samples=50, seed=4)
+    x, y = s.data["x"], s.data["y"]
+    np.testing.assert_allclose(y, np.sin(3 * np.hypot(x[:, 0], x[:, 1])), rtol=1e-12)
+    assert np.abs(x).max() <= 1.0 and x.shape == (50, 2)
+    w = jnp.asarray(s.starts[1])
+    out = np.asarray(s.predict(w, jnp.asarray(x)))
+    assert float(s.loss(w)) == pytest.approx(0.5 * np.mean((out - y) ** 2), rel=1e-12)
+    logits = surfaces.get("mlp", n_samples=50, seed=4).predict_fn  # sigmoid of the same network
+    np.testing.assert_allclose(
+        np.asarray(logits(w, s.theta, jnp.asarray(x))), 1 / (1 + np.exp(-out)), rtol=1e-10
+    )
+    wave = surfaces.get("mlp_regression", dataset="wave", noise=0.0)
+    xw, yw = wave.data["x"], wave.data["y"]
+    np.testing.assert_allclose(yw, np.sin(2 * np.pi * xw[:, 0]) + 0.5 * xw[:, 1], rtol=1e-12)
+    assert "wave" in wave.title and r"\sin(2\pi" in wave.latex
 
 
 def test_datasets_are_reproducible_and_balanced():

@@ -16,7 +16,11 @@ Schema ``optimizer-visualizer.snapshot``, version 1::
 
 Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``position``,
 ``loss``, ``grad``, ``update``, ``lr``, ``diverged_step``, ``hit_step``, ``final_loss``,
-``loss_auc``, ``settled_step``, ``state/<instance>/<field>`` and ``ema/<instance>``. ``sha256``
+``loss_auc``, ``settled_step``, ``state/<instance>/<field>`` and ``ema/<instance>``; and,
+when the run was saved with its sharpness (``run --sharpness``; all three or none),
+``sharpness`` and ``preconditioned_sharpness`` (``[instance, start, record]``, NaN where an
+optimizer has no preconditioner) and ``sharpness_threshold`` (``[instance, record]``, NaN where
+none is known): see :mod:`trajectories.sharpness`. Files without them load as before. ``sha256``
 is the digest of the canonical JSON (sorted keys, no spaces) of everything else: a file edited
 by hand is refused as tampered.
 
@@ -48,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from trajectories import sharpness as sharpness_of
 from trajectories.experiment import Experiment
 from trajectories.run import Result, run
 
@@ -57,6 +62,8 @@ MAX_BYTES = 64 * 2**20  # a snapshot file (JSON text) may not exceed this
 DTYPES = {"float32", "float64", "int32", "int64"}
 _SCALAR_FIELDS = ("position", "loss", "grad", "update", "lr")
 _SUMMARY_FIELDS = ("diverged_step", "hit_step", "final_loss", "loss_auc", "settled_step")
+# optional: a run saved with its sharpness (trajectories/sharpness.py) has all three
+SHARPNESS_FIELDS = ("sharpness", "preconditioned_sharpness", "sharpness_threshold")
 
 
 class SnapshotError(ValueError):
@@ -116,13 +123,33 @@ class Snapshot:
             stride=self.stride,
         )
 
+    def sharpness(self) -> sharpness_of.Sharpness | None:
+        """The stored sharpness (None: saved without it)."""
+        a = self.arrays
+        if "sharpness" not in a:
+            return None
+        specs = self.experiment.computation().experiment.optimizers
+        return sharpness_of.Sharpness(
+            a["sharpness"],
+            a["preconditioned_sharpness"],
+            a["sharpness_threshold"],
+            tuple(sharpness_of.bound_of(spec) for spec in specs),
+        )
 
-def from_result(result: Result, experiment: Experiment) -> Snapshot:
+
+def from_result(
+    result: Result, experiment: Experiment, sharpness: sharpness_of.Sharpness | None = None
+) -> Snapshot:
     """A snapshot of ``result``, recording ``experiment``: the description it is a run of, with
-    its names and colours (``result.experiment``, the computation, has none)."""
+    its names and colours (``result.experiment``, the computation, has none); and the run's
+    ``sharpness`` when given."""
     if experiment.computation() != result.computation:
         raise ValueError("snapshot: the result is not a run of this experiment")
     arrays = {"steps": np.asarray(result.steps, np.int64)}
+    if sharpness is not None:
+        arrays["sharpness"] = np.asarray(sharpness.sharpness, np.float64)
+        arrays["preconditioned_sharpness"] = np.asarray(sharpness.preconditioned, np.float64)
+        arrays["sharpness_threshold"] = np.asarray(sharpness.threshold, np.float64)
     for k in _SCALAR_FIELDS + _SUMMARY_FIELDS:
         arrays[k] = np.asarray(getattr(result, k))
     for i, fields in enumerate(result.state):
@@ -164,15 +191,18 @@ def dumps(snapshot: Snapshot) -> str:
 
 
 def save(
-    result_or_snapshot: Result | Snapshot, path: str | Path, experiment: Experiment | None = None
+    result_or_snapshot: Result | Snapshot,
+    path: str | Path,
+    experiment: Experiment | None = None,
+    sharpness: sharpness_of.Sharpness | None = None,
 ) -> Path:
     """Write a snapshot; a result is recorded with ``experiment`` (see :func:`from_result`),
-    which it needs."""
+    which it needs, and its ``sharpness`` when given."""
     snap = result_or_snapshot
     if isinstance(snap, Result):
         if experiment is None:
             raise TypeError("snapshot.save: a result needs the experiment it is a run of")
-        snap = from_result(snap, experiment)
+        snap = from_result(snap, experiment, sharpness)
     path = Path(path)
     path.write_text(dumps(snap))
     return path
@@ -222,6 +252,13 @@ def _check_shapes(e: Experiment, dim: int, arrays: dict[str, np.ndarray]) -> Non
     want = {k: (n_inst, n_starts, n_rec, dim) for k in ("position", "grad", "update", "lr")}
     want["loss"] = (n_inst, n_starts, n_rec)
     want.update({k: (n_inst, n_starts) for k in _SUMMARY_FIELDS})
+    present = [k for k in SHARPNESS_FIELDS if k in arrays]
+    if present and len(present) < len(SHARPNESS_FIELDS):
+        missing = next(k for k in SHARPNESS_FIELDS if k not in arrays)
+        raise _fail(f"array {missing!r} is missing (the sharpness arrays come together)")
+    if present:
+        want["sharpness"] = want["preconditioned_sharpness"] = (n_inst, n_starts, n_rec)
+        want["sharpness_threshold"] = (n_inst, n_rec)
     for k, shape in want.items():
         if arrays[k].shape != shape:
             raise _fail(f"array {k!r} has shape {list(arrays[k].shape)}, expected {list(shape)}")
@@ -333,5 +370,8 @@ def replay(snapshot: Snapshot, result: Result | None = None) -> tuple[Result, li
     """Re-run a snapshot's experiment (or take ``result``, a run of it); return the result and
     the arrays that differ from the snapshot's (see :func:`differences`)."""
     e = snapshot.experiment
-    fresh = from_result(result if result is not None else run(e), e)
+    result = result if result is not None else run(e)
+    # a snapshot saved with its sharpness is compared on it too
+    sharp = sharpness_of.of(result) if snapshot.sharpness() is not None else None
+    fresh = from_result(result, e, sharp)
     return fresh.to_result(), differences(snapshot, fresh)
