@@ -395,8 +395,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
         last_loss = recs["loss"][:, -1]
         if not track:
-            tracked = _from_records(jnp, recs["loss"], recs["update"], c.diverged, inp)
-            c = c._replace(tracked=tracked if summarise else _unset(c.diverged, last_loss))
+            if summarise:
+                tracked = _from_records(jnp, recs["loss"], recs["update"], c.diverged, inp)
+            else:
+                tracked = _unset(c.diverged, last_loss)
+            c = c._replace(tracked=tracked)
         hit = c.tracked.hit  # the end point's look already counted it
     else:
         # exactly n_steps moves (a loop bound that is traced: no frozen tail), then the loss
@@ -464,12 +467,13 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
     """Run every group; arrays are ``(instances, starts, seeds, ...)``.
 
     Each group runs its own compiled piece (:func:`compiled`), and their outputs are joined on
-    the host in group order, as :func:`fused` joins them in one program: the same arrays, bit
-    for bit. Pieces that this process has not run with these shapes yet are called from a
-    small thread pool, so one's XLA compile (which releases the GIL) overlaps the tracing and
-    compiling of the next. Returns host arrays (``(records, (floats, ints), extras)``).
+    the host in group order, as :func:`fused` joins them in one program; each group's arrays
+    are those of its group's own program bit for bit (tests/test_pieces.py). Pieces that this
+    process has not run with these shapes yet are called from a small thread pool, so one's XLA
+    compile (which releases the GIL) overlaps the tracing and compiling of the next. Returns
+    host arrays (``(records, (floats, ints), extras)``).
     """
-    pieces = plan.pieces()
+    pieces = _pieces(plan)
     entries = [_entry(piece) for piece in pieces]
     signatures = [_signature(hp, starts, keys) for hp in hps]
     new = [
@@ -493,6 +497,11 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
     return summaries_from_records(joined, inp, starts.shape[-1])
 
 
+@functools.lru_cache(maxsize=256)
+def _pieces(plan: Plan) -> tuple[Piece, ...]:
+    return plan.pieces()
+
+
 def fused(plan: Plan) -> Callable:
     """Every group in one jitted program (what :func:`simulate` did before it compiled per
     piece): kept as the reference the pieces must equal bit for bit, and for measurements."""
@@ -512,7 +521,7 @@ def _fused(plan: Plan) -> Callable:
 
 
 # Every compiled executable holds memory for as long as its jitted function lives (about
-# 14 MiB for a one-optimizer scene: benchmarks/RESULTS.md), and a server meets new pieces
+# 6 MiB a piece on a 2-D surface: benchmarks/RESULTS.md), and a server meets new pieces
 # without end (each typed formula is one). One jitted function per piece, the least recently
 # used dropped past MAX_COMPILED_PIECES, bounds that memory; a dropped piece compiles again if
 # it comes back.
