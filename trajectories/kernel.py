@@ -437,7 +437,11 @@ def _from_records(xp, loss, update, diverged, inp: Inputs) -> Tracked:
         loss_sum = jax.lax.scan(
             lambda t, row: (t + row, None), jnp.zeros_like(loss[:, 0]), taken.T
         )[0]
-    moved = xp.linalg.norm(update, axis=-1) > inp.settle
+    if xp is np:  # the same sum of squares, without np.linalg.norm's 0.2 ms on S2's records
+        norm = np.sqrt(np.einsum("...i,...i->...", update, update))
+    else:
+        norm = jnp.linalg.norm(update, axis=-1)
+    moved = norm > inp.settle
     settled = xp.max(xp.where(moved, r + 1, 0), axis=1).astype(xp.int32)
     return Tracked(hit=hit, loss_sum=loss_sum, settled=settled)
 
