@@ -5,8 +5,8 @@
 In this process: ``--n`` custom formulas (each a new kernel structure, as a user typing formulas
 makes them), then ``--n`` runs of one of them with other seeds, noise and learning rates (no new
 kernel), then ``kernel.clear_compiled()``, then ``--n`` more formulas with room for only
-``--bound`` compiled pieces (each formula here is two: Adam, Momentum). Live memory: RSS after ``gc.collect()`` and ``malloc_trim(0)``.
-Prints a table.
+``--bound`` compiled pieces (each formula here is two: Adam, Momentum). Live memory: RSS after
+``gc.collect()`` and ``malloc_trim(0)``. Prints a table.
 """
 
 from __future__ import annotations
