@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import jax
+from jax.experimental.compilation_cache import compilation_cache
 
 
 def folder() -> Path:
@@ -43,7 +44,12 @@ def persistent() -> Iterator[None]:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     jax.config.update("jax_enable_compilation_cache", True)
+    # JAX decides once per process whether its cache is in use (and then keeps writing to it):
+    # reset that decision on the way in and out, or every later kernel of a server went
+    # through the cache too (measured: the server's background warm-up wrote its 46 kernels)
+    compilation_cache.reset_cache()
     try:
         yield
     finally:
         jax.config.update("jax_enable_compilation_cache", False)
+        compilation_cache.reset_cache()

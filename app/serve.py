@@ -2,7 +2,10 @@
 
 ``streamlit run app/main.py`` works too; this launcher first computes the default scene in
 the server's own process (imports, tracing, compiling: a few seconds), so the first visitor
-does not wait for them, then hands over to Streamlit's command line in the same process.
+does not wait for them, starts a background thread that compiles the kernels most visitors
+need next (every optimizer kind on the default surface, the lessons' scenes: ``app.warmup``,
+its time and memory budget there), and hands over to Streamlit's command line in the same
+process, which answers at once.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ def prepare() -> float:
 def main(argv: list[str] | None = None) -> None:
     seconds = prepare()
     print(f"Engine warmed up in {seconds:.1f} s; starting the app.", flush=True)
+    from app import compute, warmup
+
+    warmup.start(compute._ENGINE)  # one engine computation at a time
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]

@@ -5,8 +5,8 @@
 In this process: ``--n`` custom formulas (each a new kernel structure, as a user typing formulas
 makes them), then ``--n`` runs of one of them with other seeds, noise and learning rates (no new
 kernel), then ``kernel.clear_compiled()``, then ``--n`` more formulas with room for only
-``--bound`` compiled plans. Live memory: RSS after ``gc.collect()`` and ``malloc_trim(0)``.
-Prints a table.
+``--bound`` compiled pieces (each formula here is two: Adam, Momentum). Live memory: RSS after
+``gc.collect()`` and ``malloc_trim(0)``. Prints a table.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from benchmarks.machine import loadavg, now, table
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10, help="formulas compiled (10)")
-    ap.add_argument("--bound", type=int, default=4, help="plans kept in the bounded trial (4)")
+    ap.add_argument("--bound", type=int, default=4, help="pieces kept in the bounded trial (4)")
     a = ap.parse_args(argv)
     from trajectories import Experiment, OptimizerSpec, kernel, run
 
@@ -53,12 +53,12 @@ def main(argv: list[str] | None = None) -> None:
         formula(1).replace(seed=s, noise=0.1 * s, optimizers=(lr, momentum))
         for s, lr in enumerate(rates, 1)])  # fmt: skip
     step("kernel.clear_compiled()", action=kernel.clear_compiled)
-    bound, kernel.MAX_COMPILED_PLANS = kernel.MAX_COMPILED_PLANS, a.bound
+    bound, kernel.MAX_COMPILED_PIECES = kernel.MAX_COMPILED_PIECES, a.bound
     try:
-        step(f"{a.n} more new structures, MAX_COMPILED_PLANS = {a.bound}",
+        step(f"{a.n} more new structures, MAX_COMPILED_PIECES = {a.bound}",
              [formula(k) for k in range(a.n + 1, 2 * a.n + 1)])  # fmt: skip
     finally:
-        kernel.MAX_COMPILED_PLANS = bound
+        kernel.MAX_COMPILED_PIECES = bound
     print(f"{now()}, load average {loadavg()}\n")
     print("\n".join(table(("runs", "kernels compiled", "live memory MiB", "s per run"), rows)))
 

@@ -2,9 +2,12 @@
 
 A :class:`Plan` is everything static about a computation (the surface's code, each optimizer
 group's structure, record layout, bucket sizes); every value (hyperparameters, surface
-parameters, start points, keys, the number of steps) is a traced argument. Each plan has its
-jitted function, holding one executable per input shapes, the least recently used plans dropped
-past ``limits.MAX_COMPILED_PLANS`` (memory stays bounded on a server), so:
+parameters, start points, keys, the number of steps) is a traced argument. A plan is compiled
+in pieces, one per (surface structure, optimizer group) (:class:`Piece`), run one after the
+other and joined on the host, so a scene that adds one optimizer compiles one small kernel
+and reuses the others, and a new scene's pieces compile concurrently (:func:`simulate`). Each
+piece has its jitted function, holding one executable per input shapes, the least recently
+used pieces dropped past ``limits.MAX_COMPILED_PIECES`` (memory stays bounded on a server), so:
 
 * changing any hyperparameter or surface value never recompiles;
 * the number of steps is traced: a summary-only run loops exactly that many times (a traced
@@ -33,6 +36,7 @@ after the stop, the end point's included, looks at the frozen point with one and
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import dataclasses
 import functools
 import math
@@ -142,6 +146,31 @@ class Plan:
     record: bool
     record_state: bool
 
+    def pieces(self) -> tuple[Piece, ...]:
+        """One piece per group: what is compiled (summary mode's loop bound is traced, so its
+        stride is no part of the key)."""
+        stride = self.stride if self.record else 0
+        return tuple(
+            Piece(self.fn, self.grad_estimate_fn, self.layers, g, self.n_chunks, stride,
+                  self.record, self.record_state)
+            for g in self.groups
+        )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """What one compiled kernel is specialised to: one surface structure and one optimizer
+    group, with the record layout (:func:`_trajectories` reads these as it reads a plan's)."""
+
+    fn: Callable
+    grad_estimate_fn: Callable | None
+    layers: tuple
+    group: Group
+    n_chunks: int
+    stride: int
+    record: bool
+    record_state: bool
+
 
 class Tracked(NamedTuple):
     """Per-step bookkeeping for the summaries, kept in the loop only where the records cannot
@@ -229,8 +258,12 @@ def tracks_in_loop(plan: Plan) -> bool:
     return not (plan.record and plan.stride == 1)
 
 
-def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
+def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=False):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
+
+    At recording stride 1, hit, loss area and settling are left unset (-1, 0, 0) for
+    :func:`summaries_from_records` to fill in on the host, unless ``summarise`` (the fused
+    reference program computes them here, as it always did).
 
     The per-step body is vmapped and the loops run over the batched carry (rather than
     vmapping the loops), so JAX never has to batch a loop: tracing stays cheap. The program
@@ -362,7 +395,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
         last_loss = recs["loss"][:, -1]
         if not track:
-            c = c._replace(tracked=_from_records(recs, c, inp))
+            if summarise:
+                tracked = _from_records(jnp, recs["loss"], recs["update"], c.diverged, inp)
+            else:
+                tracked = _unset(c.diverged, last_loss)
+            c = c._replace(tracked=tracked)
         hit = c.tracked.hit  # the end point's look already counted it
     else:
         # exactly n_steps moves (a loop bound that is traced: no frozen tail), then the loss
@@ -374,106 +411,208 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
     return recs, jax.vmap(summary_one)(c, last_loss, hit)
 
 
-def _from_records(recs: dict, c: Carry, inp: Inputs) -> Tracked:
-    """Hit, loss area (without the end point) and settling from every step's record (stride 1).
+def _unset(diverged, loss) -> Tracked:
+    return Tracked(jnp.full_like(diverged, -1), jnp.zeros_like(loss), jnp.zeros_like(diverged))
+
+
+def _from_records(xp, loss, update, diverged, inp: Inputs) -> Tracked:
+    """Hit, loss area (without the end point) and settling from every step's record (stride 1),
+    with ``xp`` = ``jnp`` (in a program) or ``np`` (on the host, the same arithmetic).
 
     Record ``r`` is step ``r`` (the end point repeats past ``n_steps``); a path counts towards
     ``hit`` up to the step that stopped it, as in the loop. The loss sum adds in step order, as
-    the loop does.
+    the loop does. On the host rather than in every piece: these few reductions took half of a
+    recording piece's XLA compile (0.16 of 0.33 CPU s for SGD on S2).
     """
-    loss = recs["loss"]  # (B, R)
-    r = jnp.arange(loss.shape[1], dtype=jnp.int32)[None, :]
-    d = c.diverged[:, None]
-    alive_at = (d < 0) | (r < d) | ((r == d) & ~jnp.isfinite(loss))
+    # loss (B, R), update (B, R, dim), diverged (B,)
+    r = xp.arange(loss.shape[1], dtype=xp.int32)[None, :]
+    d = diverged[:, None]
+    alive_at = (d < 0) | (r < d) | ((r == d) & ~xp.isfinite(loss))
     reached = (loss <= inp.target) & alive_at & (r <= inp.n_steps)
-    hit = jnp.where(jnp.any(reached, axis=1), jnp.argmax(reached, axis=1), -1).astype(jnp.int32)
-    taken = jnp.where(r < inp.n_steps, loss, 0).T  # steps taken: the end point is added later
-
-    def add(total, row):
-        return total + row, None
-
-    loss_sum = jax.lax.scan(add, jnp.zeros_like(loss[:, 0]), taken)[0]
-    moved = jnp.linalg.norm(recs["update"], axis=-1) > inp.settle
-    settled = jnp.max(jnp.where(moved, r + 1, 0), axis=1).astype(jnp.int32)
+    hit = xp.where(xp.any(reached, axis=1), xp.argmax(reached, axis=1), -1).astype(xp.int32)
+    taken = xp.where(r < inp.n_steps, loss, 0).astype(loss.dtype)  # the end point comes later
+    if xp is np:  # cumsum adds one after the other in the array's dtype, as the scan does
+        loss_sum = np.cumsum(taken, axis=1, dtype=loss.dtype)[:, -1]
+    else:
+        loss_sum = jax.lax.scan(
+            lambda t, row: (t + row, None), jnp.zeros_like(loss[:, 0]), taken.T
+        )[0]
+    if xp is np:  # the same sum of squares, without np.linalg.norm's 0.2 ms on S2's records
+        norm = np.sqrt(np.einsum("...i,...i->...", update, update))
+    else:
+        norm = jnp.linalg.norm(update, axis=-1)
+    moved = norm > inp.settle
+    settled = xp.max(xp.where(moved, r + 1, 0), axis=1).astype(xp.int32)
     return Tracked(hit=hit, loss_sum=loss_sum, settled=settled)
+
+
+def summaries_from_records(outs: tuple, inp: Inputs, dim: int) -> tuple:
+    """Fill in hit, loss area and settling of joined host outputs from their records (each
+    piece left them unset: :func:`_trajectories`); ``inp``'s scalars may be device arrays."""
+    records, (floats, ints), extras = outs
+    rec = unpack(records.reshape(-1, *records.shape[-2:]), COMMON_RECORDS, dim)
+    floats, ints = np.array(floats), np.array(ints)  # writable copies
+    flat_f, flat_i = floats.reshape(-1, floats.shape[-1]), ints.reshape(-1, ints.shape[-1])
+    host = Inputs(None, *(np.asarray(x) for x in inp[1:]))
+    diverged = flat_i[:, SUMMARY_INTS.index("diverged")]
+    tr = _from_records(np, rec["loss"], rec["update"], diverged, host)
+    last = rec["loss"][:, -1]
+    loss_sum = np.where(diverged < 0, tr.loss_sum + last, np.inf).astype(floats.dtype)
+    flat_f[:, dim + 1] = loss_sum  # after final_position (dim columns) and final_loss
+    flat_i[:, SUMMARY_INTS.index("hit")] = tr.hit
+    flat_i[:, SUMMARY_INTS.index("settled")] = tr.settled
+    return records, (floats, ints), extras
 
 
 COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
 
 
 def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
-    """Run every group; arrays are ``(instances, starts, seeds, ...)`` (compiled per plan and
-    input shapes, see :func:`compiled`)."""
-    return compiled(plan)(inp, hps, starts, keys)
+    """Run every group; arrays are ``(instances, starts, seeds, ...)``.
+
+    Each group runs its own compiled piece (:func:`compiled`), and their outputs are joined on
+    the host in group order, as :func:`fused` joins them in one program; each group's arrays
+    are those of its group's own program bit for bit (tests/test_pieces.py). Pieces that this
+    process has not run with these shapes yet are called from a small thread pool, so one's XLA
+    compile (which releases the GIL) overlaps the tracing and compiling of the next. Returns
+    host arrays (``(records, (floats, ints), extras)``).
+    """
+    pieces = _pieces(plan)
+    entries = [_entry(piece) for piece in pieces]
+    signatures = [_signature(hp, starts, keys) for hp in hps]
+    new = [
+        i for i, (e, sig) in enumerate(zip(entries, signatures, strict=True)) if sig not in e.seen
+    ]
+    outs: list = [None] * len(pieces)
+    if len(new) > 1:
+        futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
+    else:
+        futures = {}
+    for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
+        if i not in futures:
+            outs[i] = e.fn(inp, hp, starts, keys)
+    for i, f in futures.items():
+        outs[i] = f.result()
+    for i in new:
+        entries[i].seen.add(signatures[i])
+    joined = _join(jax.device_get(outs), np.concatenate)
+    if tracks_in_loop(plan):
+        return joined
+    return summaries_from_records(joined, inp, starts.shape[-1])
 
 
-# Every compiled executable holds about 14 MiB for as long as its jitted function lives
-# (measured: benchmarks/RESULTS.md), and a server meets new plans without end (each typed
-# formula is one). One jitted function per plan, the least recently used dropped past
-# MAX_COMPILED_PLANS, bounds that memory; a dropped plan compiles again if it comes back.
-MAX_COMPILED_PLANS = limits.MAX_COMPILED_PLANS
-_COMPILED: collections.OrderedDict[Plan, Any] = collections.OrderedDict()
-_COMPILED_LOCK = threading.Lock()
-_compiles_dropped = [0]  # executables of dropped plans, for compile_count
+@functools.lru_cache(maxsize=256)
+def _pieces(plan: Plan) -> tuple[Piece, ...]:
+    return plan.pieces()
 
 
-def compiled(plan: Plan) -> Any:
-    """The jitted kernel of ``plan`` (``fn(inputs, hps, starts, keys)``; ``.lower`` works)."""
-    if not plan.record:  # the summary loop's bound is traced: its length is no part of the key
+def fused(plan: Plan) -> Callable:
+    """Every group in one jitted program (what :func:`simulate` did before it compiled per
+    piece): kept as the reference the pieces must equal bit for bit, and for measurements."""
+    if not plan.record:
         plan = dataclasses.replace(plan, stride=0)
+    return _fused(plan)
+
+
+@functools.lru_cache(maxsize=4)
+def _fused(plan: Plan) -> Callable:
+    def run_all(inp, hps, starts, keys):
+        pieces = zip(plan.pieces(), hps, strict=True)
+        parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
+        return _join(parts, jnp.concatenate)
+
+    return jax.jit(run_all)
+
+
+# Every compiled executable holds memory for as long as its jitted function lives (about
+# 6 MiB a piece on a 2-D surface: benchmarks/RESULTS.md), and a server meets new pieces
+# without end (each typed formula is one). One jitted function per piece, the least recently
+# used dropped past MAX_COMPILED_PIECES, bounds that memory; a dropped piece compiles again if
+# it comes back.
+class _Entry(NamedTuple):
+    fn: Any  # the piece's jitted function
+    seen: set  # argument signatures already run (compiled): those skip the thread pool
+
+
+MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
+_COMPILED: collections.OrderedDict[Piece, _Entry] = collections.OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+_compiles_dropped = [0]  # executables of dropped pieces, for compile_count
+_POOL: list = []
+
+
+def _signature(hp: dict, starts, keys) -> tuple:
+    """What decides a piece's input shapes besides the piece (a guess is enough: it only
+    chooses whether to call from the pool; jit itself decides what compiles)."""
+    first = next(iter(hp.values()), None)
+    n_i = None if first is None else (first.shape, first.dtype)
+    return n_i, starts.shape, starts.dtype, keys.shape, getattr(starts, "sharding", None)
+
+
+def _pool():
     with _COMPILED_LOCK:
-        fn = _COMPILED.get(plan)
-        if fn is not None:
-            _COMPILED.move_to_end(plan)
-            return fn
-        fn = _COMPILED[plan] = jax.jit(functools.partial(_simulate, plan))
-        while len(_COMPILED) > MAX_COMPILED_PLANS:
+        if not _POOL:
+            _POOL.append(concurrent.futures.ThreadPoolExecutor(2, "trajectories-compile"))
+        return _POOL[0]
+
+
+def compiled(piece: Piece) -> Any:
+    """The jitted kernel of one piece (``fn(inputs, hp, starts, keys)``; ``.lower`` works)."""
+    return _entry(piece).fn
+
+
+def _entry(piece: Piece) -> _Entry:
+    with _COMPILED_LOCK:
+        entry = _COMPILED.get(piece)
+        if entry is not None:
+            _COMPILED.move_to_end(piece)
+            return entry
+        entry = _COMPILED[piece] = _Entry(jax.jit(functools.partial(_group_outputs, piece)), set())
+        while len(_COMPILED) > MAX_COMPILED_PIECES:
             _, old = _COMPILED.popitem(last=False)
-            _compiles_dropped[0] += old._cache_size()
-        return fn
+            _compiles_dropped[0] += old.fn._cache_size()
+        return entry
 
 
 def clear_compiled() -> None:
     """Drop every compiled kernel (their memory goes back; the next runs compile again)."""
     with _COMPILED_LOCK:
-        _compiles_dropped[0] += sum(fn._cache_size() for fn in _COMPILED.values())
+        _compiles_dropped[0] += sum(e.fn._cache_size() for e in _COMPILED.values())
         _COMPILED.clear()
+    _fused.cache_clear()
 
 
-def _simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
-    """Run every group; arrays are ``(instances, starts, seeds, ...)``.
-
-    Returns ``(records, summary, extras)``: the fields every group records and the summaries
-    are concatenated over the groups' (padded) instances, so few arrays cross to the host;
-    ``extras`` holds each group's own fields (optimizer state, weight average) stacked, one
-    array per group (:func:`extra_names`; :func:`unpack_outputs` names them again). Each group's
-    (instance, start, seed) combinations are flattened into one batch axis.
-    """
+def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = False):
+    """One group's trajectories: ``(records, (floats, ints), extras)``, its (instance, start,
+    seed) combinations flattened into one batch axis and back. ``records`` are the fields
+    every group records packed into one array, the summaries two (few arrays cross to the
+    host: each transfer has a fixed cost, which dominated warm runs, benchmarks/RESULTS.md);
+    ``extras`` the group's own fields (optimizer state, weight average) stacked, one array
+    (:func:`extra_names`; :func:`unpack_outputs` names them again)."""
     n_s, n_k = starts.shape[0], keys.shape[0]
-    per_group = []
-    for group, hp in zip(plan.groups, hps, strict=True):
-        n_i = next(iter(hp.values())).shape[0] if hp else 1
-        hp_b = {k: jnp.repeat(v, n_s * n_k) for k, v in hp.items()}
-        w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
-        key = jnp.tile(keys, (n_i * n_s, 1))
-        out = _trajectories(plan, group, inp, hp_b, w0, key)
-        per_group.append(jax.tree.map(lambda a, n=n_i: a.reshape((n, n_s, n_k, *a.shape[1:])), out))
+    n_i = next(iter(hp.values())).shape[0] if hp else 1
+    hp_b = {k: jnp.repeat(v, n_s * n_k) for k, v in hp.items()}
+    w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
+    key = jnp.tile(keys, (n_i * n_s, 1))
+    out = _trajectories(piece, piece.group, inp, hp_b, w0, key, summarise)
+    r, s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
+    names = extra_names(piece, piece.group)
+    records = pack(r, COMMON_RECORDS) if piece.record else None
+    extras = jnp.stack([r[k] for k in names], axis=-2) if names else None
+    return records, (pack(s, SUMMARY_FLOATS), pack(s, SUMMARY_INTS)), extras
 
-    def concat(parts):
-        return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    # A few big arrays cross to the host rather than two dozen small ones: each transfer has a
-    # fixed cost, which dominated warm runs (benchmarks/RESULTS.md).
-    records = concat([pack(r, COMMON_RECORDS) for r, _ in per_group]) if plan.record else None
-    floats = concat([pack(s, SUMMARY_FLOATS) for _, s in per_group])
-    ints = concat([pack(s, SUMMARY_INTS) for _, s in per_group])
-    # a group's own fields (all per weight) stacked: one array per group, not one per field
-    extras = tuple(
-        jnp.stack([r[k] for k in names], axis=-2) if names else None
-        for (r, _), group in zip(per_group, plan.groups, strict=True)
-        for names in [extra_names(plan, group)]
-    )
-    return records, (floats, ints), extras
+def _join(parts: list, concatenate: Callable) -> tuple:
+    """The groups' outputs as one: fields every group has concatenated over the groups'
+    (padded) instances, each group's own fields one array per group."""
+
+    def concat(xs):
+        return concatenate(xs) if len(xs) > 1 else xs[0]
+
+    records = concat([r for r, _, _ in parts]) if parts[0][0] is not None else None
+    floats = concat([s[0] for _, s, _ in parts])
+    ints = concat([s[1] for _, s, _ in parts])
+    return records, (floats, ints), tuple(e for _, _, e in parts)
 
 
 SUMMARY_FLOATS = ("final_position", "final_loss", "loss_sum")
@@ -519,7 +658,7 @@ def unpack_outputs(outs, dim: int, plan: Plan | None = None) -> tuple[dict, dict
 def compile_count() -> int:
     """How many executables the kernel has compiled in this process (for no-recompile tests)."""
     with _COMPILED_LOCK:
-        return _compiles_dropped[0] + sum(fn._cache_size() for fn in _COMPILED.values())
+        return _compiles_dropped[0] + sum(e.fn._cache_size() for e in _COMPILED.values())
 
 
 # ---- buckets -------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ MAX_WORK = 2e9  # steps x starts x instances x seeds x weights: about a few seco
 MAX_GRID_SIDE = 128  # a hyperparameter or start-point grid is at most 128 x 128
 MAX_TRIALS = 512  # fair comparison: trials per optimizer
 MAX_SWEEP_WORK = 5e9  # trajectories x steps x weights for one sweep
-MAX_COMPILED_PLANS = 48  # compiled kernels kept (about 14 MiB each); older ones compile again
+MAX_COMPILED_PIECES = (
+    96  # compiled kernels kept, one per surface x optimizer group; older compile again
+)
 
 # The values of one experiment.
 # Gradient noise: the standard deviation is in the gradient's own units, and the bundled

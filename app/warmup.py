@@ -1,0 +1,79 @@
+"""Compile, in a background thread of the server, the kernels most visitors need next.
+
+The engine compiles one kernel per (surface structure, optimizer group) and joins them
+(``trajectories/kernel.py``), so the kernels a visitor's scene needs are mostly ones another
+scene compiled. ``python -m app.serve`` computes the default scene before it answers, then this
+thread compiles, while the server already answers, every optimizer kind with its declared
+defaults on the default surface (what "add an optimizer" asks for) and every lesson stage's
+scene. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, so
+a visitor's scene waits at most for one such run (about half a second) rather than for the
+whole warm-up.
+
+Budget (README, benchmarks/RESULTS.md): at most ``BUDGET_SECONDS`` of wall time (what is not
+done by then compiles when a visitor asks), and every kernel kept is one of
+``limits.MAX_COMPILED_PIECES`` (about 6 MiB each): the warm-up compiles 46 for 39 scenes,
+so 50 of the 96 are kept, live memory +197 MiB, in 23 s on the 2-core VM at load 7-8
+(benchmarks/RESULTS.md). ``OPTVIZ_BACKGROUND_WARMUP=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import optimizers
+from trajectories import Experiment, OptimizerSpec, kernel, run
+
+BUDGET_SECONDS = 180.0
+KINDS_PER_RUN = 2  # two new kernels compile side by side (kernel.simulate's pool)
+
+
+def scenes() -> Iterator[Experiment]:
+    """The scenes to run, most asked for first; each a few new kernels at most."""
+    from app import lessons, state
+
+    kinds = [
+        k for k in optimizers.OPTIMIZERS if k not in {o.kind for o in state.DEFAULT.optimizers}
+    ]
+    for i in range(0, len(kinds), KINDS_PER_RUN):
+        chosen = tuple(OptimizerSpec(k) for k in kinds[i : i + KINDS_PER_RUN])
+        yield state.DEFAULT.replace(optimizers=chosen)
+    for lesson in lessons.LESSONS.values():
+        for stage in lesson.stages:
+            yield stage.experiment
+
+
+def warm(lock: threading.Lock, budget: float = BUDGET_SECONDS, log=print) -> dict:
+    """Run :func:`scenes` under ``lock`` until done or past ``budget`` seconds."""
+    start, before, done, failed = time.perf_counter(), kernel.compile_count(), 0, []
+    for e in scenes():
+        if time.perf_counter() - start > budget:
+            break
+        try:
+            with lock:
+                run(e)
+            done += 1
+        except Exception as err:  # a scene that cannot run must not stop the server's warm-up
+            failed.append(f"{[o.kind for o in e.optimizers]}: {err}")
+    report = {
+        "scenes": done,
+        "kernels": kernel.compile_count() - before,
+        "seconds": round(time.perf_counter() - start, 1),
+        "failed": failed,
+    }
+    log(
+        f"Background warm-up: {report['kernels']} kernels for {done} scenes in "
+        f"{report['seconds']} s" + (f"; {len(failed)} failed: {failed}" if failed else ""),
+        flush=True,
+    )
+    return report
+
+
+def start(lock: threading.Lock, budget: float = BUDGET_SECONDS) -> threading.Thread | None:
+    if os.environ.get("OPTVIZ_BACKGROUND_WARMUP", "1") == "0":
+        return None
+    thread = threading.Thread(target=warm, args=(lock, budget), name="warm-up", daemon=True)
+    thread.start()
+    return thread
