@@ -27,6 +27,7 @@ from optimizers.ema import ExponentialMovingAverage, averaged_weights
 from optimizers.ftrl import Ftrl
 from optimizers.lamb import Lamb
 from optimizers.lars import LARS
+from optimizers.lbfgs import LBFGS
 from optimizers.lion import Lion
 from optimizers.muon import Muon
 from optimizers.novograd import NovoGrad
@@ -45,6 +46,7 @@ __all__ = [
     "ADOPT",
     "GROUPS",
     "LARS",
+    "LBFGS",
     "OPTIMIZERS",
     "OPTIONS",
     "SGD",

@@ -261,7 +261,9 @@ def with_options(
             ema=jax.tree.map(jnp.copy, params) if o.use_ema else (),
         )
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra):
+        """``extra``: optax's extra arguments (``value``, ``grad``, ``value_fn``), passed on
+        to a core that takes them (L-BFGS's line search); the others take none."""
         needs_params = o.weight_decay is not None or o.use_ema
         if params is None and needs_params:
             raise ValueError(f"{name}: update() needs params for weight decay or EMA")
@@ -283,7 +285,7 @@ def with_options(
             params_seen = jax.tree.map(jnp.add, params, decay)
         else:
             decay, params_seen = None, params
-        updates, inner = core.step(g, state.inner, params_seen, lr)
+        updates, inner = core.step(g, state.inner, params_seen, lr, **extra)
         if decay is not None:
             updates = jax.tree.map(jnp.add, updates, decay)
         if k is not None:

@@ -19,6 +19,7 @@ from optimizers import (
     ftrl,
     lamb,
     lars,
+    lbfgs,
     lion,
     muon,
     novograd,
@@ -66,6 +67,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         signum.SIGNUM_INFO,
         rprop.RPROP_INFO,
         wame.WAME_INFO,
+        lbfgs.LBFGS_INFO,
         prodigy.PRODIGY_INFO,
         schedule_free.SCHEDULE_FREE_ADAMW_INFO,
     )

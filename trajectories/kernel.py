@@ -260,6 +260,30 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
     def finite(x):
         return jnp.all(jnp.isfinite(x))
 
+    def loss_args(w, loss, g) -> dict:
+        """optax's extra arguments for an optimizer that evaluates the loss itself (L-BFGS's
+        line search, ``OptimizerInfo.takes_loss``): the loss and gradient at ``w`` and the loss
+        as a function of the weights. On a stochastic surface that function is the step's own
+        loss, ``f(v) + <e, v - w>`` with ``e = g - grad f(w)`` the step's gradient noise held
+        fixed: its value at ``w`` is the loss and its gradient there is the step's gradient
+        (everywhere, for additive gradient noise), so the search sees the gradient it steps
+        along."""
+        if not group.info.takes_loss:
+            return {}
+        if plan.grad_estimate_fn is None:
+
+            def value_fn(v):
+                return fn(_ravel(layers, v), theta)
+
+        else:
+            noise = jax.lax.stop_gradient(g - jax.grad(fn)(w, theta))
+
+            def value_fn(v):
+                v = _ravel(layers, v)
+                return fn(v, theta) + jnp.vdot(noise, v - w)
+
+        return {"value": loss, "grad": _unravel(layers, g), "value_fn": value_fn}
+
     def init_one(h, w):
         tracked = None
         if track:
@@ -276,7 +300,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
         alive = c.diverged < 0
         active = alive & (t < inp.n_steps)
         loss, g = value_and_grad(c.w, jax.random.fold_in(k0, t))
-        u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
+        u_tree, state = optimizer(h).update(
+            _unravel(layers, g), c.state, _unravel(layers, c.w), **loss_args(c.w, loss, g)
+        )
         u = _ravel(layers, u_tree)
         w = c.w + u
         # one reduction for every check (each separate reduction is a fused kernel of its own,
