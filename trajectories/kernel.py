@@ -351,8 +351,20 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key):
             out["ema"] = _ravel(layers, after.state.ema)
         return out
 
+    def evaluations(c: Carry):
+        """Loss-and-gradient evaluations of the steps taken: one a step, or what the optimizer
+        counts (a line search, ``OptimizerInfo.evaluations``); -1 where a path that diverged
+        kept no count (summary mode does not freeze the state of a stopped path)."""
+        taken = jnp.where(c.diverged < 0, inp.n_steps, c.diverged).astype(jnp.int32)
+        count = group.info.evaluations
+        if count is None:
+            return taken
+        n = jnp.asarray(count(c.state.inner), jnp.int32)
+        return n if gate_state else jnp.where(c.diverged < 0, n, -1)
+
     def summary_one(c: Carry, last_loss, hit):
         return {
+            "evaluations": evaluations(c),
             "final_position": c.w,
             "final_loss": last_loss,
             "diverged": c.diverged,
@@ -503,7 +515,7 @@ def _simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.
 
 
 SUMMARY_FLOATS = ("final_position", "final_loss", "loss_sum")
-SUMMARY_INTS = ("diverged", "hit", "settled")
+SUMMARY_INTS = ("diverged", "hit", "settled", "evaluations")
 VECTOR_FIELDS = frozenset({"position", "grad", "update", "lr", "final_position"})
 
 

@@ -16,7 +16,8 @@ Schema ``optimizer-visualizer.snapshot``, version 1::
 
 Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``position``,
 ``loss``, ``grad``, ``update``, ``lr``, ``diverged_step``, ``hit_step``, ``final_loss``,
-``loss_auc``, ``settled_step``, ``state/<instance>/<field>`` and ``ema/<instance>``. ``sha256``
+``loss_auc``, ``settled_step``, ``evaluations`` (optional: older files lack it),
+``state/<instance>/<field>`` and ``ema/<instance>``. ``sha256``
 is the digest of the canonical JSON (sorted keys, no spaces) of everything else: a file edited
 by hand is refused as tampered.
 
@@ -57,6 +58,9 @@ MAX_BYTES = 64 * 2**20  # a snapshot file (JSON text) may not exceed this
 DTYPES = {"float32", "float64", "int32", "int64"}
 _SCALAR_FIELDS = ("position", "loss", "grad", "update", "lr")
 _SUMMARY_FIELDS = ("diverged_step", "hit_step", "final_loss", "loss_auc", "settled_step")
+# Newer summaries, absent from files saved before them: read when present, compared when both
+# files have them (loss-and-gradient evaluations, more than the steps with a line search)
+_OPTIONAL_SUMMARY = ("evaluations",)
 
 
 class SnapshotError(ValueError):
@@ -114,6 +118,7 @@ class Snapshot:
             state=state,
             ema=ema,
             stride=self.stride,
+            **{k: a.get(k) for k in _OPTIONAL_SUMMARY},
         )
 
 
@@ -125,6 +130,9 @@ def from_result(result: Result, experiment: Experiment) -> Snapshot:
     arrays = {"steps": np.asarray(result.steps, np.int64)}
     for k in _SCALAR_FIELDS + _SUMMARY_FIELDS:
         arrays[k] = np.asarray(getattr(result, k))
+    for k in _OPTIONAL_SUMMARY:
+        if getattr(result, k) is not None:
+            arrays[k] = np.asarray(getattr(result, k))
     for i, fields in enumerate(result.state):
         for f, v in fields.items():
             arrays[f"state/{i}/{f}"] = np.asarray(v)
@@ -222,6 +230,7 @@ def _check_shapes(e: Experiment, dim: int, arrays: dict[str, np.ndarray]) -> Non
     want = {k: (n_inst, n_starts, n_rec, dim) for k in ("position", "grad", "update", "lr")}
     want["loss"] = (n_inst, n_starts, n_rec)
     want.update({k: (n_inst, n_starts) for k in _SUMMARY_FIELDS})
+    want.update({k: (n_inst, n_starts) for k in _OPTIONAL_SUMMARY if k in arrays})
     for k, shape in want.items():
         if arrays[k].shape != shape:
             raise _fail(f"array {k!r} has shape {list(arrays[k].shape)}, expected {list(shape)}")
@@ -319,7 +328,8 @@ def differences(a: Snapshot, b: Snapshot) -> list[str]:
     be in both."""
 
     def compared(k: str) -> bool:
-        return not k.startswith("state/") or (k in a.arrays and k in b.arrays)
+        optional = k.startswith("state/") or k in _OPTIONAL_SUMMARY
+        return not optional or (k in a.arrays and k in b.arrays)
 
     return [
         k
