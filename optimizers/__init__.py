@@ -24,6 +24,7 @@ from optimizers.adopt import ADOPT
 from optimizers.core import Optimizer, OptionsState
 from optimizers.declare import GROUPS, HParam, StateField, momentum_arrow
 from optimizers.ema import ExponentialMovingAverage, averaged_weights
+from optimizers.from_optax import from_optax
 from optimizers.ftrl import Ftrl
 from optimizers.lamb import Lamb
 from optimizers.lars import LARS
@@ -81,6 +82,7 @@ __all__ = [
     "StateField",
     "Yogi",
     "averaged_weights",
+    "from_optax",
     "get",
     "momentum_arrow",
     "readme_table",

@@ -375,6 +375,9 @@ class OptimizerInfo:
     # ``evaluations(inner_state)``: loss-and-gradient evaluations so far, for optimizers that
     # evaluate the loss more than once a step (a line search); None: one per step
     evaluations: Callable[[Any], Any] | None = None
+    # made in Python (``optimizers.from_optax``): known in this process only, so links cannot
+    # name it and a snapshot of a run with it cannot be replayed
+    python_only: bool = False
 
     def __post_init__(self):
         if not self.title:

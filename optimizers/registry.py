@@ -74,13 +74,21 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
 }
 
 
+# Optimizers made in Python (``optimizers.from_optax``), by name: this process only, never in
+# OPTIMIZERS (the app, the links and the command line offer only the declared ones).
+PYTHON_ONLY: dict[str, OptimizerInfo] = {}
+
+
 def get(name: str) -> OptimizerInfo:
-    """The declaration of an optimizer, by name (case-insensitive)."""
+    """The declaration of an optimizer, by name (case-insensitive), built-in or made in Python
+    in this process (``optimizers.from_optax``)."""
     if isinstance(name, str) and name in OPTIMIZERS:  # the usual case, on every run's hot path
         return OPTIMIZERS[name]
     for key, info in OPTIMIZERS.items():
         if key.lower() == str(name).lower():
             return info
+    if isinstance(name, str) and name in PYTHON_ONLY:
+        return PYTHON_ONLY[name]
     raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
 
 

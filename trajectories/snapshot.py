@@ -14,6 +14,10 @@ Schema ``optimizer-visualizer.snapshot``, version 1::
       "sha256": HEX
     }
 
+A run with an optimizer made in Python (``optimizers.from_optax``) also has ``"python_only":
+[NAME, ...]``: its name and arguments are in ``experiment`` but its code is in no file, so
+:func:`replay` refuses it and a process that does not define it cannot load the file.
+
 Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``position``,
 ``loss``, ``grad``, ``update``, ``lr``, ``diverged_step``, ``hit_step``, ``final_loss``,
 ``loss_auc``, ``settled_step``, ``evaluations`` (optional: older files lack it),
@@ -49,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+import optimizers
 from trajectories.experiment import Experiment
 from trajectories.run import Result, run
 
@@ -75,6 +80,11 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:  # pragma: no cover
             out[pkg] = "unknown"
     return out
+
+
+def python_only(experiment: Experiment) -> list[str]:
+    """The optimizers of ``experiment`` made in Python (``optimizers.from_optax``), by name."""
+    return sorted({o.kind for o in experiment.optimizers if o.info.python_only})
 
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -167,6 +177,9 @@ def dumps(snapshot: Snapshot) -> str:
             "arrays": {k: _encode(v) for k, v in sorted(snapshot.arrays.items())},
         },
     }
+    made_in_python = python_only(snapshot.experiment)
+    if made_in_python:  # recorded as such: replay refuses, another process cannot load it
+        doc["python_only"] = made_in_python
     doc["sha256"] = hashlib.sha256(_canonical(doc)).hexdigest()
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
@@ -270,6 +283,8 @@ def loads(text: str | bytes, max_bytes: int = MAX_BYTES) -> Snapshot:
     if version != VERSION:
         raise _fail(f"unknown version {version!r} (this app reads version {VERSION})")
     expected_keys = {"schema", "version", "versions", "experiment", "result", "sha256"}
+    if "python_only" in doc:  # written only for a run with an optimizer made in Python
+        expected_keys.add("python_only")
     if set(doc) != expected_keys:
         extra = sorted(set(doc) ^ expected_keys)
         raise _fail(f"unexpected or missing field {extra[0]!r}")
@@ -281,6 +296,15 @@ def loads(text: str | bytes, max_bytes: int = MAX_BYTES) -> Snapshot:
         isinstance(k, str) and isinstance(v, str) and len(v) < 64 for k, v in versions.items()
     ):
         raise _fail("versions must map names to version strings")
+    made_in_python = doc.get("python_only", [])
+    if not isinstance(made_in_python, list) or not all(isinstance(k, str) for k in made_in_python):
+        raise _fail("python_only must be a list of optimizer names")
+    missing = [k for k in made_in_python if k not in optimizers.registry.PYTHON_ONLY]
+    if missing:
+        raise _fail(
+            f"it uses {missing[0]}, an optimizer made in Python (optimizers.from_optax) that "
+            "this process does not define; a snapshot carries no code"
+        )
     try:
         experiment = Experiment.from_dict(doc["experiment"])
         dim = experiment.build_surface().dim
@@ -343,5 +367,12 @@ def replay(snapshot: Snapshot, result: Result | None = None) -> tuple[Result, li
     """Re-run a snapshot's experiment (or take ``result``, a run of it); return the result and
     the arrays that differ from the snapshot's (see :func:`differences`)."""
     e = snapshot.experiment
+    made_in_python = python_only(e)
+    if made_in_python:
+        raise ValueError(
+            f"replay: {made_in_python[0]} was made in Python (optimizers.from_optax); a "
+            "snapshot records its name and arguments but not its code, so the run cannot be "
+            "reproduced from the file"
+        )
     fresh = from_result(result if result is not None else run(e), e)
     return fresh.to_result(), differences(snapshot, fresh)
