@@ -64,6 +64,15 @@ def _two_loop(g, s_mem, y_mem, rhos, gamma, newest):
     return jax.lax.scan(left, r, (order, alphas))[0]
 
 
+def _like_weights(search_state, params):
+    """optax's line-search state with its float diagnostics (decrease and curvature errors,
+    made in JAX's default float) in the weights' dtype: float32 stays float32."""
+    dtype = core.float_dtype(params)
+    return jax.tree.map(
+        lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, search_state
+    )
+
+
 def _per_tensor(value, like):
     return jax.tree.map(lambda p: jnp.asarray(value, p.dtype), like)
 
@@ -86,8 +95,10 @@ def lbfgs_core(memory_size, scale_init_precond, linesearch, max_linesearch_steps
             grads=z,
             diff_params=stacked,
             diff_grads=stacked,
-            rhos=jnp.zeros(memory_size),
-            linesearch=search.init(params) if search is not None else (),
+            # optax keeps rho in JAX's default float (float64 under x64, even for float32
+            # weights); here in the weights' dtype, so float32 stays float32 (float64: the same)
+            rhos=jnp.zeros(memory_size, core.float_dtype(params)),
+            linesearch=_like_weights(search.init(params), params) if search is not None else (),
             realised=z,
             step_size=_per_tensor(1.0, params),
             evaluations=_per_tensor(0.0, params),
@@ -132,6 +143,7 @@ def lbfgs_core(memory_size, scale_init_precond, linesearch, max_linesearch_steps
                 value_fn=value_fn,
                 **extra,
             )
+            ls = _like_weights(ls, params)
             alpha, n_evals = ls.learning_rate, ls.info.num_linesearch_steps
         else:
             updates, ls = direction, ()
