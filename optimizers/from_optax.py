@@ -21,11 +21,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import jax
-import jax.numpy as jnp
 import optax
 
-from optimizers import core, registry
+from optimizers import core, family, registry
 from optimizers.declare import ANY_NUMBER, POSITIVE, HParam, OptimizerInfo
 
 
@@ -74,11 +72,7 @@ def _core(factory: Callable, static: tuple[str, ...], values: dict[str, Any]) ->
     def step(grads, state, params, lr, **extra):
         # ``lr`` (the shared wrapper's) is not used: the learning rate is in the injected state
         updates, inner = transform().update(grads, state.optax, params, **extra)
-        realised = jax.tree.map(
-            lambda u, g: jnp.where(g == 0, 0, -u / jnp.where(g == 0, 1, g)).astype(g.dtype),
-            updates,
-            grads,
-        )
+        realised = family.realised_ratio(updates, grads)
         return updates, FromOptaxState(inner, realised)
 
     def learning_rates(state, lr):

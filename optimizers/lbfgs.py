@@ -148,11 +148,7 @@ def lbfgs_core(memory_size, scale_init_precond, linesearch, max_linesearch_steps
         else:
             updates, ls = direction, ()
             alpha, n_evals = 1.0, 0
-        realised = jax.tree.map(
-            lambda u, g: jnp.where(g == 0, 0.0, -u / jnp.where(g == 0, 1.0, g)).astype(g.dtype),
-            updates,
-            grads,
-        )
+        realised = family.realised_ratio(updates, grads)
         return updates, LBFGSState(
             k + 1,
             params,
@@ -210,9 +206,7 @@ LBFGS_INFO = OptimizerInfo(
     "Mathematical Programming 45 (1989); Nocedal & Wright, Numerical Optimization (2006), "
     "algorithms 3.5-3.6 (zoom) and 7.4-7.5 (L-BFGS)",
     matches="optax lbfgs (zoom line search)",
-    update_latex=r"d_k=-\eta\,H_k g_k\ \text{(two-loop recursion over }s_i=w_{i+1}-w_i,\ "
-    r"y_i=g_{i+1}-g_i,\ H^0_k=\gamma_k I),\quad w_{k+1}=w_k+\alpha_k d_k,\ "
-    r"\alpha_k\ \text{from the zoom line search (strong Wolfe, first guess 1)}",
+    update_latex=r"d_k=-\eta\,H_k g_k,\quad w_{k+1}=w_k+\alpha_k d_k",
     learning_rate_latex=r"-\Delta w_k / g_k\ \text{(realised, signed)}",
     hyperparams=(
         learning_rate(1.0, low=1e-3, high=2.0),
@@ -240,11 +234,14 @@ LBFGS_INFO = OptimizerInfo(
     takes_loss=True,
     evaluations=total_evaluations,
     defaults_from="optax 0.2.8 (its learning_rate=None is a factor 1: the default here is 1.0)",
-    notes="The update needs the loss: ``update(grads, state, params, value=f(w), grad=g, "
-    "value_fn=f)`` (optax's extra-arguments protocol); the engine passes them, on a "
-    "stochastic surface the step's own minibatch loss. No per-weight learning rate is "
-    "diagonal here: the learning rate shown is the realised ratio -update/gradient with its "
-    "sign (a diverging colour map). The inside view shows alpha_k, the line search's step "
+    notes="H_k g_k is the two-loop recursion over the last m pairs s_i = w_{i+1} - w_i, "
+    "y_i = g_{i+1} - g_i from H_k^0 = gamma_k I; alpha_k comes from the zoom line search "
+    "(strong Wolfe conditions, first guess 1). The update needs the loss: "
+    "``update(grads, state, params, value=f(w), grad=g, value_fn=f)`` (optax's "
+    "extra-arguments protocol); the engine passes them (on a stochastic surface, the loss "
+    "plus the step's gradient noise held fixed, trajectories/kernel.py). No per-weight "
+    "learning rate is diagonal here: the one shown is the realised ratio -update/gradient, "
+    "signed (for a diverging colour map). The inside view shows alpha_k, the line search's step "
     "size, and n_k, its loss evaluations; each step costs 1 + n_k evaluations of the loss "
     "and gradient, which sweeps and the fair comparison report beside the steps. The memory "
     "(m copies of the weights) is not shaped like the parameters. ``linesearch=None`` is "
