@@ -81,20 +81,7 @@ def optax_path(hyperparams: dict, problem: str, start_ulps: int = 0) -> np.ndarr
         kwargs.pop("linesearch", None)
     else:
         kwargs["linesearch"] = None
-    loss, w0 = peers.PROBLEMS[problem]
-    w = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), w0)
-    for _ in range(start_ulps):
-        w = jax.tree.map(lambda x: jnp.nextafter(x, jnp.inf), w)
-    opt = optax.lbfgs(**kwargs)
-
-    def body(carry, _):
-        w, s = carry
-        value, grad = jax.value_and_grad(loss)(w)
-        u, s = opt.update(grad, s, w, value=value, grad=grad, value_fn=loss)
-        w = optax.apply_updates(w, u)
-        return (w, s), jnp.concatenate([jnp.ravel(x) for x in jax.tree.leaves(w)])
-
-    return np.asarray(jax.jit(lambda w: jax.lax.scan(body, (w, opt.init(w)), None, 60)[1])(w))
+    return peers_modern.run_with_loss(optax.lbfgs(**kwargs), problem, start_ulps=start_ulps)
 
 
 def attainable(hyperparams: dict, problem: str) -> float:
