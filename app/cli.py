@@ -413,12 +413,16 @@ def cmd_compare(args) -> int:
             r.lr_only_best.get("learning_rate"),
             r.tuned_score,
             ", ".join(f"{k}={v:.4g}" for k, v in r.tuned_best.items()),
+            r.tuned_evaluations,
         ]
         for r in result
     ]
     text = f"{experiment.surface}: {args.trials} trials each, criterion {args.criterion} (lower "
     text += "is better)\n"
-    text += table(["optimizer", "default", "lr only", "best lr", "all tuned", "best values"], shown)
+    text += table(
+        ["optimizer", "default", "lr only", "best lr", "all tuned", "best values", "evaluations"],
+        shown,
+    )
     return _finish(args, (doc, header, rows), text, "optimizers")
 
 

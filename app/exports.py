@@ -40,9 +40,11 @@ document, below) or ``.csv`` (one row per cell, start or record). Every document
     ``[n0][n1]``, indexed by axis 0 then axis 1): ``final_loss`` (null where diverged),
     ``loss_auc`` (mean loss over the steps taken), ``steps_to_target`` (first step within
     ``tolerance`` of the optimum; null if never or unknown), ``diverged`` (booleans),
-    ``diverged_step`` (-1: never); and ``best`` (``{axis name: value}`` of the lowest final loss,
-    null if every cell diverged). CSV columns: one per axis, ``final_loss``, ``loss_auc``,
-    ``steps_to_target`` (empty if never), ``diverged``, ``diverged_step``.
+    ``diverged_step`` (-1: never), ``evaluations`` (loss-and-gradient evaluations: the steps
+    taken, more with a line search; -1 where a line-search run diverged); and ``best``
+    (``{axis name: value}`` of the lowest final loss, null if every cell diverged). CSV
+    columns: one per axis, ``final_loss``, ``loss_auc``,
+    ``steps_to_target`` (empty if never), ``diverged``, ``diverged_step``, ``evaluations``.
 ``basins`` (:func:`basins_table`)
     ``optimizer``, ``n``, ``x`` and ``y`` (view coordinates of the start grid), ``minima``
     (weights of the global then local minima), ``labels`` (``[ny][nx]``: index into ``minima``
@@ -54,9 +56,11 @@ document, below) or ``.csv`` (one row per cell, start or record). Every document
     CSV: ``optimizer, step, loss_q0.05, ...``, one row per (instance, record).
 ``compare`` (:func:`compare_table`)
     ``criterion``, ``trials`` and ``rows``: per instance ``{name, kind, trials, default_score,
-    lr_only_score, lr_only_best, tuned_score, tuned_best}`` (scores: lower is better; null where
-    every trial diverged). CSV: ``optimizer, kind, trials, default_score, lr_only_score,
-    lr_only_learning_rate, tuned_score, tuned_<hyperparameter>...`` (empty where not tuned).
+    lr_only_score, lr_only_best, tuned_score, tuned_best, evaluations: {default, lr_only,
+    tuned}}`` (scores: lower is better; null where every trial diverged; evaluations: of the
+    default run and of each best run). CSV: ``optimizer, kind, trials, default_score,
+    lr_only_score, lr_only_learning_rate, tuned_score, tuned_<hyperparameter>...`` (empty where
+    not tuned), ``default_evaluations, lr_only_evaluations, tuned_evaluations``.
 """
 
 from __future__ import annotations
@@ -330,9 +334,13 @@ def grid_table(experiment: Experiment, grid) -> tuple[dict, list[str], list[list
         "steps_to_target": np.where(hit >= 0, hit, None).tolist(),
         "diverged": np.asarray(grid.diverged, bool),
         "diverged_step": np.asarray(grid.diverged_step, np.int64),
+        "evaluations": np.asarray(grid.evaluations, np.int64),
         "best": _best(list(grid.values), names, np.asarray(grid.final_loss, np.float64)),
     }
-    header = [*names, "final_loss", "loss_auc", "steps_to_target", "diverged", "diverged_step"]
+    header = [
+        *names, "final_loss", "loss_auc", "steps_to_target", "diverged", "diverged_step",
+        "evaluations",
+    ]  # fmt: skip
     rows = []
     for idx in np.ndindex(*grid.final_loss.shape):
         coords = [float(v[i]) for v, i in zip(grid.values, idx, strict=True)]
@@ -345,6 +353,7 @@ def grid_table(experiment: Experiment, grid) -> tuple[dict, list[str], list[list
                 h if h >= 0 else None,
                 bool(grid.diverged[idx]),
                 int(grid.diverged_step[idx]),
+                int(grid.evaluations[idx]),
             ]
         )
     return doc, header, rows
@@ -425,6 +434,11 @@ def compare_table(
                 "lr_only_best": r.lr_only_best,
                 "tuned_score": r.tuned_score,
                 "tuned_best": r.tuned_best,
+                "evaluations": {
+                    "default": r.default_evaluations,
+                    "lr_only": r.lr_only_evaluations,
+                    "tuned": r.tuned_evaluations,
+                },
             }
             for r in rows_in
         ],
@@ -439,6 +453,9 @@ def compare_table(
         "lr_only_learning_rate",
         "tuned_score",
         *(f"tuned_{k}" for k in tuned),
+        "default_evaluations",
+        "lr_only_evaluations",
+        "tuned_evaluations",
     ]
     rows = [
         [
@@ -450,6 +467,9 @@ def compare_table(
             r.lr_only_best.get("learning_rate"),
             r.tuned_score,
             *(r.tuned_best.get(k) for k in tuned),
+            r.default_evaluations,
+            r.lr_only_evaluations,
+            r.tuned_evaluations,
         ]
         for r in rows_in
     ]

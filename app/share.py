@@ -84,8 +84,17 @@ def _value(v: Any) -> str:
     return grammar.format_text(v) if isinstance(v, str) else grammar.format_value(v)
 
 
+def python_only_refusal(info) -> str:
+    return (
+        f"a link cannot name {info.name}: it was made in Python (optimizers.from_optax) and "
+        "exists only in that process; a link carries no code"
+    )
+
+
 def _optimizer(o: OptimizerSpec, color: str) -> str:
     info = o.info
+    if info.python_only:
+        raise ValueError(python_only_refusal(info))
     defaults = info.defaults()
     parts = [f"{k}={_value(v)}" for k, v in o.hyperparams.items() if defaults.get(k, None) != v]
     if o.name:
@@ -182,6 +191,8 @@ def _parse_optimizer(text: str, i: int) -> OptimizerSpec:
     enabled = entry.pop("enabled", True)
     # validates the kind, every value (by building it), the name and the colour
     checked = Experiment.from_dict({"optimizers": [entry]}).optimizers[0]
+    if checked.info.python_only:  # only in a process that made it; a link never names one
+        raise ValueError(python_only_refusal(checked.info))
     return dataclasses.replace(checked, enabled=enabled)
 
 

@@ -289,6 +289,9 @@ def schedule_controls(uid: int) -> None:
 
 def option_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
     ss = st.session_state
+    if not info.shared_options:  # L-BFGS: its line search takes none of them
+        st.caption(f"{info.title} takes none of the shared options.")
+        return
     for o in optimizers.OPTIONS:
         if o.name not in state.OPTION_KEYS or o.name in info.defaults():
             continue

@@ -340,6 +340,7 @@ def fair_section(e: Experiment) -> None:
                 "lr tuned": r.lr_only_score,
                 "all tuned": r.tuned_score,
                 "best setting": ", ".join(f"{k}={v:.3g}" for k, v in r.tuned_best.items()),
+                "evaluations": r.tuned_evaluations,
             }
             for r in rows
         ]
@@ -353,7 +354,11 @@ def fair_section(e: Experiment) -> None:
             for k in ("as set", "lr tuned", "all tuned")
         },
     )
-    st.caption(f"Criterion: {criterion.replace('_', ' ')}, {rows[0].trials} trials each.")
+    st.caption(
+        f"Criterion: {criterion.replace('_', ' ')}, {rows[0].trials} trials each. "
+        "Evaluations: loss-and-gradient evaluations of the best run (one a step; more for "
+        "L-BFGS, whose line search evaluates the loss too)."
+    )
 
 
 def sweeps_tab(e: Experiment) -> None:

@@ -24,9 +24,11 @@ from optimizers.adopt import ADOPT
 from optimizers.core import Optimizer, OptionsState
 from optimizers.declare import GROUPS, HParam, StateField, momentum_arrow
 from optimizers.ema import ExponentialMovingAverage, averaged_weights
+from optimizers.from_optax import from_optax
 from optimizers.ftrl import Ftrl
 from optimizers.lamb import Lamb
 from optimizers.lars import LARS
+from optimizers.lbfgs import LBFGS
 from optimizers.lion import Lion
 from optimizers.muon import Muon
 from optimizers.novograd import NovoGrad
@@ -45,6 +47,7 @@ __all__ = [
     "ADOPT",
     "GROUPS",
     "LARS",
+    "LBFGS",
     "OPTIMIZERS",
     "OPTIONS",
     "SGD",
@@ -79,6 +82,7 @@ __all__ = [
     "StateField",
     "Yogi",
     "averaged_weights",
+    "from_optax",
     "get",
     "momentum_arrow",
     "readme_table",

@@ -26,6 +26,7 @@ Python values and are static; each hyperparameter's declaration says which it is
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -43,8 +44,12 @@ LearningRate = float | jax.Array | schedules.Schedule | Callable[[jax.Array], ja
 # --------------------------------------------------------------------------------------------
 # The Optimizer type
 # --------------------------------------------------------------------------------------------
-class Optimizer(optax.GradientTransformation):
+class Optimizer(optax.GradientTransformationExtraArgs):
     """An optax ``GradientTransformation`` that can also report per-weight learning rates.
+
+    It is one with extra-arguments support (``update(grads, state, params, **extra)``, so
+    ``optax.chain`` hands L-BFGS its ``value``, ``grad`` and ``value_fn``); an update rule that
+    takes none ignores them, as optax's ``with_extra_args_support`` does.
 
     It is an ordinary ``GradientTransformation`` (``init``, ``update``) and works in
     ``optax.chain``, with ``optax.apply_updates`` and in any flax/optax training loop. In
@@ -251,6 +256,8 @@ def with_options(
     schedule = schedules.as_schedule(learning_rate)
     o = options
     k = o.gradient_accumulation_steps
+    step_params = inspect.signature(core.step).parameters.values()
+    takes_extra = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in step_params)
 
     def init(params):
         return OptionsState(
@@ -261,7 +268,9 @@ def with_options(
             ema=jax.tree.map(jnp.copy, params) if o.use_ema else (),
         )
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra):
+        """``extra``: optax's extra arguments (``value``, ``grad``, ``value_fn``), passed on
+        to a core that takes them (L-BFGS's line search); the others take none."""
         needs_params = o.weight_decay is not None or o.use_ema
         if params is None and needs_params:
             raise ValueError(f"{name}: update() needs params for weight decay or EMA")
@@ -283,7 +292,9 @@ def with_options(
             params_seen = jax.tree.map(jnp.add, params, decay)
         else:
             decay, params_seen = None, params
-        updates, inner = core.step(g, state.inner, params_seen, lr)
+        updates, inner = core.step(
+            g, state.inner, params_seen, lr, **(extra if takes_extra else {})
+        )
         if decay is not None:
             updates = jax.tree.map(jnp.add, updates, decay)
         if k is not None:

@@ -272,6 +272,18 @@ OPTION_RULES = (
 )
 
 
+def _refuse_options(owner: str, options: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    """An optimizer without the shared options: any set one (or an unknown name) is refused."""
+    defaults = Options()._asdict()
+    for name, value in sorted(options.items()):
+        if name not in defaults:
+            raise ValueError(
+                f"{owner}: unknown argument {name!r}; valid arguments are {', '.join(names)}"
+            )
+        if value != defaults[name]:
+            raise ValueError(f"{owner} takes none of the shared options (got {name}={value!r})")
+
+
 def check_options(owner: str, options: Mapping[str, Any], allowed: tuple[str, ...]) -> Options:
     """Validate the shared options; an unknown name is a ``ValueError`` listing the valid ones."""
     unknown = sorted(set(options) - set(OPTION_NAMES))
@@ -404,6 +416,18 @@ class OptimizerInfo:
     # the app draws those rates on a diverging colour map centred at 0, not a log scale.
     realised_rate: str = ""
     average: AveragePath | None = None  # a second line beside the path
+    # False: the shared Keras options (OPTIONS) are refused, the app offers none (L-BFGS: its
+    # line search measures the slope along the gradient it was given)
+    shared_options: bool = True
+    # ``update`` takes optax's extra arguments ``value=, grad=, value_fn=`` (a line search):
+    # the engine then passes the loss at the weights, its gradient and the loss as a function
+    takes_loss: bool = False
+    # ``evaluations(inner_state)``: loss-and-gradient evaluations so far, for optimizers that
+    # evaluate the loss more than once a step (a line search); None: one per step
+    evaluations: Callable[[Any], Any] | None = None
+    # made in Python (``optimizers.from_optax``): known in this process only, so links cannot
+    # name it and a snapshot of a run with it cannot be replayed
+    python_only: bool = False
 
     def __post_init__(self, lr: float | HParam | None):  # lr: the learning_rate InitVar
         if lr is not None:
@@ -497,6 +521,8 @@ class OptimizerInfo:
             rule.check(self.name, values)
         routed = {h.name: values[h.name] for h in self.hyperparams if h.option}
         names = tuple(h.name for h in self.hyperparams)
+        if not self.shared_options:
+            _refuse_options(self.name, options, names)
         return check_options(self.name, {**options, **routed}, names)
 
     def create(self, values: Mapping[str, Any], options: Mapping[str, Any]) -> core.Optimizer:

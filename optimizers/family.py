@@ -142,6 +142,16 @@ def moments_core(state: type, step_leaf, denominator, start=jnp.zeros_like) -> c
     return core.Core(init, leafwise(step_leaf, ("mu", "nu")), rates_over("nu", denominator))
 
 
+def realised_ratio(updates: Any, grads: Any) -> Any:
+    """``-update / gradient`` per weight, signed, 0 where the gradient is 0: the learning rate
+    shown where none is diagonal (L-BFGS, an optax transform from ``from_optax``)."""
+    return jax.tree.map(
+        lambda u, g: jnp.where(g == 0, 0, -u / jnp.where(g == 0, 1, g)).astype(g.dtype),
+        updates,
+        grads,
+    )
+
+
 def per_weight(value: jax.Array, like: jax.Array) -> jax.Array:
     """A per-tensor quantity (a trust ratio, a layer norm) spread over the tensor's weights."""
     return jnp.broadcast_to(value.astype(like.dtype), like.shape)

@@ -3,9 +3,10 @@
 
 Unlike the other families this one needs the loss itself: ``update(grads, state, params,
 value=..., grad=..., value_fn=...)`` (optax's extra-arguments protocol), where ``value_fn``
-evaluates the loss during the line search. It therefore does not go through
-``core.with_options`` (whose ``update`` passes no extra arguments): the shared Keras options
-are not offered.
+evaluates the loss during the line search; the engine passes them
+(``trajectories/kernel.py``). The shared Keras options are not offered
+(``OptimizerInfo.shared_options``): clipping or decaying the gradient would change the direction
+the line search measures its slope along, and no library defines that combination.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from optimizers import core, declare, family
+from optimizers import core, family
+from optimizers.declare import (
+    AT_LEAST_ONE,
+    HParam,
+    OptimizerInfo,
+    StateField,
+    flag,
+    learning_rate,
+)
 
 
 class LBFGSState(NamedTuple):
@@ -26,9 +35,11 @@ class LBFGSState(NamedTuple):
     diff_params: Any  # s_i = w_{i+1} - w_i, the last m of them (memory_size x parameter shape)
     diff_grads: Any  # y_i = g_{i+1} - g_i, the last m of them (memory_size x parameter shape)
     rhos: jax.Array  # rho_i = 1 / <y_i, s_i> (0 where undefined), shape (memory_size,)
-    learning_rate: jax.Array  # eta_k, the schedule's value (1 without one)
     linesearch: Any  # optax's ScaleByZoomLinesearchState (its step size, value, grad, info); ()
     realised: Any  # -update / gradient of the last call, signed (0 where g = 0)
+    step_size: Any  # alpha_k of the last line search, one scalar per tensor (the same for all)
+    evaluations: Any  # loss evaluations of the last line search, one scalar per tensor
+    total_evaluations: jax.Array  # loss and gradient evaluations so far, 1 + the search's a call
 
 
 def _two_loop(g, s_mem, y_mem, rhos, gamma, newest):
@@ -53,51 +64,20 @@ def _two_loop(g, s_mem, y_mem, rhos, gamma, newest):
     return jax.lax.scan(left, r, (order, alphas))[0]
 
 
-def LBFGS(
-    learning_rate=None,
-    memory_size=10,
-    scale_init_precond=True,
-    linesearch="zoom",
-    max_linesearch_steps=20,
-) -> core.Optimizer:
-    r"""L-BFGS (Nocedal, 1980; Liu & Nocedal, 1989) with optax's zoom line search.
+def _like_weights(search_state, params):
+    """optax's line-search state with its float diagnostics (decrease and curvature errors,
+    made in JAX's default float) in the weights' dtype: float32 stays float32."""
+    dtype = core.float_dtype(params)
+    return jax.tree.map(
+        lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, search_state
+    )
 
-    Symbols: $m$ ``memory_size``; $s_i = w_{i+1}-w_i$, $y_i = g_{i+1}-g_i$,
-    $\rho_i = 1/\langle y_i, s_i\rangle$ over the last $m$ steps; $\eta$ ``learning_rate``
-    (``None``: 1).
 
-    $$q \leftarrow g_k;\ \text{for } i = k-1 \dots k-m:\ a_i = \rho_i\langle s_i, q\rangle,\
-      q \leftarrow q - a_i y_i;\qquad r \leftarrow \gamma_k q$$
-    $$\text{for } i = k-m \dots k-1:\ b_i = \rho_i\langle y_i, r\rangle,\
-      r \leftarrow r + (a_i - b_i)s_i;\qquad d_k = -\eta\, r$$
-    $$w_{k+1} = w_k + \alpha_k d_k,\quad \alpha_k \text{ from the zoom line search (strong Wolfe
-      conditions, first guess 1)}$$
+def _per_tensor(value, like):
+    return jax.tree.map(lambda p: jnp.asarray(value, p.dtype), like)
 
-    $\gamma_k = \langle y_{k-1}, s_{k-1}\rangle/\lVert y_{k-1}\rVert^2$ with
-    ``scale_init_precond`` (at the first step $\min(1, 1/\lVert g_0\rVert)$), else 1.
-    ``linesearch=None`` takes the step $d_k$ itself. No per-weight learning rate is diagonal
-    here: :meth:`learning_rates` gives the realised ratio $-\Delta w/g$, signed, for a diverging
-    colour map. The memory is not shaped like the parameters ($m$ copies of them).
-    :func:`line_search_step` and :func:`function_evaluations` read the last line search.
-    Defaults are optax's. Matches ``optax.lbfgs`` exactly: the two-loop recursion is written
-    here, the line search is optax's own ``scale_by_zoom_linesearch`` (with optax's
-    ``max_linesearch_steps=20`` and ``initial_guess_strategy="one"``).
 
-    Example:
-        >>> opt = LBFGS()
-        >>> # updates, state = opt.update(g, state, w, value=f(w), grad=g, value_fn=f)
-
-    Reference: Liu & Nocedal, "On the limited memory BFGS method for large scale
-    optimization", Mathematical Programming 45 (1989); Nocedal & Wright, "Numerical
-    Optimization" (2006), algorithms 3.5-3.6 (zoom) and 7.4-7.5 (L-BFGS).
-    """
-    name = "LBFGS"
-    if learning_rate is not None:
-        declare.learning_rate(1.0).validate(name, learning_rate)
-    core.check_range(name, "memory_size", memory_size, 1, None, integer=True)
-    core.check_flag(name, "scale_init_precond", scale_init_precond)
-    core.check_choice(name, "linesearch", linesearch, ("zoom", None))
-    core.check_range(name, "max_linesearch_steps", max_linesearch_steps, 1, None, integer=True)
+def lbfgs_core(memory_size, scale_init_precond, linesearch, max_linesearch_steps) -> core.Core:
     search = (
         optax.scale_by_zoom_linesearch(
             max_linesearch_steps=max_linesearch_steps, initial_guess_strategy="one"
@@ -115,16 +95,20 @@ def LBFGS(
             grads=z,
             diff_params=stacked,
             diff_grads=stacked,
-            rhos=jnp.zeros(memory_size),
-            learning_rate=jnp.ones([], optax.tree.dtype(params, "lowest")),
-            linesearch=search.init(params) if search is not None else (),
+            # optax keeps rho in JAX's default float (float64 under x64, even for float32
+            # weights); here in the weights' dtype, so float32 stays float32 (float64: the same)
+            rhos=jnp.zeros(memory_size, core.float_dtype(params)),
+            linesearch=_like_weights(search.init(params), params) if search is not None else (),
             realised=z,
+            step_size=_per_tensor(1.0, params),
+            evaluations=_per_tensor(0.0, params),
+            total_evaluations=jnp.zeros([], jnp.int32),
         )
 
-    def update(grads, state, params, *, value=None, grad=None, value_fn=None, **extra):
+    def step(grads, state, params, lr, *, value=None, grad=None, value_fn=None, **extra):
         if search is not None and (value is None or value_fn is None):
             raise ValueError(
-                f"{name}: update() needs value= and value_fn= for its line search "
+                "LBFGS: update() needs value= and value_fn= for its line search "
                 "(optax's extra-arguments protocol)"
             )
         k = state.count
@@ -147,14 +131,8 @@ def LBFGS(
         else:
             gamma = 1.0
         direction = _two_loop(grads, s_mem, y_mem, rhos, gamma, newest)
-        if learning_rate is None:
-            lr = jnp.ones([], state.learning_rate.dtype)
-        else:  # optax's scale_by_learning_rate, its count being ours
-            lr = jnp.asarray(
-                learning_rate(k) if callable(learning_rate) else learning_rate,
-                state.learning_rate.dtype,
-            )
-        direction = optax.tree.scale(-lr, direction)
+        # optax's scale_by_learning_rate (its learning_rate=None is scale(-1), the same as 1.0)
+        direction = optax.tree.scale(-jnp.asarray(lr, core.float_dtype(params)), direction)
         if search is not None:
             updates, ls = search.update(
                 direction,
@@ -165,37 +143,111 @@ def LBFGS(
                 value_fn=value_fn,
                 **extra,
             )
+            ls = _like_weights(ls, params)
+            alpha, n_evals = ls.learning_rate, ls.info.num_linesearch_steps
         else:
             updates, ls = direction, ()
-        realised = jax.tree.map(
-            lambda u, g: jnp.where(g == 0, 0.0, -u / jnp.where(g == 0, 1.0, g)).astype(g.dtype),
-            updates,
+            alpha, n_evals = 1.0, 0
+        realised = family.realised_ratio(updates, grads)
+        return updates, LBFGSState(
+            k + 1,
+            params,
             grads,
+            s_mem,
+            y_mem,
+            rhos,
+            ls,
+            realised,
+            _per_tensor(alpha, params),
+            _per_tensor(n_evals, params),
+            state.total_evaluations + 1 + jnp.asarray(n_evals, jnp.int32),
         )
-        return updates, LBFGSState(k + 1, params, grads, s_mem, y_mem, rhos, lr, ls, realised)
 
-    def learning_rates(state):
+    def learning_rates(state, lr):
         return state.realised
 
-    hyperparams = dict(
-        learning_rate=learning_rate,
-        memory_size=memory_size,
-        scale_init_precond=scale_init_precond,
-        linesearch=linesearch,
-        max_linesearch_steps=max_linesearch_steps,
-    )
-    return core.Optimizer(init, update, learning_rates, name=name, hyperparams=hyperparams)
+    return core.Core(init, step, learning_rates)
 
 
-def line_search_step(state: LBFGSState) -> jax.Array:
+def _inner(state):
+    return state.inner if isinstance(state, core.OptionsState) else state
+
+
+def line_search_step(state) -> jax.Array:
     """The step size alpha_k the last zoom line search chose (1 without a line search)."""
-    if state.linesearch == ():
-        return jnp.ones([], state.learning_rate.dtype)
-    return state.linesearch.learning_rate
+    return jax.tree.leaves(_inner(state).step_size)[0]
 
 
-def function_evaluations(state: LBFGSState) -> jax.Array:
+def function_evaluations(state) -> jax.Array:
     """Loss evaluations of the last line search (optax's ``num_linesearch_steps``)."""
-    if state.linesearch == ():
-        return jnp.zeros([], jnp.int32)
-    return state.linesearch.info.num_linesearch_steps
+    return jax.tree.leaves(_inner(state).evaluations)[0]
+
+
+def total_evaluations(state) -> jax.Array:
+    """Loss-and-gradient evaluations so far: per call, the one at the current weights (passed
+    in as ``value`` and ``grad``) and the line search's."""
+    return _inner(state).total_evaluations
+
+
+# ---- declaration ------------------------------------------------------------------------------
+def _count(name: str, default: int, high: int, help: str) -> HParam:
+    return HParam(
+        name=name, default=default, low=1, high=high, kind="int", valid=AT_LEAST_ONE, help=help
+    )
+
+
+LBFGS_INFO = OptimizerInfo(
+    name="LBFGS",
+    title="L-BFGS",
+    rule=lbfgs_core,
+    summary="Quasi-Newton: a curvature model from the last m steps, scaled by a line search.",
+    group="second-order",
+    reference="Liu & Nocedal, On the limited memory BFGS method for large scale optimization, "
+    "Mathematical Programming 45 (1989); Nocedal & Wright, Numerical Optimization (2006), "
+    "algorithms 3.5-3.6 (zoom) and 7.4-7.5 (L-BFGS)",
+    matches="optax lbfgs (zoom line search)",
+    update_latex=r"d_k=-\eta\,H_k g_k,\quad w_{k+1}=w_k+\alpha_k d_k",
+    learning_rate_latex=r"-\Delta w_k / g_k\ \text{(realised, signed)}",
+    hyperparams=(
+        learning_rate(1.0, low=1e-3, high=2.0),
+        _count("memory_size", 10, 50, "m: how many past steps the curvature model remembers."),
+        flag(
+            "scale_init_precond",
+            True,
+            "H^0 = gamma_k I with gamma_k = <y, s> / |y|^2 (the first step: min(1, 1/|g_0|)).",
+        ),
+        HParam(
+            name="linesearch",
+            default="zoom",
+            kind="choice",
+            choices=("zoom", "none"),
+            can_be_off=True,
+            help="zoom: optax's strong-Wolfe line search; none: step by eta * d_k itself.",
+        ),
+        _count("max_linesearch_steps", 20, 50, "At most this many loss evaluations per search."),
+    ),
+    state=(
+        StateField(name="step_size", symbol=r"\alpha_k", shape="per_tensor"),
+        StateField(name="evaluations", symbol=r"n_k", shape="per_tensor"),
+    ),
+    shared_options=False,
+    takes_loss=True,
+    evaluations=total_evaluations,
+    defaults_from="optax 0.2.8 (its learning_rate=None is a factor 1: the default here is 1.0)",
+    notes="H_k g_k is the two-loop recursion over the last m pairs s_i = w_{i+1} - w_i, "
+    "y_i = g_{i+1} - g_i from H_k^0 = gamma_k I; alpha_k comes from the zoom line search "
+    "(strong Wolfe conditions, first guess 1). The update needs the loss: "
+    "``update(grads, state, params, value=f(w), grad=g, value_fn=f)`` (optax's "
+    "extra-arguments protocol); the engine passes them (on a stochastic surface, the loss "
+    "plus the step's gradient noise held fixed, trajectories/kernel.py). No per-weight "
+    "learning rate is diagonal here: the one shown is the realised ratio -update/gradient, "
+    "signed (for a diverging colour map). The inside view shows alpha_k, the line search's step "
+    "size, and n_k, its loss evaluations; each step costs 1 + n_k evaluations of the loss "
+    "and gradient, which sweeps and the fair comparison report beside the steps. The memory "
+    "(m copies of the weights) is not shaped like the parameters. ``linesearch=None`` is "
+    "accepted for ``'none'`` (optax's spelling). The shared Keras options are not offered.",
+    example="    >>> opt = optimizers.LBFGS(memory_size=5)\n"
+    "    >>> # updates, state = opt.update(g, state, w, value=f(w), grad=g, value_fn=f)",
+)
+
+LBFGS = LBFGS_INFO.build

@@ -19,6 +19,7 @@ from optimizers import (
     ftrl,
     lamb,
     lars,
+    lbfgs,
     lion,
     muon,
     novograd,
@@ -66,19 +67,28 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         signum.SIGNUM_INFO,
         rprop.RPROP_INFO,
         wame.WAME_INFO,
+        lbfgs.LBFGS_INFO,
         prodigy.PRODIGY_INFO,
         schedule_free.SCHEDULE_FREE_ADAMW_INFO,
     )
 }
 
 
+# Optimizers made in Python (``optimizers.from_optax``), by name: this process only, never in
+# OPTIMIZERS (the app, the links and the command line offer only the declared ones).
+PYTHON_ONLY: dict[str, OptimizerInfo] = {}
+
+
 def get(name: str) -> OptimizerInfo:
-    """The declaration of an optimizer, by name (case-insensitive)."""
+    """The declaration of an optimizer, by name (case-insensitive), built-in or made in Python
+    in this process (``optimizers.from_optax``)."""
     if isinstance(name, str) and name in OPTIMIZERS:  # the usual case, on every run's hot path
         return OPTIMIZERS[name]
     for key, info in OPTIMIZERS.items():
         if key.lower() == str(name).lower():
             return info
+    if isinstance(name, str) and name in PYTHON_ONLY:
+        return PYTHON_ONLY[name]
     raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
 
 

@@ -49,14 +49,17 @@ def optax_kwargs(kwargs: dict) -> dict:
     return {OPTAX_NAMES.get(k, k): v for k, v in kwargs.items()}
 
 
-def run_with_loss(opt, problem: str, steps: int = peers.STEPS):
+def run_with_loss(opt, problem: str, steps: int = peers.STEPS, start_ulps: int = 0):
     """Like ``peers.run_ours`` for optimizers that need the loss: optax's extra-arguments
-    protocol, ``update(grads, state, params, value=, grad=, value_fn=)``."""
+    protocol, ``update(grads, state, params, value=, grad=, value_fn=)``; the start moved up
+    by ``start_ulps`` ulps (how sensitive the path is to one rounding)."""
     import jax
     import optax
 
     loss, w0 = peers.PROBLEMS[problem]
     w0 = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), w0)
+    for _ in range(start_ulps):
+        w0 = jax.tree.map(lambda x: jnp.nextafter(x, jnp.inf), w0)
 
     def body(carry, _):
         w, s = carry

@@ -190,7 +190,12 @@ def test_sweep_one_axis_to_csv(capsys, tmp_path):
         "steps_to_target",
         "diverged",
         "diverged_step",
+        "evaluations",
     ]
+    # one loss-and-gradient evaluation a step for a plain optimizer (until it stops)
+    for row in rows:
+        stopped = int(row["diverged_step"])
+        assert int(row["evaluations"]) == (STEPS if stopped < 0 else stopped)
     assert float(rows[0]["learning_rate"]) == pytest.approx(1e-3)
     assert float(rows[-1]["learning_rate"]) == pytest.approx(1.0)
 

@@ -57,6 +57,8 @@ CONVERGENCE = {
     "Rprop": ((0.1, 1000), (0.1, 5000)),
     "Prodigy": ((1.0, 1000), (1.0, 5000)),
     "ScheduleFreeAdamW": ((0.1, 1000), (0.01, 5000)),
+    # quasi-Newton with a line search: a few dozen steps reach the tolerance
+    "LBFGS": ((1.0, 30), (1.0, 100)),
 }
 PARABOLA_TOL, ROSENBROCK_TOL = 1e-6, 1e-2
 NAMES = list(OPTIMIZERS)
@@ -78,10 +80,23 @@ def rosenbrock(w):
     return (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
 
 
+def _update(opt, loss, g, s, w):
+    """``opt.update``, with optax's extra arguments for an optimizer that evaluates the loss
+    (L-BFGS's line search: ``OptimizerInfo.takes_loss``)."""
+    if not optimizers.get(opt.name).takes_loss:
+        return opt.update(g, s, w)
+    return opt.update(g, s, w, value=loss(w), grad=g, value_fn=loss)
+
+
+def _options(name, **options):
+    """The shared options, for the optimizers that take them (not L-BFGS)."""
+    return options if OPTIMIZERS[name].shared_options else {}
+
+
 def _final_loss(opt, loss, w0, steps):
     def body(carry, _):
         w, s = carry
-        u, s = opt.update(jax.grad(loss)(w), s, w)
+        u, s = _update(opt, loss, jax.grad(loss)(w), s, w)
         return (optax.apply_updates(w, u), s), None
 
     (w, _), _ = jax.lax.scan(body, (w0, opt.init(w0)), None, length=steps)
@@ -132,7 +147,7 @@ def test_changing_hyperparameter_values_never_recompiles(name):
         opt = info.make(**hp)
         s = opt.init(w)
         for _ in range(3):
-            u, s = opt.update(jax.grad(parabola)(w), s, w)
+            u, s = _update(opt, parabola, jax.grad(parabola)(w), s, w)
             w = optax.apply_updates(w, u)
         return w, opt.learning_rates(s)
 
@@ -149,12 +164,17 @@ def test_changing_hyperparameter_values_never_recompiles(name):
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 @pytest.mark.parametrize("name", NAMES)
 def test_dtype_is_kept(name, dtype):
-    opt = OPTIMIZERS[name].make(use_ema=True, gradient_accumulation_steps=2, clipnorm=10.0)
+    options = _options(name, use_ema=True, gradient_accumulation_steps=2, clipnorm=10.0)
+    opt = OPTIMIZERS[name].make(**options)
     w = {"W": jnp.ones((2, 3), dtype), "b": jnp.full((3,), 0.5, dtype)}
     s = opt.init(w)
+
+    def loss(w):
+        return jnp.sum(w["W"] ** 2) + jnp.sum(jnp.sin(w["b"]))
+
     for _ in range(4):
-        g = jax.grad(lambda w: jnp.sum(w["W"] ** 2) + jnp.sum(jnp.sin(w["b"])))(w)
-        u, s = opt.update(g, s, w)
+        g = jax.grad(loss)(w)
+        u, s = _update(opt, loss, g, s, w)
         w = optax.apply_updates(w, u)
     floats = [x for x in jax.tree.leaves((u, s, w)) if jnp.issubdtype(x.dtype, jnp.floating)]
     assert {x.dtype for x in floats} == {jnp.dtype(dtype)}
@@ -249,7 +269,9 @@ def test_works_inside_optax_chain_on_a_pytree_of_matrices(name):
     state = tx.init(params)
     first = float(loss(params))
     for _ in range(50):
-        updates, state = tx.update(jax.grad(loss)(params), state, params)
+        g = jax.grad(loss)(params)
+        # optax.chain hands optax's extra arguments to every member (L-BFGS uses them)
+        updates, state = tx.update(g, state, params, value=loss(params), grad=g, value_fn=loss)
         params = optax.apply_updates(params, updates)
     assert float(loss(params)) < first
 
@@ -340,7 +362,7 @@ def test_valid_hyperparameters_give_finite_updates(setting):
     w = jnp.array([1.0, -2.0, 0.5], jnp.float64)
     s = opt.init(w)
     for _ in range(5):
-        u, s = opt.update(jax.grad(parabola)(w), s, w)
+        u, s = _update(opt, parabola, jax.grad(parabola)(w), s, w)
         assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(u))
         w = optax.apply_updates(w, u)
 

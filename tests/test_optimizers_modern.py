@@ -8,7 +8,6 @@ Keras-style names; ``optax_kwargs`` renames them for optax.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +38,7 @@ from optimizers.yogi import Yogi
 from tests import peers
 from tests.peers import assert_same_path, run_keras, run_ours
 from tests.peers_modern import PROBLEMS, optax_kwargs, run_with_loss
+from tests.test_lbfgs_engine import attainable
 
 keras.config.set_floatx("float64")
 K = keras.optimizers
@@ -388,29 +388,19 @@ LBFGS_CASES = {
 }
 
 
-def _engine_loop_setting() -> bool:
-    return "xla_cpu_small_while_loop_byte_threshold" in os.environ.get("XLA_FLAGS", "")
-
-
 @pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("case", list(LBFGS_CASES))
 def test_lbfgs_matches_optax(case, problem):
-    # LBFGS is not registered yet (the engine does not pass value/grad/value_fn). With the
-    # engine's XLA loop setting (trajectories/xla_flags.py, set once trajectories is imported in
-    # this process) two of these cases differ from optax by 2e-7 and 8e-6: the line search's
-    # branches amplify a rounding difference. Open, to settle before LBFGS is offered.
-    if _engine_loop_setting() and (case, problem) in {
-        ("short-memory", "rosenbrock"),
-        ("no-linesearch", "matrix"),
-    }:
-        pytest.skip("differs from optax under the engine's XLA loop setting (open)")
+    # Three of these paths are determined by float64 arithmetic only to 1e-6 .. 0.3 (a one-ulp
+    # move of the start moves optax's own path that far): compiled in another program they
+    # agree to that bound, measured (tests/test_lbfgs_engine.py); every other to 1e-10.
     kwargs = LBFGS_CASES[case]
     theirs_kwargs = dict(kwargs)
     if theirs_kwargs.get("linesearch", "zoom") == "zoom":
         theirs_kwargs.pop("linesearch", None)
     ours = run_with_loss(LBFGS(**kwargs), problem)
     theirs = run_with_loss(optax.lbfgs(**theirs_kwargs), problem)
-    assert_same_path(ours, theirs)
+    assert_same_path(ours, theirs, attainable(kwargs, problem))
     assert np.max(np.abs(ours[-1] - ours[0])) > 1e-6
 
 

@@ -293,6 +293,30 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
     def finite(x):
         return jnp.all(jnp.isfinite(x))
 
+    def loss_args(w, loss, g) -> dict:
+        """optax's extra arguments for an optimizer that evaluates the loss itself (L-BFGS's
+        line search, ``OptimizerInfo.takes_loss``): the loss and gradient at ``w`` and the loss
+        as a function of the weights. On a stochastic surface that function is the step's own
+        loss, ``f(v) + <e, v - w>`` with ``e = g - grad f(w)`` the step's gradient noise held
+        fixed: its value at ``w`` is the loss and its gradient there is the step's gradient
+        (everywhere, for additive gradient noise), so the search sees the gradient it steps
+        along."""
+        if not group.info.takes_loss:
+            return {}
+        if plan.grad_estimate_fn is None:
+
+            def value_fn(v):
+                return fn(_ravel(layers, v), theta)
+
+        else:
+            noise = jax.lax.stop_gradient(g - jax.grad(fn)(w, theta))
+
+            def value_fn(v):
+                v = _ravel(layers, v)
+                return fn(v, theta) + jnp.vdot(noise, v - w)
+
+        return {"value": loss, "grad": _unravel(layers, g), "value_fn": value_fn}
+
     def init_one(h, w):
         tracked = None
         if track:
@@ -309,7 +333,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         alive = c.diverged < 0
         active = alive & (t < inp.n_steps)
         loss, g = value_and_grad(c.w, jax.random.fold_in(k0, t))
-        u_tree, state = optimizer(h).update(_unravel(layers, g), c.state, _unravel(layers, c.w))
+        u_tree, state = optimizer(h).update(
+            _unravel(layers, g), c.state, _unravel(layers, c.w), **loss_args(c.w, loss, g)
+        )
         u = _ravel(layers, u_tree)
         w = c.w + u
         # one reduction for every check (each separate reduction is a fused kernel of its own,
@@ -358,8 +384,20 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
             out["ema"] = _ravel(layers, after.state.ema)
         return out
 
+    def evaluations(c: Carry):
+        """Loss-and-gradient evaluations of the steps taken: one a step, or what the optimizer
+        counts (a line search, ``OptimizerInfo.evaluations``); -1 where a path that diverged
+        kept no count (summary mode does not freeze the state of a stopped path)."""
+        taken = jnp.where(c.diverged < 0, inp.n_steps, c.diverged).astype(jnp.int32)
+        count = group.info.evaluations
+        if count is None:
+            return taken
+        n = jnp.asarray(count(c.state.inner), jnp.int32)
+        return n if gate_state else jnp.where(c.diverged < 0, n, -1)
+
     def summary_one(c: Carry, last_loss, hit):
         return {
+            "evaluations": evaluations(c),
             "final_position": c.w,
             "final_loss": last_loss,
             "diverged": c.diverged,
@@ -616,7 +654,7 @@ def _join(parts: list, concatenate: Callable) -> tuple:
 
 
 SUMMARY_FLOATS = ("final_position", "final_loss", "loss_sum")
-SUMMARY_INTS = ("diverged", "hit", "settled")
+SUMMARY_INTS = ("diverged", "hit", "settled", "evaluations")
 VECTOR_FIELDS = frozenset({"position", "grad", "update", "lr", "final_position"})
 
 

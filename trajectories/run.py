@@ -57,6 +57,10 @@ class Result:
     loss_auc: np.ndarray  # (I, S) mean loss over the steps taken (inf if diverged)
     settled_step: np.ndarray  # (I, S) after it, every move < 1e-4 of the window diagonal
     stride: int
+    # (I, S) loss-and-gradient evaluations of the steps taken: the steps, or more for an
+    # optimizer that evaluates the loss itself (L-BFGS's line search); None: not recorded (a
+    # snapshot saved before it was)
+    evaluations: np.ndarray | None
 
     @property
     def experiment(self) -> Experiment:
@@ -317,4 +321,5 @@ def assemble(computation: Computation | Experiment, surface, p: Prepared, outs) 
         loss_auc=pick(summary["loss_sum"], False) / (taken + 1),
         settled_step=pick(summary["settled"], False),
         stride=p.plan.stride,
+        evaluations=pick(summary["evaluations"], False),
     )

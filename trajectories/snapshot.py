@@ -14,10 +14,15 @@ Schema ``optimizer-visualizer.snapshot``, version 1::
       "sha256": HEX
     }
 
+A run with an optimizer made in Python (``optimizers.from_optax``) also has ``"python_only":
+[NAME, ...]``: its name and arguments are in ``experiment`` but its code is in no file, so
+:func:`replay` refuses it and a process that does not define it cannot load the file.
+
 Arrays are little-endian, C order, base64-encoded. NAME is one of ``steps``, ``position``,
 ``loss``, ``grad``, ``update``, ``lr``, ``diverged_step``, ``hit_step``, ``final_loss``,
-``loss_auc``, ``settled_step``, ``state/<instance>/<field>`` and ``ema/<instance>``; and,
-when the run was saved with its sharpness (``run --sharpness``; all three or none),
+``loss_auc``, ``settled_step``, ``evaluations`` (optional: older files lack it),
+``state/<instance>/<field>`` and ``ema/<instance>``; and, when the run was saved
+with its sharpness (``run --sharpness``; all three or none),
 ``sharpness`` and ``preconditioned_sharpness`` (``[instance, start, record]``, NaN where an
 optimizer has no preconditioner) and ``sharpness_threshold`` (``[instance, record]``, NaN where
 none is known): see :mod:`trajectories.sharpness`. Files without them load as before. ``sha256``
@@ -52,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+import optimizers
 from trajectories import sharpness as sharpness_of
 from trajectories.experiment import Experiment
 from trajectories.run import Result, run
@@ -64,6 +70,10 @@ _SCALAR_FIELDS = ("position", "loss", "grad", "update", "lr")
 _SUMMARY_FIELDS = ("diverged_step", "hit_step", "final_loss", "loss_auc", "settled_step")
 # optional: a run saved with its sharpness (trajectories/sharpness.py) has all three
 SHARPNESS_FIELDS = ("sharpness", "preconditioned_sharpness", "sharpness_threshold")
+
+# Newer summaries, absent from files saved before them: read when present, compared when both
+# files have them (loss-and-gradient evaluations, more than the steps with a line search)
+_OPTIONAL_SUMMARY = ("evaluations",)
 
 
 class SnapshotError(ValueError):
@@ -78,6 +88,11 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:  # pragma: no cover
             out[pkg] = "unknown"
     return out
+
+
+def python_only(experiment: Experiment) -> list[str]:
+    """The optimizers of ``experiment`` made in Python (``optimizers.from_optax``), by name."""
+    return sorted({o.kind for o in experiment.optimizers if o.info.python_only})
 
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -121,6 +136,7 @@ class Snapshot:
             state=state,
             ema=ema,
             stride=self.stride,
+            **{k: a.get(k) for k in _OPTIONAL_SUMMARY},
         )
 
     def sharpness(self) -> sharpness_of.Sharpness | None:
@@ -152,6 +168,9 @@ def from_result(
         arrays["sharpness_threshold"] = np.asarray(sharpness.threshold, np.float64)
     for k in _SCALAR_FIELDS + _SUMMARY_FIELDS:
         arrays[k] = np.asarray(getattr(result, k))
+    for k in _OPTIONAL_SUMMARY:
+        if getattr(result, k) is not None:
+            arrays[k] = np.asarray(getattr(result, k))
     for i, fields in enumerate(result.state):
         for f, v in fields.items():
             arrays[f"state/{i}/{f}"] = np.asarray(v)
@@ -186,6 +205,9 @@ def dumps(snapshot: Snapshot) -> str:
             "arrays": {k: _encode(v) for k, v in sorted(snapshot.arrays.items())},
         },
     }
+    made_in_python = python_only(snapshot.experiment)
+    if made_in_python:  # recorded as such: replay refuses, another process cannot load it
+        doc["python_only"] = made_in_python
     doc["sha256"] = hashlib.sha256(_canonical(doc)).hexdigest()
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
@@ -259,6 +281,7 @@ def _check_shapes(e: Experiment, dim: int, arrays: dict[str, np.ndarray]) -> Non
     if present:
         want["sharpness"] = want["preconditioned_sharpness"] = (n_inst, n_starts, n_rec)
         want["sharpness_threshold"] = (n_inst, n_rec)
+    want.update({k: (n_inst, n_starts) for k in _OPTIONAL_SUMMARY if k in arrays})
     for k, shape in want.items():
         if arrays[k].shape != shape:
             raise _fail(f"array {k!r} has shape {list(arrays[k].shape)}, expected {list(shape)}")
@@ -298,6 +321,8 @@ def loads(text: str | bytes, max_bytes: int = MAX_BYTES) -> Snapshot:
     if version != VERSION:
         raise _fail(f"unknown version {version!r} (this app reads version {VERSION})")
     expected_keys = {"schema", "version", "versions", "experiment", "result", "sha256"}
+    if "python_only" in doc:  # written only for a run with an optimizer made in Python
+        expected_keys.add("python_only")
     if set(doc) != expected_keys:
         extra = sorted(set(doc) ^ expected_keys)
         raise _fail(f"unexpected or missing field {extra[0]!r}")
@@ -309,6 +334,15 @@ def loads(text: str | bytes, max_bytes: int = MAX_BYTES) -> Snapshot:
         isinstance(k, str) and isinstance(v, str) and len(v) < 64 for k, v in versions.items()
     ):
         raise _fail("versions must map names to version strings")
+    made_in_python = doc.get("python_only", [])
+    if not isinstance(made_in_python, list) or not all(isinstance(k, str) for k in made_in_python):
+        raise _fail("python_only must be a list of optimizer names")
+    missing = [k for k in made_in_python if k not in optimizers.registry.PYTHON_ONLY]
+    if missing:
+        raise _fail(
+            f"it uses {missing[0]}, an optimizer made in Python (optimizers.from_optax) that "
+            "this process does not define; a snapshot carries no code"
+        )
     try:
         experiment = Experiment.from_dict(doc["experiment"])
         dim = experiment.build_surface().dim
@@ -356,7 +390,8 @@ def differences(a: Snapshot, b: Snapshot) -> list[str]:
     be in both."""
 
     def compared(k: str) -> bool:
-        return not k.startswith("state/") or (k in a.arrays and k in b.arrays)
+        optional = k.startswith("state/") or k in _OPTIONAL_SUMMARY
+        return not optional or (k in a.arrays and k in b.arrays)
 
     return [
         k
@@ -370,6 +405,13 @@ def replay(snapshot: Snapshot, result: Result | None = None) -> tuple[Result, li
     """Re-run a snapshot's experiment (or take ``result``, a run of it); return the result and
     the arrays that differ from the snapshot's (see :func:`differences`)."""
     e = snapshot.experiment
+    made_in_python = python_only(e)
+    if made_in_python:
+        raise ValueError(
+            f"replay: {made_in_python[0]} was made in Python (optimizers.from_optax); a "
+            "snapshot records its name and arguments but not its code, so the run cannot be "
+            "reproduced from the file"
+        )
     result = result if result is not None else run(e)
     # a snapshot saved with its sharpness is compared on it too
     sharp = sharpness_of.of(result) if snapshot.sharpness() is not None else None

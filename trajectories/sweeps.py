@@ -187,6 +187,9 @@ class GridResult:
     steps_to_target: np.ndarray  # NaN where never reached
     diverged: np.ndarray  # bool
     diverged_step: np.ndarray
+    # loss-and-gradient evaluations of each cell's run: its steps, or more for an optimizer
+    # with a line search (L-BFGS); -1 where a line-search run diverged (no count kept)
+    evaluations: np.ndarray | None = None
 
     def best(self, criterion: str = "final_loss") -> dict[str, float]:
         """The grid point with the best score (ties: the first)."""
@@ -245,6 +248,7 @@ def hyperparameter_grid(
         steps_to_target=_steps_to_target(cell("hit")),
         diverged=diverged >= 0,
         diverged_step=diverged,
+        evaluations=cell("evaluations"),
     )
 
 
@@ -394,6 +398,12 @@ class FairRow:
     tuned_score: float
     tuned_best: dict[str, float]
     trials: int
+    # loss-and-gradient evaluations of the default run and of each best run: the experiment's
+    # steps, or more for an optimizer with a line search (L-BFGS), so a budget of steps can be
+    # read as a budget of evaluations
+    default_evaluations: int = -1
+    lr_only_evaluations: int = -1
+    tuned_evaluations: int = -1
 
 
 def _score(s, criterion: str) -> np.ndarray:
@@ -454,6 +464,10 @@ def _scores(summary: dict, criterion: str, steps: int) -> np.ndarray:
     return np.where(diverged | ~np.isfinite(score), np.inf, score)
 
 
+def _evaluations(summary: dict, row: int) -> int:
+    return int(summary["evaluations"][row, 0, 0])
+
+
 def fair_comparison(
     experiment: Experiment,
     trials: int = 64,
@@ -503,6 +517,9 @@ def fair_comparison(
                 tuned_score=float(sc_full[b_full]),
                 tuned_best={n: full[b_full][n] for n in names},
                 trials=trials,
+                default_evaluations=_evaluations(default, 0),
+                lr_only_evaluations=_evaluations(s_lr, b_lr),
+                tuned_evaluations=_evaluations(s_full, b_full),
             )
         )
     return rows
