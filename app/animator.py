@@ -44,7 +44,9 @@ when the surface is clicked; ``add`` is true for a shift-click), ``frame`` (stat
 frame shown when the animation was paused or scrubbed), ``live`` (a trigger: ``{"optimizer",
 "name", "value"}`` when a live slider is released, see :mod:`app.live`) and ``inspect``
 (state: ``{"optimizer", "param"}``, the optimizer chosen for inspection and the hyperparameter
-whose family the next document should carry).
+whose family the next document should carry), ``drag`` (a trigger: ``{"x", "y", "seq"}``
+while the first start's marker is dragged, see :mod:`app.drag`; a document ``{"id", "drag"}``
+answers it, for the instance drawing that id).
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ OPTION_KEYS = (
     "optimizer", "start", "arrows", "arrows_all", "arrow_scale", "theme",
 )  # fmt: skip
 _ENTRY = "export default function"
-# What the component sends back: click and live are triggers, frame and inspect state.
-CALLBACKS = ("on_click_change", "on_frame_change", "on_live_change", "on_inspect_change")
+# What the component sends back: click, live and drag are triggers, frame and inspect state.
+CALLBACKS = (
+    "on_click_change", "on_frame_change", "on_live_change", "on_inspect_change", "on_drag_change"
+)  # fmt: skip
 
 
 # The animator's script, in modules under app/animator/, concatenated in this order into the
@@ -91,6 +95,7 @@ SCRIPT_MODULES = (
     "inside.js",
     "timeline.js",  # playback: the clock, play/pause/seek, what goes back to Python
     "events.js",  # pointer, keyboard and resize handlers
+    "drag.js",  # dragging the start point: throttled drag triggers, the answers swapped in
     "core.js",  # the Animator class, composed of the method classes above
     "entry.js",  # the component's entry point (the default export)
 )

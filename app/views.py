@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, live, state
+from app import compute, drag, live, state
 from trajectories import Experiment, Result, limits
 
 
@@ -74,21 +74,65 @@ def inspected() -> tuple[int, str | None]:
     return (a if isinstance(a, int) else 0), (name if isinstance(name, str) else None)
 
 
-def paths(e: Experiment, options: dict | None = None) -> None:
+# Session key: an animator event that the whole page must see (a new start, a released live
+# slider, a paused frame, another optimizer inspected), so the fragment reruns the app.
+_WHOLE_PAGE = "animator_needs_page"
+
+
+def _page_event(handler=None):
+    """A callback that runs ``handler`` and marks the event as one for the whole page."""
+
+    def callback() -> None:
+        if handler is not None:
+            handler()
+        st.session_state[_WHOLE_PAGE] = True
+
+    return callback
+
+
+def _on_drag() -> None:
+    """The start marker dragged: the new paths for the fragment's next mount (app.drag)."""
+    ss = st.session_state
+    moved = drag.read(ss.get(animator_key()))
+    if moved is None or "last_good" not in ss:
+        return
+    try:
+        ss[drag.ANSWER] = drag.answer(compute.experiment(ss["last_good"]), *moved)
+    except ValueError:  # a start the scene refuses (its message shows on release)
+        return
+
+
+@st.fragment
+def _animator(e: Experiment, options: dict) -> None:
+    """The animator in a fragment: a drag's trigger reruns only this (its mount then carries
+    only the new paths); every other event of the animator reruns the whole page, as before."""
     from app import animator
 
+    ss = st.session_state
+    if ss.pop(_WHOLE_PAGE, False):
+        ss.pop(drag.ANSWER, None)
+        st.rerun(scope="app")
     a, name = inspected()
     doc = compute.live_document(e, a, name)
+    answer = ss.pop(drag.ANSWER, None)
+    if answer is not None:
+        doc = animator.Ready(id=doc["id"], drag=answer)
     section = doc.get("live")
-    options = {**(options or {}), "optimizer": section["optimizer"] if section else 0}
+    options = {**options, "optimizer": section["optimizer"] if section else 0}
     animator.animator(
         doc,
         key=animator_key(),
         options=options,
-        on_click_change=_on_click,
-        on_live_change=_on_live,
-        on_inspect_change=lambda: None,
+        on_click_change=_page_event(_on_click),
+        on_live_change=_page_event(_on_live),
+        on_inspect_change=_page_event(),
+        on_frame_change=_page_event(),
+        on_drag_change=_on_drag,
     )
+
+
+def paths(e: Experiment, options: dict | None = None) -> None:
+    _animator(e, options or {})
     r = compute.shown(e)
     unbounded = r.surface.optimal_value is None and not r.surface.layers
     for a, name in enumerate(r.names):

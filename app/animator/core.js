@@ -243,4 +243,4 @@ function mixin(target, ...groups) {
   }
 }
 
-mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, FitPanel, InsidePanel, LivePanel, Timeline, Events);
+mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, FitPanel, InsidePanel, LivePanel, Timeline, Events, StartDrag);

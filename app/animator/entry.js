@@ -21,7 +21,13 @@ export default function (component) {
   const current = root.__optvizInstance;
   const optionsKey = optionsKeyOf(data);
   try {
-    if (current && current.alive && data && current.id !== undefined && current.id === data.id && current.optionsKey === optionsKey) {
+    if (data && data.drag) {
+      // a drag's answer: only new paths for the document drawn (for another one: dropped)
+      if (current && current.alive && current.id === data.id) {
+        current.cb = callbacks;
+        current.applyDrag(data.drag);
+      }
+    } else if (current && current.alive && data && current.id !== undefined && current.id === data.id && current.optionsKey === optionsKey) {
       current.cb = callbacks; // same run: keep playing as is
       current.refreshTheme();
     } else {

@@ -172,7 +172,7 @@ class Events {
     this.on(S.canvas, "mousemove", (ev) => {
       const v = this.surfacePoint(S, ev);
       const ax = Array.isArray(this.model.surface.axes) ? this.model.surface.axes : ["x", "y"];
-      const hint = this.cb.standalone ? "" : " · click: new start, shift-click: add one";
+      const hint = this.cb.standalone ? "" : " · click: new start, shift-click: add one, drag the start square";
       d.readout.textContent = v ? `${ax[0]} = ${fmt(v.x, 4)}, ${ax[1]} = ${fmt(v.y, 4)}${hint}` : "";
       d.readout.style.display = v ? "block" : "none";
       S.canvas.style.cursor = v ? "crosshair" : "default";
@@ -180,7 +180,12 @@ class Events {
     this.on(S.canvas, "mouseleave", () => {
       d.readout.style.display = "none";
     });
+    this.bindStartDrag(S);
     this.on(S.canvas, "click", (ev) => {
+      if (this.swallowClick) {
+        this.swallowClick = false; // the end of a drag of the start marker (committed on release)
+        return;
+      }
       const v = this.surfacePoint(S, ev);
       if (!v) return;
       this.ripples.push({ x: v.px, y: v.py, t: performance.now() });

@@ -1,0 +1,121 @@
+// Dragging the first start point on the surface: while the pointer is down on its marker, the
+// animator sends throttled "drag" triggers (at most one in flight; the latest position wins)
+// and Python answers with only the new paths and losses (a small document, `drag` below, that
+// replaces the data of this same instance); on release the start is committed with a "click".
+// Methods of Animator.
+
+const DRAG_GRAB_PX = 10; // how close to the start square a pointer-down grabs it
+const DRAG_RESEND_MS = 3000; // an answer this late counts as lost (a rerun cut short)
+
+function decodeOrNull(spec, what, ndim) {
+  try {
+    return decodeArray(spec, `drag answer: ${what}`, ndim);
+  } catch (e) {
+    console.warn("optimizer animator:", e.message);
+    return null;
+  }
+}
+
+class StartDrag {
+  // Whether (px, py) is on the first start's marker of a visible optimizer.
+  onStartMarker(px, py) {
+    const m = this.model;
+    return m.opts.some((op, i) => {
+      const a = op.px && op.px[0];
+      return a && this.visible(i) && Math.hypot(a[0] - px, a[1] - py) <= DRAG_GRAB_PX * this.theme.scale;
+    });
+  }
+
+  // Pointer down on the start marker begins a drag; moves send the position (throttled);
+  // release commits it. The click that follows a drag is swallowed (it is no new start).
+  bindStartDrag(S) {
+    this.drag = null;
+    this.dragSeq = 0;
+    this.dragApplied = 0;
+    this.dragLatencies = []; // pointer event to the frame drawing its answer, in ms
+    this.dragTrace = []; // {seq, sent, answered} per drag trigger (performance.now() times)
+    this.on(S.canvas, "pointerdown", (ev) => {
+      if (this.cb.standalone || ev.button !== 0 || ev.shiftKey) return;
+      const { px, py } = canvasPoint(S, ev);
+      if (!this.onStartMarker(px, py)) return;
+      this.drag = { pending: null, inFlight: null, moved: false };
+      if (S.canvas.setPointerCapture) S.canvas.setPointerCapture(ev.pointerId);
+      ev.preventDefault();
+    });
+    this.on(S.canvas, "pointermove", (ev) => {
+      if (!this.drag) return;
+      const v = this.surfacePoint(S, ev);
+      if (!v) return;
+      this.drag.moved = true;
+      this.drag.pending = { x: v.x, y: v.y, t: performance.now() };
+      this.pumpDrag();
+    });
+    const release = (ev) => {
+      const d = this.drag;
+      if (!d) return;
+      this.drag = null;
+      this.swallowClick = d.moved;
+      const v = d.moved ? this.surfacePoint(S, ev) : null;
+      if (v) this.send("trigger", "click", { x: v.x, y: v.y, add: false });
+    };
+    this.on(S.canvas, "pointerup", release);
+    this.on(S.canvas, "pointercancel", () => {
+      this.drag = null;
+    });
+  }
+
+  // Send the latest position unless a request is still unanswered (its answer sends the next).
+  pumpDrag() {
+    const d = this.drag;
+    // an answer lost must not stall the drag: after DRAG_RESEND_MS, send again
+    if (!d || !d.pending || (d.inFlight && performance.now() - d.inFlight.sentAt < DRAG_RESEND_MS)) return;
+    const seq = ++this.dragSeq;
+    d.inFlight = { seq, t: d.pending.t, sentAt: performance.now() };
+    const { x, y } = d.pending;
+    d.pending = null;
+    this.dragTrace.push({ seq, sent: d.inFlight.sentAt, answered: null });
+    this.send("trigger", "drag", { x, y, seq });
+  }
+
+  // Python's answer: `{seq, optimizers: [{path, loss}, ...]}` for this instance's document.
+  // Stale answers (a lower sequence number than one already drawn) are dropped.
+  applyDrag(answer) {
+    const seq = Number(answer && answer.seq);
+    const d = this.drag;
+    const sent = d && d.inFlight && d.inFlight.seq === seq ? d.inFlight : null;
+    if (d && sent) d.inFlight = null;
+    const traced = this.dragTrace.find((q) => q.seq === seq);
+    if (traced && traced.answered === null) traced.answered = performance.now();
+    if (!(seq > this.dragApplied) || !Array.isArray(answer.optimizers)) {
+      this.pumpDrag();
+      return;
+    }
+    this.dragApplied = seq;
+    const m = this.model;
+    answer.optimizers.forEach((o, i) => {
+      const op = m.opts[i];
+      if (!op || !o) return;
+      const path = decodeOrNull(o.path, "path", 3);
+      if (path && path.shape[1] === m.R && path.shape[2] === 2) {
+        op.path = path;
+        this.data.optimizers[i].path = o.path; // the document reads as drawn
+      }
+      const loss = decodeOrNull(o.loss, "loss", 2);
+      if (loss && loss.shape[1] === m.R) {
+        op.loss = loss;
+        this.data.optimizers[i].loss = o.loss;
+      }
+      op.ema = null; // the old run's extras would point elsewhere until the release's document
+      op.average = null;
+    });
+    this.buildStatic();
+    this.updateFrameUi(true);
+    this.requestRender();
+    if (sent) {
+      requestAnimationFrame(() => {
+        this.dragLatencies.push(performance.now() - sent.t);
+      });
+    }
+    this.pumpDrag();
+  }
+}
