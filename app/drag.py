@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from app import compute, payload
 from trajectories import Experiment, limits
 
@@ -30,11 +32,18 @@ def moved(e: Experiment, x: float, y: float) -> Experiment:
 
 def answer(e: Experiment, x: float, y: float, seq: int) -> dict[str, Any]:
     """The ``drag`` section for a start at (x, y): every enabled optimizer's path (view
-    coordinates) and loss, in the document's encoding and order."""
+    coordinates), loss and divergence steps, in the document's encoding and order (the
+    arrows, the inside table and the heatmaps wait for the release's document)."""
     r = compute.result(moved(e, x, y))
     s = r.surface
     runs = [
-        {"path": payload.array(s.project(r.position[a])), "loss": payload.array(r.loss[a])}
+        {
+            "path": payload.array(s.project(r.position[a])),
+            "loss": payload.array(r.loss[a]),
+            "diverged": r.diverged_step[a].tolist(),
+            "hit": r.hit_step[a].tolist(),
+            "final_loss": [float(v) if np.isfinite(v) else None for v in r.final_loss[a]],
+        }
         for a in range(len(r.position))
     ]
     return {"seq": int(seq), "optimizers": runs}

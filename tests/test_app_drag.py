@@ -49,6 +49,7 @@ def test_answer_is_the_run_from_the_new_start_and_never_compiles():
             np.testing.assert_allclose(path, direct.position[a], rtol=1e-5, atol=1e-6)
             loss = payload.decode(o["loss"])
             np.testing.assert_allclose(loss, direct.loss[a], rtol=1e-5, atol=1e-6)
+            assert o["diverged"] == direct.diverged_step[a].tolist()
     assert kernel.compile_count() == before
 
 

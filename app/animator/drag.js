@@ -105,8 +105,16 @@ class StartDrag {
         op.loss = loss;
         this.data.optimizers[i].loss = o.loss;
       }
-      op.ema = null; // the old run's extras would point elsewhere until the release's document
-      op.average = null;
+      const steps = m.steps, num = (v) => (isNum(v) ? v : -1);
+      if (Array.isArray(o.diverged) && Array.isArray(o.hit)) {
+        op.diverged = o.diverged.map(num);
+        op.hit = o.hit.map(num);
+        op.divFrame = op.diverged.map((st) => (st >= 0 ? frameOfStep(steps, st) : -1));
+        op.hitFrame = op.hit.map((st) => (st >= 0 ? frameOfStep(steps, st) : -1));
+      }
+      if (Array.isArray(o.final_loss)) op.finalLoss = o.final_loss;
+      // the old run's extras would point elsewhere: hidden until the release's document
+      Object.assign(op, { ema: null, average: null, arrows: {} });
     });
     this.buildStatic();
     this.updateFrameUi(true);
