@@ -35,10 +35,11 @@ class StartDrag {
     this.dragLatencies = []; // pointer event to the frame drawing its answer, in ms
     this.dragTrace = []; // {seq, sent, answered} per drag trigger (performance.now() times)
     this.on(S.canvas, "pointerdown", (ev) => {
+      this.swallowClick = false; // a drag's release that clicked nothing: no later click lost
       if (this.cb.standalone || ev.button !== 0 || ev.shiftKey) return;
       const { px, py } = canvasPoint(S, ev);
       if (!this.onStartMarker(px, py)) return;
-      this.drag = { pending: null, inFlight: null, moved: false };
+      this.drag = { pending: null, inFlight: null, moved: false, last: null };
       if (S.canvas.setPointerCapture) S.canvas.setPointerCapture(ev.pointerId);
       ev.preventDefault();
     });
@@ -47,16 +48,17 @@ class StartDrag {
       const v = this.surfacePoint(S, ev);
       if (!v) return;
       this.drag.moved = true;
+      this.drag.last = { x: v.x, y: v.y };
       this.drag.pending = { x: v.x, y: v.y, t: performance.now() };
       this.pumpDrag();
     });
-    const release = (ev) => {
+    // the release commits the last position inside the plot (where the paths were drawn from)
+    const release = () => {
       const d = this.drag;
       if (!d) return;
       this.drag = null;
       this.swallowClick = d.moved;
-      const v = d.moved ? this.surfacePoint(S, ev) : null;
-      if (v) this.send("trigger", "click", { x: v.x, y: v.y, add: false });
+      if (d.last) this.send("trigger", "click", { x: d.last.x, y: d.last.y, add: false });
     };
     this.on(S.canvas, "pointerup", release);
     this.on(S.canvas, "pointercancel", () => {
