@@ -168,9 +168,9 @@ app's engine exactly: step t uses the key fold_in(PRNGKey(SEED), t) (the same mi
 gradient noise for every optimizer), and a path stops, frozen, once a step leaves the
 divergence box or meets a non-finite value.
 
-    python this_script.py           # final position and loss of every path
-    python this_script.py --json    # every iterate, as JSON
-    python this_script.py --plot    # the paths over the loss (needs matplotlib)
+    python optimizer_run.py          # final position and loss of every path
+    python optimizer_run.py--json    # every iterate, as JSON
+    python optimizer_run.py--plot    # the paths over the loss (needs matplotlib)
 """
 
 import argparse
