@@ -169,8 +169,8 @@ gradient noise for every optimizer), and a path stops, frozen, once a step leave
 divergence box or meets a non-finite value.
 
     python optimizer_run.py          # final position and loss of every path
-    python optimizer_run.py--json    # every iterate, as JSON
-    python optimizer_run.py--plot    # the paths over the loss (needs matplotlib)
+    python optimizer_run.py --json   # every iterate, as JSON
+    python optimizer_run.py --plot   # the paths over the loss (needs matplotlib)
 """
 
 import argparse
