@@ -4,6 +4,7 @@ deterministic surface and on stochastic ones (the step's key handling); the CLI 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -150,19 +151,25 @@ def test_script_reproduces_the_engine_in_float64(scripts_and_outputs, index):
     assert moved >= len(rows) // 2  # the comparison is of paths that go somewhere
 
 
-def test_script_prints_final_positions_by_default(tmp_path):
+def test_script_prints_final_positions_and_plots_only_with_matplotlib(tmp_path):
     e = Experiment(
         optimizers=(OptimizerSpec("Adam", {"learning_rate": 0.05}, name="my adam"),),
         steps=20,
     )
     path = tmp_path / "scene.py"
     path.write_text(as_code.script(e))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     env.pop("JAX_ENABLE_X64", None)
     done = subprocess.run(
-        [sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, str(path), "--plot"], capture_output=True, text=True, env=env, timeout=300
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    if importlib.util.find_spec("matplotlib") is None:  # --plot is refused in one line
+        assert (
+            done.returncode == 1
+            and done.stderr == "--plot needs matplotlib (pip install matplotlib)\n"
+        )
+    else:
+        assert done.returncode == 0, done.stderr[-2000:]
     (line,) = done.stdout.splitlines()
     assert line.startswith("my adam start 0: final position [")
     final = run(e).position[0, 0, -1]  # float32 both: the same program

@@ -230,7 +230,10 @@ def run(opt, w0):
 
 
 def plot(paths):
-    import matplotlib.pyplot as plt
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib (pip install matplotlib)") from None
 
     fig, ax = plt.subplots(figsize=(6, 5))
     if SURFACE.dim == 2:
