@@ -91,7 +91,27 @@ def _scenes() -> list[Experiment]:
             stride=1,
             dtype="float64",
         ),
+        # a layered surface (the weights a pytree of matrices) with minibatches
+        Experiment(
+            surface="mlp",
+            surface_params={"batch_size": 32},
+            optimizers=(
+                OptimizerSpec("Adam", {"learning_rate": 0.01}),
+                OptimizerSpec("Muon"),
+                OptimizerSpec("LARS"),
+            ),
+            starts=((0.5, -0.5),),
+            steps=20,
+            seed=2,
+            stride=1,
+            dtype="float64",
+        ),
     ]
+
+
+# Muon's orthogonalisation multiplies 16 x 16 matrices: vmapped in the engine, one at a time in
+# the script, so their sums round in another order (measured 1.6e-10 after 20 steps).
+TOLERANCE = {"mlp": 1e-9}
 
 
 _DRIVER = """
@@ -135,17 +155,18 @@ def test_script_reproduces_the_engine_in_float64(scripts_and_outputs, index):
     e, rows = scenes[index], outputs[index]
     r = run(e)
     n_i, n_s, n_r, _ = r.position.shape
-    assert n_r == STEPS + 1 and len(rows) == n_i * n_s
+    assert n_r == e.steps + 1 and len(rows) == n_i * n_s
+    tol = TOLERANCE.get(e.surface, 1e-10)
     moved = 0
     for row in rows:
         a = [o.kind for _, o in e.active()].index(row["optimizer"])
         s = row["start"]
         where = f"{row['optimizer']} start {s}"
         np.testing.assert_allclose(
-            np.asarray(row["positions"]), r.position[a, s], rtol=1e-10, atol=1e-10, err_msg=where
+            np.asarray(row["positions"]), r.position[a, s], rtol=tol, atol=tol, err_msg=where
         )
         np.testing.assert_allclose(
-            np.asarray(row["losses"]), r.loss[a, s], rtol=1e-10, atol=1e-10, err_msg=where
+            np.asarray(row["losses"]), r.loss[a, s], rtol=tol, atol=tol, err_msg=where
         )
         moved += not np.allclose(r.position[a, s, -1], r.position[a, s, 0])
     assert moved >= len(rows) // 2  # the comparison is of paths that go somewhere

@@ -86,9 +86,7 @@ def _starts_source(e: Experiment, dim: int) -> str:
     for p in e.starts:
         point = "[" + ", ".join(repr(float(v)) for v in p) + "]"
         lifted = len(p) == 2 and dim != 2
-        rows.append(f"    SURFACE.lift(np.array({point})),")
-        if not lifted:
-            rows[-1] = f"    {point},"
+        rows.append(f"    SURFACE.lift(np.array({point}))," if lifted else f"    {point},")
     return "np.array([\n" + "\n".join(rows) + "\n])"
 
 
