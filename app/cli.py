@@ -285,6 +285,24 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_code(args) -> int:
+    """The scene as a runnable Python script (``trajectories/as_code.py``): to stdout or
+    ``--out FILE.py``."""
+    from app import labels
+    from trajectories import as_code
+
+    if args.out and not args.out.endswith(".py"):
+        raise ValueError(f"--out: a script ends in .py (got {args.out})")
+    experiment = build_experiment(args)
+    text = as_code.script(experiment, labels.names(experiment))
+    if not args.out:
+        sys.stdout.write(text)
+        return 0
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}: run it with python {args.out} (--json, --plot)")
+    return 0
+
+
 def _one_optimizer(args, what: str) -> None:
     if len(args.optimizer or ()) != 1:
         raise ValueError(
@@ -491,6 +509,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "preconditioned one for adaptive optimizers): printed, and in .csv or .json output",
     )
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("code", help="the scene as a runnable Python script (Copy as Python)")
+    scene_options(p)
+    p.add_argument("--out", metavar="FILE.py", help="write the script there (default: stdout)")
+    p.set_defaults(handler=cmd_code)
 
     def sweep_parser(name: str, help: str, *, starts: bool = True):
         p = sub.add_parser(name, help=help)

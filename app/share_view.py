@@ -75,6 +75,8 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
         "paused frame: opening it anywhere runs exactly the same trajectories."
     )
 
+    _python(e)
+
     st.subheader("Snapshot", anchor=False)
     r = compute.shown(e)
     c = st.columns(2)
@@ -134,6 +136,27 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
         mime="text/csv",
         on_click="ignore",
         key="dl_csv",
+    )
+
+
+def _python(e: Experiment) -> None:
+    """The scene as a runnable script (``trajectories/as_code.py``); st.code has a copy
+    button. A scene a script cannot hold (an optimizer made in Python) says why in one line."""
+    from app import labels
+    from trajectories import as_code
+
+    st.subheader("Copy as Python", anchor=False)
+    try:
+        text = as_code.script(e, labels.names(e))
+    except ValueError as err:
+        st.info(f"No script for this scene: {err}")
+        return
+    st.code(text, language="python", height=320)  # scrolls; the copy button takes it all
+    st.caption(
+        "Runs the same trajectories outside the app with JAX and this project's optimizers "
+        "and surfaces (same keys, so stochastic surfaces match too): save it, then "
+        "`python optimizer_run.py` prints the final points, `--json` every iterate, "
+        "`--plot` draws them with matplotlib."
     )
 
 

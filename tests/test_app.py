@@ -46,7 +46,7 @@ from tests.app_scenarios import (
     texts,
     widget_keys,
 )
-from trajectories import Experiment, OptimizerSpec, kernel, limits, run, snapshot
+from trajectories import Experiment, OptimizerSpec, as_code, kernel, limits, run, snapshot
 
 STALE = "Showing the last run that could be computed"
 
@@ -913,7 +913,7 @@ def test_share_tab_link_and_downloads():
     assert None not in widget_keys(at.main)
     # the link shares what was being looked at before opening this tab (here: Paths)
     scene = share.Scene(experiment(at), view="paths")
-    (link,) = texts(at.main.code)
+    link, script = texts(at.main.code)  # the link, then the scene as Python
     assert link.endswith("?" + share.query_string(scene))
     assert "v=share" not in link and "o=Adam(learning_rate=0.05)" in link
     keys = {b.key for b in at.main.download_button}
@@ -921,6 +921,9 @@ def test_share_tab_link_and_downloads():
     assert at.file_uploader(key="snapshot_upload").allowed_type == [".json"]
     copy = [n for n in at.main if getattr(n, "key", None) == "copy_link"]
     assert len(copy) == 1 and link in copy[0].proto.json
+    assert at.main.code[1].language == "python"
+    assert script.strip() == as_code.script(experiment(at), labels.names(experiment(at))).strip()
+    assert "learning_rate=0.05" in script and "jax.lax.scan" in script
 
 
 def snapshot_bytes() -> tuple[bytes, Experiment]:

@@ -488,12 +488,19 @@ def assert_link_reproduces(browser, app_url, page, log, name: str) -> None:
 
 
 def test_share_tab_link_keeps_the_paused_frame(browser, app_url):
+    from playwright.sync_api import expect
+
     page, log = open_app(browser, app_url)
     f = pause(page)["frame"]
     wait_query(page, "f", lambda v: v == [str(f)])
     open_tab(page, "Share & export")
-    link = main_area(page).locator("[data-testid='stCode']").inner_text().strip()
+    codes = main_area(page).locator("[data-testid='stCode']")
+    link = codes.first.inner_text().strip()
     screenshot(page, "app_share_tab", full_page=False)
+    script = codes.nth(1)  # Copy as Python: the scene's script, with st.code's copy button
+    script.scroll_into_view_if_needed()
+    expect(script).to_contain_text("jax.lax.scan")
+    screenshot(page, "app_share_python", full_page=False)
     log.assert_clean()
     page.context.close()
     assert parse_qs(urlsplit(link).query).get("f") == [str(f)], link
