@@ -55,8 +55,9 @@ def _rows(names: tuple[str, ...], sizes: tuple[float, ...], target: float, progr
 def batch_scaling_section() -> None:
     st.caption(
         "Zhang et al. (2019) on the noisy quadratic model (10 weights, curvatures 1 to 1/100, "
-        "gradient noise covariance H / B): the learning rate is tuned per batch size over a "
-        "log grid, 16 seeds each. Steps fall as 1/B up to a critical batch size, then flatten."
+        "gradient noise covariance H / B): the learning rate (and momentum's coefficient) is "
+        "tuned per batch size over a log grid, 16 seeds each; +ema: the loss of the weights' "
+        "moving average. Steps fall as 1/B up to a critical batch size, then flatten."
     )
     c = st.columns([3, 1])
     names = c[0].multiselect(

@@ -39,9 +39,9 @@ def _slope(rows, name, b0, b1):
 
 
 def test_defaults_show_perfect_scaling_then_a_plateau():
-    rows = bs.batch_scaling(["sgd", "adam"])
+    rows = bs.batch_scaling(["sgd", "momentum", "adam"])
     assert {(r.optimizer, r.batch_size) for r in rows} == {
-        (n, float(b)) for n in ("sgd", "adam") for b in bs.DEFAULT_BATCH_SIZES
+        (n, float(b)) for n in ("sgd", "momentum", "adam") for b in bs.DEFAULT_BATCH_SIZES
     }
     # the smallest batch sizes at which each reaches the target (SGD's noise floor at B = 1 is
     # above it at every rate that converges within the steps)
@@ -50,6 +50,12 @@ def test_defaults_show_perfect_scaling_then_a_plateau():
         large = _slope(rows, name, 256, 1024)
         assert -1.35 < small < -0.7, (name, small)  # perfect scaling: steps ~ 1/B
         assert large > -0.4, (name, large)  # past the critical batch size: flat
+    # momentum and preconditioning extend the scaling: at the largest batch both need fewer
+    # steps than SGD (curvature-limited there), while momentum is no better at small batches
+    steps = {(r.optimizer, r.batch_size): r.steps_to_target for r in rows}
+    assert steps["momentum", 1024.0] < 0.8 * steps["sgd", 1024.0]
+    assert steps["adam", 1024.0] < 0.8 * steps["sgd", 1024.0]
+    assert steps["momentum", 4.0] > 0.8 * steps["sgd", 4.0]
     # the best learning rate grows with the batch size in the perfect-scaling regime
     sgd = {r.batch_size: r.learning_rate for r in rows if r.optimizer == "sgd"}
     assert sgd[4.0] < sgd[16.0] < sgd[64.0]

@@ -24,3 +24,29 @@ def test_the_button_draws_one_log_log_line_per_optimizer():
         assert y[-1] < y[0] / 5  # more batch, fewer steps
     # SGD at B = 1 never reaches the default target: said, not drawn
     assert "sgd at B=1" in " ".join(c.value for c in at.main.caption)
+
+
+def test_the_chart_in_the_browser(browser):
+    """The section in headless chromium: press the button, wait for the chart's lines, keep a
+    screenshot (artifacts/screenshots/batch_scaling.png)."""
+    from tests.browser import screenshot
+    from tests.test_app_browser import APP, main_area, open_app, open_tab, settle, streamlit_server
+
+    with streamlit_server(APP, timeout=60) as url:
+        page, log = open_app(browser, url)
+        open_tab(page, "Sweeps")
+        main = main_area(page)
+        main.get_by_role("tab", name="Batch-size scaling").click()
+        main.get_by_role("button", name="Scale the batch").click()
+        chart = main.locator("[data-testid='stPlotlyChart'] .js-plotly-plot")
+        chart.wait_for(timeout=180_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= 3",
+            timeout=60_000,
+        )
+        settle(page)
+        chart.scroll_into_view_if_needed()
+        screenshot(page, "batch_scaling", full_page=False)
+        log.assert_clean()
+        names = chart.evaluate("gd => gd._fullData.map((t) => t.name)")
+        assert names == ["sgd", "momentum", "adam"]

@@ -45,13 +45,17 @@ DEFAULT_LR_GRID = (1e-3, 3.0, 12)  # low, high, points (log-spaced)
 # Keras's default EMA decay (0.99) averages over ~100 steps, a lag longer than the large-batch
 # runs themselves; 0.9 averages over ~10 (Zhang et al. tune the decay; we fix one).
 EMA = 0.9
+# Tuned with the learning rate, in the same call: heavy-ball momentum's coefficient (Zhang et
+# al. tune it; a fixed 0.9 caps the rate at large batches, where the slowest mode of the heavy
+# ball contracts by sqrt(momentum) a step at best).
+MOMENTA = ({"momentum": 0.5}, {"momentum": 0.7}, {"momentum": 0.9})
 # The optimizers of the figure, by the names the command line takes.
 OPTIMIZER_SPECS = {
     "sgd": ("sgd", {}),
-    "momentum": ("momentum", {"momentum": 0.9}),
+    "momentum": ("momentum", {}),
     "adam": ("adam", {"epsilon": 1e-8}),
     "sgd+ema": ("sgd", {"use_ema": True, "ema_momentum": EMA}),
-    "momentum+ema": ("momentum", {"momentum": 0.9, "use_ema": True, "ema_momentum": EMA}),
+    "momentum+ema": ("momentum", {"use_ema": True, "ema_momentum": EMA}),
     "adam+ema": ("adam", {"epsilon": 1e-8, "use_ema": True, "ema_momentum": EMA}),
 }
 DEFAULT_OPTIMIZERS = tuple(OPTIMIZER_SPECS)
@@ -63,6 +67,7 @@ class Row:
     batch_size: float
     learning_rate: float  # NaN when no learning rate of the grid reached the target
     steps_to_target: float  # NaN when never reached within the steps
+    setting: dict = dataclasses.field(default_factory=dict)  # the other tuned values (momentum)
 
 
 def sgd_stationary_loss(h, c, batch_size: float, learning_rate: float) -> float:
@@ -100,9 +105,11 @@ def loss_curves(
     spec: OptimizerSpec,
     learning_rates: Sequence[float],
     n_seeds: int,
+    others: Sequence[dict[str, float]] = ({},),
 ) -> np.ndarray:
-    """``(n_rates, n_seeds, R)`` losses (of the averaged weights with ``use_ema``) of ``spec`` at
-    each learning rate from the surface's first start, every rate and seed in one kernel call;
+    """``(n_rates * n_others, n_seeds, R)`` losses (of the averaged weights with ``use_ema``) of
+    ``spec`` at each learning rate (x each setting of ``others``, rates fastest) from the
+    surface's first start, every setting and seed in one kernel call;
     record ``r`` is step ``r * stride``; a diverged run's loss is ``inf`` from then on."""
     one = experiment.replace(optimizers=(spec,), starts=())
     surface = one.validate()
@@ -111,8 +118,8 @@ def loss_curves(
     (group,) = p.plan.groups
     dtype = dtype_of(experiment)
     base = _traced_values(spec)
-    n = max(len(jax.local_devices()), kernel.pow2(len(learning_rates)))  # shardable
-    rows = [{**base, "learning_rate": float(a)} for a in learning_rates]
+    rows = [{**base, **o, "learning_rate": float(a)} for o in others for a in learning_rates]
+    n = max(len(jax.local_devices()), kernel.pow2(len(rows)))  # shardable
     hp = {
         name: kernel.pad_rows(np.array([r[name] for r in rows], dtype), n)
         for name in group.traced_names
@@ -188,7 +195,7 @@ def batch_scaling(
     rates = np.geomspace(lr_grid[0], lr_grid[1], int(lr_grid[2]))
     limits.check(
         "batch-scaling work (rates x seeds x steps x weights)",
-        len(rates) * n_seeds * steps * int(params.get("dim", 2)),
+        len(rates) * len(MOMENTA) * n_seeds * steps * int(params.get("dim", 2)),
         limits.MAX_SWEEP_WORK,
         "fewer learning rates, seeds or steps",
     )
@@ -197,14 +204,17 @@ def batch_scaling(
     for name in optimizer_names:
         kind, hyper = OPTIMIZER_SPECS[name]
         spec = OptimizerSpec(kind, hyper, name=name)
+        others = MOMENTA if kind == "momentum" else ({},)
+        grid = [(o, a) for o in others for a in rates]
         for b in batch_sizes:
             e = _experiment(params, b, steps, target, seed)
-            hits = steps_to_target(loss_curves(e, spec, rates, n_seeds), target)
+            hits = steps_to_target(loss_curves(e, spec, rates, n_seeds, others), target)
             if np.isnan(hits).all():
                 rows.append(Row(name, float(b), math.nan, math.nan))
             else:
                 best = int(np.nanargmin(hits))
-                rows.append(Row(name, float(b), float(rates[best]), float(hits[best])))
+                o, a = grid[best]
+                rows.append(Row(name, float(b), float(a), float(hits[best]), dict(o)))
             _report(progress, len(rows), total)
     return rows
 
