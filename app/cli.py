@@ -7,6 +7,8 @@
     python -m app.cli ensemble SCENE [--seeds 32] [--out FILE]
     python -m app.cli compare  SCENE [--trials 64] [--criterion final_loss] [--out FILE]
     python -m app.cli replay SNAPSHOT.json [--out FILE]
+    python -m app.cli batch-scaling [--surface noisy_quadratic:k=v,...] [--optimizer NAME ...]
+        [--batch-sizes 1,4,16,...] [--target X] [--out FILE.csv]   (app/cli_batch.py)
 
 SCENE is ``--surface NAME[:k=v,...]`` (or ``--surface custom --formula '(1-x)^2 + ...'``),
 ``--optimizer NAME[:k=v,...]`` (repeatable), ``--start X,Y`` (repeatable), ``--steps N``,
@@ -558,6 +560,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     scale_option(p)
     cache_option(p)
     p.set_defaults(handler=cmd_replay)
+
+    from app import cli_batch
+
+    cli_batch.add_parser(sub)
     return parser
 
 

@@ -16,7 +16,13 @@ from app.palette import PALETTE
 from trajectories import Experiment, OptimizerSpec, sweeps
 
 GRID_KEY = "grid_chart"
-SWEEP_TABS = ["Hyperparameter grid", "Basins of attraction", "Seed ensemble", "Fair comparison"]
+SWEEP_TABS = [
+    "Hyperparameter grid",
+    "Basins of attraction",
+    "Seed ensemble",
+    "Fair comparison",
+    "Batch-size scaling",
+]
 
 
 @contextlib.contextmanager
@@ -362,7 +368,9 @@ def fair_section(e: Experiment) -> None:
 
 
 def sweeps_tab(e: Experiment) -> None:
-    grid, basins, seeds, fair = st.tabs(SWEEP_TABS, key="sweep_tab")
+    from app.batch_scaling_view import batch_scaling_section  # it imports this module
+
+    grid, basins, seeds, fair, batch = st.tabs(SWEEP_TABS, key="sweep_tab")
     with grid:
         grid_section(e)
     with basins:
@@ -371,3 +379,5 @@ def sweeps_tab(e: Experiment) -> None:
         ensemble_section(e)
     with fair:
         fair_section(e)
+    with batch:
+        batch_scaling_section()
