@@ -19,7 +19,7 @@ def app_url():
         yield url
 
 
-@pytest.mark.parametrize("lesson_id", ["rprop-wame", "lion", "schedule-free"])
+@pytest.mark.parametrize("lesson_id", ["rprop-wame", "lion", "schedule-free", "lbfgs-adam"])
 def test_first_stage_opens_from_a_typed_link(browser, app_url, lesson_id):
     lesson = lessons.LESSONS[lesson_id]
     stage = lesson.stages[0]
