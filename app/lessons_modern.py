@@ -193,39 +193,48 @@ SCHEDULE_FREE = Lesson(
 
 
 # ---- L-BFGS against Adam in Rosenbrock's valley (offered once LBFGS is registered) ---------------
-VALLEY_ADAM = opt("Adam", "Adam", ORANGE, learning_rate=0.02)
+# Adam at 0.2: at the 0.02 of other lessons it is still in the valley after the 1000 steps
+VALLEY_ADAM = opt("Adam", "Adam", ORANGE, learning_rate=0.2)
 VALLEY_LBFGS = opt("LBFGS", "L-BFGS", RED)
 
 LBFGS_ADAM = Lesson(
     id="lbfgs-adam",
     title="L-BFGS against Adam in Rosenbrock's valley",
     summary="L-BFGS builds a curvature model from its last steps and searches along its "
-    "direction; in Rosenbrock's curved valley it needs a small fraction of Adam's steps.",
+    "direction; in Rosenbrock's curved valley it needs 20 times fewer steps than Adam, and 8 "
+    "times fewer evaluations of the loss even counting its line search.",
     stages=(
         Stage(
             "Adam in the valley",
-            "From $(-1.5, 1.5)$ Adam (learning rate 0.02) drops into Rosenbrock's valley and "
+            "From $(-1.5, 1.5)$ Adam (learning rate 0.2) drops into Rosenbrock's valley and "
             "follows its curved floor, the parabola $y = x^2$, towards the minimum at "
-            "$(1, 1)$. Its steps are about its learning rate long, so the long, flat floor "
-            "takes it hundreds of steps.",
+            "$(1, 1)$. The floor is long and nearly flat: at step 300 Adam is still at "
+            "$x = 0.45$, and it reaches the target (a loss within $10^{-3}$ of the minimum's) "
+            "at step 722, after 722 evaluations of the loss and its gradient, one a step.",
             valley(VALLEY_ADAM),
         ),
         Stage(
             "L-BFGS models the curvature",
             "L-BFGS keeps its last 10 steps and gradient changes and turns them into an "
             "estimate of the inverse Hessian, so its direction bends with the valley; a line "
-            "search (optax's zoom) then picks how far to go. It reaches the minimum in less "
-            "than a tenth of Adam's steps.",
+            "search (optax's zoom) then picks how far to go. It reaches the target at step "
+            "37, 20 times fewer steps than Adam. Each step evaluates the loss and gradient at "
+            "the weights and again inside the search: its 37 steps cost 89 evaluations, still "
+            "8 times fewer than Adam's 722.",
             valley(VALLEY_ADAM, VALLEY_LBFGS),
         ),
         Stage(
             "The line search's step",
-            "Each L-BFGS step costs several loss evaluations inside its line search: the "
-            "inside view shows the step size it accepted. Far from the minimum the search "
-            "shortens the step; near it, where the quadratic model holds, it accepts the full "
-            "step of 1.",
+            "Paused at step 8, the inside view shows $\\alpha_k$, the step size the line "
+            "search accepted, and $n_k$, the evaluations it took. At step 7 it lengthened the "
+            "step to 1.6 and L-BFGS jumped down the valley; at step 8 it took 4 evaluations "
+            "to cut it to 0.028. Of the 37 steps to the target, 26 take the full step "
+            "$\\alpha = 1$, 9 shorten it and 2 lengthen it; from step 32 to the target, "
+            "where the quadratic model holds, every search accepts the full step at its "
+            "first evaluation.",
             valley(VALLEY_ADAM, VALLEY_LBFGS),
             view="inside",
+            frame=8,
         ),
     ),
 )

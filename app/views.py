@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, drag, live, state
+from app import compute, drag, live, state, tex_text
 from trajectories import Experiment, Result, limits
 
 
@@ -193,7 +193,8 @@ def _value_table(r: Result, a: int, frame: int) -> pd.DataFrame:
     symbols = dict(info.state_symbols)
     columns = {"gradient g": r.grad[a, 0, frame]}
     for field, values in r.state[a].items():
-        columns[symbols.get(field, field)] = values[0, frame]
+        # a dataframe header cannot typeset: the declared LaTeX symbol as Unicode text
+        columns[tex_text.plain(symbols[field]) if field in symbols else field] = values[0, frame]
     columns["learning rate"] = r.lr[a, 0, frame]
     columns["update Δw"] = r.update[a, 0, frame]
     columns["ratio -Δw/g"] = r.ratio[a, 0, frame]

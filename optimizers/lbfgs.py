@@ -230,6 +230,8 @@ LBFGS_INFO = OptimizerInfo(
         StateField(name="step_size", symbol=r"\alpha_k", shape="per_tensor"),
         StateField(name="evaluations", symbol=r"n_k", shape="per_tensor"),
     ),
+    # no diagonal rate: the recorded one is the signed realised -update/gradient (diverging map)
+    realised_rate="all",
     shared_options=False,
     takes_loss=True,
     evaluations=total_evaluations,

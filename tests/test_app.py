@@ -707,6 +707,8 @@ def test_inside_view_shows_equations_and_values():
     for table in tables:
         assert table.index.tolist() == ["x", "y"]
         assert {"gradient g", "learning rate", "update Δw", "ratio -Δw/g"} <= set(table.columns)
+        assert not any("\\" in column for column in table.columns)  # no raw LaTeX
+    assert any({"mₜ", "vₜ"} <= set(t.columns) for t in tables)  # Adam's m_t, v_t as text
     g = payload.decode(paths_doc(at)["optimizers"][0]["inside"]["g"])[0, -1]
     np.testing.assert_allclose(tables[0]["gradient g"].to_numpy(), g, rtol=1e-6)
 

@@ -26,9 +26,14 @@ FOUR = (
     OptimizerSpec("Muon", {"learning_rate": 0.02}),
     OptimizerSpec("Adafactor", {"learning_rate": 0.01}),
 )
+SECOND_ORDER = (OptimizerSpec("Adam", {"learning_rate": 0.01}), OptimizerSpec("LBFGS", {}))
 SCENES = {
     "mlp": dict(surface="mlp", optimizers=FOUR, steps=300),
     "rosenbrock": dict(surface="rosenbrock", optimizers=FOUR, starts=((-1.5, 1.5),), steps=500),
+    "mlp_lbfgs": dict(surface="mlp", optimizers=SECOND_ORDER, steps=300),
+    "rosenbrock_lbfgs": dict(
+        surface="rosenbrock", optimizers=SECOND_ORDER, starts=((-1.5, 1.5),), steps=500
+    ),
 }
 
 
@@ -123,6 +128,39 @@ def test_schedule_free_average_line_is_in_the_document(browser, tmp_path):
         browser, tmp_path, "schedule_free", autoplay=False, frame=1000, hidden=names[:2]
     )
     screenshot(alone, "modern_schedule_free_x_alone")
+    log.assert_clean()
+
+
+def test_lbfgs_beside_adam_on_the_mlp(browser, tmp_path):
+    """L-BFGS has no diagonal rate: its per-layer heatmaps are the signed realised ratio on the
+    diverging map, Adam's stay on the log scale."""
+    maps = {o["name"]: o["lr_map"] for o in doc("mlp_lbfgs")["optimizers"]}
+    assert maps == {"Adam": "log", "LBFGS": "diverging"}
+    page, log = open_scene(
+        browser, tmp_path, "mlp_lbfgs", optimizer="LBFGS", autoplay=False, frame=150
+    )
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='ov-panel-lr']\").dataset.lrMap"
+        " === 'diverging'"
+    )
+    panel = lr_panel(page)
+    assert "LBFGS" in panel["title"] and "−update/gradient" in panel["title"]
+    screenshot(page, "modern_mlp_lbfgs")
+    log.assert_clean()
+
+
+def test_lbfgs_beside_adam_on_rosenbrock(browser, tmp_path):
+    """On a 2-D surface the rates are drawn inline: L-BFGS's row on its signed scale beside
+    Adam's log one. Paused at step 8, inside L-BFGS: the line search's alpha_k and n_k."""
+    page, log = open_scene(
+        browser, tmp_path, "rosenbrock_lbfgs", optimizer="LBFGS", autoplay=False, frame=8
+    )
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='ov-panel-lr']\").dataset.lrMap"
+        " === 'log+diverging'"
+    )
+    assert "LBFGS: signed −Δw/g (diverging)" in lr_panel(page)["title"]
+    screenshot(page, "modern_rosenbrock_lbfgs")
     log.assert_clean()
 
 
