@@ -9,7 +9,7 @@ import pytest
 
 import surfaces
 from trajectories import Experiment, OptimizerSpec, run
-from trajectories.drawn import gradient_fan, schedule_values, step_key
+from trajectories.drawn import gradient_fan, gradient_fans, schedule_values, step_key
 
 STEPS = np.array([0, 1, 2, 5, 10, 37, 99, 100, 150, 250])
 
@@ -115,3 +115,14 @@ def test_fan_refuses_deterministic_surfaces_and_bad_sizes():
     noisy = surfaces.with_gradient_noise(surfaces.get("rosenbrock"), 0.1)
     with pytest.raises(ValueError, match="fan size"):
         gradient_fan(noisy, np.zeros(2), step_key(0, 0), 0)
+
+
+def test_fans_along_a_path_are_the_fans_at_each_point():
+    e = Experiment("noisy_quadratic", optimizers=(_sgd(0.05),), steps=6, stride=1, seed=2)
+    result = run(e)
+    ws, steps = result.position[0, 0], result.steps
+    fans = gradient_fans(result.surface, ws, steps, 2, 4)
+    assert fans.shape == (len(steps), 4, result.surface.dim)
+    for r in (0, 3, len(steps) - 1):
+        _, one = gradient_fan(result.surface, ws[r], step_key(2, int(steps[r])), 4)
+        np.testing.assert_allclose(fans[r], one, rtol=1e-5, atol=1e-7)

@@ -68,3 +68,22 @@ def gradient_fan(
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(k))
     fan = jax.vmap(lambda kk: surface.grad_estimate_fn(w, surface.theta, kk))(keys)
     return np.asarray(full), np.asarray(fan)
+
+
+def gradient_fans(
+    surface: Surface, ws: np.ndarray, steps: np.ndarray, seed: int, k: int = FAN_SIZE
+) -> np.ndarray:
+    """The fan's minibatch gradients ``(R, k, dim)`` at each of the points ``ws`` ``(R, dim)``,
+    recorded at ``steps``: the i-th at record r is :func:`gradient_fan`'s with the key of the
+    step taken from it, ``fold_in(step_key(seed, steps[r]), i)``."""
+    if surface.grad_estimate_fn is None:
+        raise ValueError(f"surface {surface.name!r} is not stochastic: no minibatch gradients")
+    base = jax.random.PRNGKey(seed)
+
+    def one(w, t):
+        keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.fold_in(base, t), i))
+        return jax.vmap(lambda kk: surface.grad_estimate_fn(w, surface.theta, kk))(
+            keys(jnp.arange(k))
+        )
+
+    return np.asarray(jax.jit(jax.vmap(one))(jnp.asarray(ws), jnp.asarray(steps)))

@@ -30,7 +30,7 @@ class SchedulePanel {
     lo = Math.min(0, lo); // a rate is read against zero: a decay to 0 reaches the axis
     if (!(hi - lo > 1e-12)) hi = lo + 1;
     hi += (hi - lo) * 0.06;
-    const mg = { l: Math.round(52 * sc), r: 12, t: Math.round(10 * sc), b: Math.round(34 * sc) };
+    const mg = { l: Math.round(60 * sc), r: 12, t: Math.round(10 * sc), b: Math.round(34 * sc) };
     const pw = Math.max(10, p.w - mg.l - mg.r), ph = Math.max(10, p.h - mg.t - mg.b);
     const steps = m.steps, s0 = steps[0], s1 = steps[R - 1] > s0 ? steps[R - 1] : s0 + 1;
     const plot = (p.plot = { x: mg.l, y: mg.t, w: pw, h: ph });
