@@ -88,6 +88,7 @@ SCRIPT_MODULES = (
     "draw.js",  # canvas drawing helpers
     "dom.js",  # the page structure and the theme
     "surface.js",  # the panels, one class of methods each
+    "fan.js",  # the minibatch-gradient fan on the surface (stochastic surfaces, paused)
     "lr.js",
     "loss.js",
     "schedule.js",  # the learning-rate schedule: eta_t over the steps

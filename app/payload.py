@@ -40,6 +40,9 @@ Schema (version 1)::
                                             # "momentum" only for an optimizer that declares a
                                             # momentum buffer, already signed: how the buffer
                                             # moves the weights (optimizers.momentum_arrow)
+        "fan": A(R, K, 2),                  # stochastic surfaces (dim <= INLINE_DIM): K
+                                            # minibatch gradients at each frame's point of
+                                            # the first start (trajectories.drawn)
         "lr": A(S, R, dim)                  # per-weight learning rate (dim <= INLINE_DIM)
         "inside": {                          # live values for the equations (dim <= INLINE_DIM)
           "g": A(S, R, dim), "update": A(S, R, dim),
@@ -277,6 +280,9 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
     if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
         out["arrows"]["momentum"] = array(_view_vectors(result, momentum))
+    if inline and s.grad_estimate_fn is not None:  # a stochastic surface: the minibatch fan
+        fans = drawn.gradient_fans(s, pos[0], result.steps, result.experiment.seed)
+        out["fan"] = array(_view_vectors(result, fans))
     if inline:
         out["lr"] = array(result.lr[a])
         # lr travels once (above) and the ratio -update/g is computed in the browser

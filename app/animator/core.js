@@ -213,6 +213,7 @@ class Animator {
       imageReady: !!this.image,
       layers: this.panels && this.panels.lr && this.panels.lr.layerRects ? this.panels.lr.layerRects.map((r) => r.layer.name) : [],
       panels: this.panels ? Object.keys(this.panels) : [],
+      fan: this.playing || !this.fanDrawn ? null : { ...this.fanDrawn },
       scheduleCursor: this.panels && this.panels.schedule ? this.panels.schedule.cursorX : null,
       errors: this.model.errors,
       failed: Object.keys(this.failed),
@@ -248,4 +249,4 @@ function mixin(target, ...groups) {
   }
 }
 
-mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, SchedulePanel, FitPanel, InsidePanel, LivePanel, Timeline, Events);
+mixin(Animator, DomBuilder, SurfacePanel, GradientFan, LrPanel, LossPanel, SchedulePanel, FitPanel, InsidePanel, LivePanel, Timeline, Events);

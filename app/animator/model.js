@@ -118,6 +118,8 @@ function parseModel(doc) {
       errors.schedule.push(`${name}: schedule has ${op.schedule.shape[0]} frames, expected ${R}`);
       op.schedule = null;
     }
+    op.fan = o.fan ? tryDecode(o.fan, "fan", 3, "surface") : null;
+    if (op.fan && (op.fan.shape[0] !== R || op.fan.shape[2] !== 2)) op.fan = null;
     op.lrMap = o.lr_map === "diverging" ? "diverging" : "log";
     op.diverged = Array.isArray(o.diverged) ? o.diverged.map((v) => (isNum(v) ? v : -1)) : [];
     op.hit = Array.isArray(o.hit) ? o.hit.map((v) => (isNum(v) ? v : -1)) : [];
