@@ -8,6 +8,7 @@ and the step's key is ``fold_in(PRNGKey(seed), t)``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import jax
@@ -70,6 +71,17 @@ def gradient_fan(
     return np.asarray(full), np.asarray(fan)
 
 
+@functools.lru_cache(maxsize=64)
+def _fans_fn(grad_estimate_fn, k: int):
+    """One compiled fan computation per (gradient estimator, K): documents are built often."""
+
+    def one(theta, base, w, t):
+        keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.fold_in(base, t), i))(jnp.arange(k))
+        return jax.vmap(lambda kk: grad_estimate_fn(w, theta, kk))(keys)
+
+    return jax.jit(jax.vmap(one, in_axes=(None, None, 0, 0)))
+
+
 def gradient_fans(
     surface: Surface, ws: np.ndarray, steps: np.ndarray, seed: int, k: int = FAN_SIZE
 ) -> np.ndarray:
@@ -78,12 +90,6 @@ def gradient_fans(
     step taken from it, ``fold_in(step_key(seed, steps[r]), i)``."""
     if surface.grad_estimate_fn is None:
         raise ValueError(f"surface {surface.name!r} is not stochastic: no minibatch gradients")
-    base = jax.random.PRNGKey(seed)
-
-    def one(w, t):
-        keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.fold_in(base, t), i))
-        return jax.vmap(lambda kk: surface.grad_estimate_fn(w, surface.theta, kk))(
-            keys(jnp.arange(k))
-        )
-
-    return np.asarray(jax.jit(jax.vmap(one))(jnp.asarray(ws), jnp.asarray(steps)))
+    fn = _fans_fn(surface.grad_estimate_fn, k)
+    out = fn(surface.theta, jax.random.PRNGKey(seed), jnp.asarray(ws), jnp.asarray(steps))
+    return np.asarray(out)
