@@ -23,12 +23,13 @@ def _doc(surface: str, lr: float = 0.05, **kw) -> dict:
 
 
 def test_fan_travels_only_for_stochastic_surfaces():
-    noisy = _doc("rosenbrock", steps=30, noise=2.0)["optimizers"][0]
+    noisy = _doc("rosenbrock", 1e-3, steps=30, noise=2.0)["optimizers"][0]
     fan = payload.decode(noisy["fan"])
     assert fan.shape[1:] == (FAN_SIZE, 2)
     grad = payload.decode(noisy["arrows"]["grad"])[0]  # the kernel's own estimate per frame
-    # additive noise: the fan spreads around the full gradient, not around one draw
-    assert np.all(np.std(fan, axis=1) > 0.5)
+    # additive noise of standard deviation 2: each frame's fan spreads by about 2 per axis
+    spread = np.std(fan, axis=1)
+    assert np.all((spread > 1.0) & (spread < 3.2)), spread
     assert "fan" not in _doc("rosenbrock", steps=30)["optimizers"][0]
     assert fan.shape[0] == grad.shape[0]
 
