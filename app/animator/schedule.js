@@ -36,40 +36,7 @@ class SchedulePanel {
     const plot = (p.plot = { x: mg.l, y: mg.t, w: pw, h: ph });
     p.X = (st) => plot.x + ((st - s0) / (s1 - s0)) * pw;
     const Y = (v) => plot.y + ((hi - v) / (hi - lo)) * ph;
-    ctx.fillStyle = t.plotBg;
-    ctx.fillRect(plot.x, plot.y, pw, ph);
-    ctx.font = t.font(10.5);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const tk of linTicks(lo, hi, Math.max(2, Math.floor(ph / 34)))) {
-      const y = Math.round(Y(tk.v)) + 0.5;
-      ctx.fillStyle = t.grid;
-      ctx.fillRect(plot.x, y - 0.5, pw, 1);
-      ctx.fillStyle = t.muted;
-      ctx.fillText(tk.label, plot.x - 5, clamp(y, 7 * sc, p.h));
-    }
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const tk of linTicks(s0, s1, Math.max(2, Math.floor(pw / 64)))) {
-      const x = Math.round(p.X(tk.v)) + 0.5;
-      ctx.fillStyle = t.grid;
-      ctx.fillRect(x - 0.5, plot.y, 1, ph);
-      ctx.fillStyle = t.muted;
-      ctx.fillText(tk.label, x, plot.y + ph + 4);
-    }
-    ctx.fillStyle = t.text;
-    ctx.font = t.font(11.5, 500);
-    ctx.textBaseline = "bottom";
-    ctx.fillText("step", plot.x + pw / 2, p.h - 1);
-    ctx.save();
-    ctx.translate(11 * sc, plot.y + ph / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText("η_t", 0, 0);
-    ctx.restore();
-    ctx.strokeStyle = t.axis;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(plot.x - 0.5, plot.y - 0.5, pw + 1, ph + 1);
+    stepAxes(ctx, t, p, plot, p.X, Y, linTicks(lo, hi, Math.max(2, Math.floor(ph / 34))), s0, s1, "η_t");
     // Pixel curves (x, y per frame), the whole schedule faint: it is known in advance.
     for (const op of m.opts) {
       op.schedulePx = null;
