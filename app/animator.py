@@ -21,7 +21,8 @@ and ``options``:
     Larger fonts, markers and lines (for projectors).
 ``hide`` (list of panel names)
     Panels not shown: ``surface``, ``lr`` (the learning-rate heatmaps; ``heatmap`` is an alias),
-    ``loss``, ``fit``, ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
+    ``loss``, ``schedule`` (eta_t over the steps, shown when some rate is scheduled), ``fit``,
+    ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
 ``height`` (int, 480)
     Height in pixels of the panels' area (the controls and the inside panel come below).
 ``hidden`` (list of optimizer names)
@@ -63,7 +64,9 @@ from typing import Any
 ASSETS = Path(__file__).with_name("animator")
 # "<project>.<component>", as pyproject.toml declares it ([tool.streamlit.component]).
 COMPONENT_NAME = "optviz.animator"
-PANELS = ("surface", "lr", "loss", "fit", "inside", "controls", "tools", "events", "legend")
+PANELS = (
+    "surface", "lr", "loss", "schedule", "fit", "inside", "controls", "tools", "events", "legend",
+)  # fmt: skip
 PANEL_ALIASES = {"heatmap": "lr", "paths": "surface"}
 OPTION_KEYS = (
     "autoplay", "frame", "speed", "loop", "presentation", "hide", "height", "hidden",
@@ -89,8 +92,10 @@ SCRIPT_MODULES = (
     "draw.js",  # canvas drawing helpers
     "dom.js",  # the page structure and the theme
     "surface.js",  # the panels, one class of methods each
+    "fan.js",  # the minibatch-gradient fan on the surface (stochastic surfaces, paused)
     "lr.js",
     "loss.js",
+    "schedule.js",  # the learning-rate schedule: eta_t over the steps
     "fit.js",
     "inside.js",
     "timeline.js",  # playback: the clock, play/pause/seek, what goes back to Python

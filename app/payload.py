@@ -30,6 +30,8 @@ Schema (version 1)::
         "final_loss": [...], "ema_path": A(S, R, 2) (when use_ema),
         "average_path": A(S, R, 2), "average_label": "average x",
                                             # a declared second sequence (schedule-free's x)
+        "schedule": A(R) or a number or null,  # the schedule's eta_t at each frame's step;
+                                            # a number: a constant rate; null: no rate
         "lr_map": "log" or "diverging",     # diverging: the rates are the signed realised
                                             # -update/g (no diagonal rate: Muon's matrices)
         "arrows": {"grad": A(S, R, 2), "update": A(S, R, 2), "momentum": A(S, R, 2)?},
@@ -38,6 +40,9 @@ Schema (version 1)::
                                             # "momentum" only for an optimizer that declares a
                                             # momentum buffer, already signed: how the buffer
                                             # moves the weights (optimizers.momentum_arrow)
+        "fan": A(R, K, 2),                  # stochastic surfaces (dim <= INLINE_DIM): K
+                                            # minibatch gradients at each frame's point of
+                                            # the first start (trajectories.drawn)
         "lr": A(S, R, dim)                  # per-weight learning rate (dim <= INLINE_DIM)
         "inside": {                          # live values for the equations (dim <= INLINE_DIM)
           "g": A(S, R, dim), "update": A(S, R, dim),
@@ -77,7 +82,7 @@ import optimizers
 import trajectories
 from app import labels
 from app.surface_image import SurfaceImage
-from trajectories import Result
+from trajectories import Result, drawn
 
 VERSION = 1
 INLINE_DIM = 16  # per-weight values travel for every frame up to this many weights
@@ -267,9 +272,17 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
         out["average_path"] = array(s.project(average.of(spec.values(), after, state)))
         out["average_label"] = average.label
     out["lr_map"] = lr_map(result, a)
+    schedule = drawn.schedule_values(spec, result.steps)
+    # a constant rate travels as one number (a flat line), a schedule as one value per frame
+    out["schedule"] = (
+        schedule if schedule is None or isinstance(schedule, float) else array(schedule)
+    )
     momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
     if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
         out["arrows"]["momentum"] = array(_view_vectors(result, momentum))
+    if inline and s.grad_estimate_fn is not None:  # a stochastic surface: the minibatch fan
+        fans = drawn.gradient_fans(s, pos[0], result.steps, result.experiment.seed)
+        out["fan"] = array(_view_vectors(result, fans))
     if inline:
         out["lr"] = array(result.lr[a])
         # lr travels once (above) and the ratio -update/g is computed in the browser

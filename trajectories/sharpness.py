@@ -59,7 +59,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optimizers import schedules
+from trajectories.drawn import learning_rates
 from trajectories.experiment import Computation, OptimizerSpec
 from trajectories.run import Result
 
@@ -143,14 +143,6 @@ def bound_of(spec: OptimizerSpec) -> str:
     if threshold_constant(spec) is None:
         return ""
     return "preconditioned_sharpness" if stability(spec.kind).preconditioned else "sharpness"
-
-
-def base_learning_rates(spec: OptimizerSpec, steps: np.ndarray) -> np.ndarray:
-    """eta_t of the update taken from each record (its schedule's value at that step)."""
-    lr = spec.values()["learning_rate"]
-    schedule = schedules.from_config(lr) if isinstance(lr, Mapping) else schedules.as_schedule(lr)
-    values = jax.vmap(lambda t: jnp.asarray(schedule(t)))(jnp.asarray(steps))
-    return np.asarray(values, np.float64)
 
 
 # ---- Lanczos on Hessian-vector products --------------------------------------------------------
@@ -278,7 +270,7 @@ def preconditioner_scales(result: Result, a: int) -> np.ndarray | None:
     rule = stability(spec.kind)
     if rule is None or not rule.preconditioned:
         return None
-    eta = base_learning_rates(spec, result.steps)  # (R,)
+    eta = learning_rates(spec, result.steps)  # (R,)
     factor = 1.0 / eta
     if rule.bias_correction is not None:
         beta = float(spec.values()[rule.bias_correction])
@@ -319,7 +311,7 @@ def compute(result: Result, lanczos_steps: int | None = None) -> Sharpness:
     for a, spec in enumerate(specs):
         c = threshold_constant(spec)
         if c is not None:
-            threshold[a] = c / base_learning_rates(spec, result.steps)
+            threshold[a] = c / learning_rates(spec, result.steps)
     return Sharpness(sharp, pre, threshold, tuple(bound_of(spec) for spec in specs))
 
 

@@ -82,7 +82,7 @@ class Animator {
     const gap = 12;
     const present = this.presentation;
     const P = this.panels;
-    const rights = ["lr", "loss", "fit"].filter((k) => P[k]);
+    const rights = ["lr", "loss", "schedule", "fit"].filter((k) => P[k]);
     const rects = {};
     const optHeight = isNum(this.options.height) ? this.options.height : null;
     let H;
@@ -100,17 +100,20 @@ class Animator {
         const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : 0.5));
         rects[rights[0]] = [x0, 0, rw, h0 - gap / 2];
         rects[rights[1]] = [x0, h0 + gap / 2, rw, H - h0 - gap / 2];
-      } else if (rights.length === 3) {
-        const h0 = Math.round(H * this.lrShare(H));
-        rects.lr = [x0, 0, rw, h0 - gap / 2];
-        const lw = Math.round((rw - gap) * 0.5);
-        rects.loss = [x0, h0 + gap / 2, lw, H - h0 - gap / 2];
-        rects.fit = [x0 + lw + gap, h0 + gap / 2, rw - lw - gap, H - h0 - gap / 2];
+      } else if (rights.length >= 3) { // the first on top, the others side by side below
+        const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : 0.5));
+        rects[rights[0]] = [x0, 0, rw, h0 - gap / 2];
+        const below = rights.slice(1), n = below.length;
+        const lw = Math.round((rw - gap * (n - 1)) / n);
+        below.forEach((k, j) => {
+          const x = x0 + j * (lw + gap);
+          rects[k] = [x, h0 + gap / 2, j === n - 1 ? x0 + rw - x : lw, H - h0 - gap / 2];
+        });
       }
     } else {
       let y = 0;
-      const heights = { surface: Math.min(W, optHeight || 440), lr: this.lrMode === "layers" ? 260 : clamp(this.lrRows() * 12 + 70, 150, 300), loss: 220, fit: 260 };
-      for (const k of ["surface", "lr", "loss", "fit"]) {
+      const heights = { surface: Math.min(W, optHeight || 440), lr: this.lrMode === "layers" ? 260 : clamp(this.lrRows() * 12 + 70, 150, 300), loss: 220, schedule: 180, fit: 260 };
+      for (const k of ["surface", "lr", "loss", "schedule", "fit"]) {
         if (!P[k]) continue;
         rects[k] = [0, y, W, heights[k]];
         y += heights[k] + gap;
@@ -161,6 +164,7 @@ class Animator {
     guard("surface", this.buildSurface);
     guard("lr", this.buildLr);
     guard("loss", this.buildLoss);
+    guard("schedule", this.buildSchedule);
     guard("fit", this.buildFit);
     this.lastSampled = {};
   }
@@ -209,6 +213,8 @@ class Animator {
       imageReady: !!this.image,
       layers: this.panels && this.panels.lr && this.panels.lr.layerRects ? this.panels.lr.layerRects.map((r) => r.layer.name) : [],
       panels: this.panels ? Object.keys(this.panels) : [],
+      fan: this.playing || !this.fanDrawn ? null : { ...this.fanDrawn },
+      scheduleCursor: this.panels && this.panels.schedule ? this.panels.schedule.cursorX : null,
       errors: this.model.errors,
       failed: Object.keys(this.failed),
       live: this.liveState(),
@@ -243,4 +249,4 @@ function mixin(target, ...groups) {
   }
 }
 
-mixin(Animator, DomBuilder, SurfacePanel, LrPanel, LossPanel, FitPanel, InsidePanel, LivePanel, Timeline, Events, StartDrag);
+mixin(Animator, DomBuilder, SurfacePanel, GradientFan, LrPanel, LossPanel, SchedulePanel, FitPanel, InsidePanel, LivePanel, Timeline, Events, StartDrag);

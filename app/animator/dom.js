@@ -72,6 +72,8 @@ class DomBuilder {
       surface: !this.hide.has("surface"),
       lr: !this.hide.has("lr") && (m.opts.some((op) => op.lr) || !!m.lrLayers || m.errors.lr.length > 0),
       loss: !this.hide.has("loss"),
+      // only when some rate changes over the steps: a run of constant rates keeps its layout
+      schedule: !this.hide.has("schedule") && (m.opts.some((op) => op.schedule && typeof op.schedule === "object") || m.errors.schedule.length > 0),
       fit: !this.hide.has("fit") && (!!m.fit || m.errors.fit.length > 0),
     };
     this.has = has;
@@ -82,6 +84,7 @@ class DomBuilder {
       this.panels.lr = panel("lr", this.lrMode === "layers" ? "Learning rate of every weight" : "Per-weight learning rate over steps · log₁₀ colour");
     }
     if (has.loss) this.panels.loss = panel("loss", "Loss · log scale");
+    if (has.schedule) this.panels.schedule = panel("schedule", "Learning-rate schedule η_t");
     if (has.fit) this.panels.fit = panel("fit", m.fit && m.fit.kind === "boundary" ? "Decision boundary · p(class 1)" : "Model fit at the current step");
     for (const [k, p] of Object.entries(this.panels)) {
       if (m.errors[k] && m.errors[k].length) this.panelMessage(k, m.errors[k].join("; "));

@@ -185,6 +185,47 @@ function lastFinite(a, f) {
   return null;
 }
 
+// The frame of a plot over the steps (box {x, y, w, h} in panel p): background, y grid with
+// yTicks' labels, x grid with step labels from s0 to s1, the axis titles and the border; the
+// loss and schedule panels share it.
+function stepAxes(ctx, t, p, plot, X, Y, yTicks, s0, s1, yTitle) {
+  const sc = t.scale, pw = plot.w, ph = plot.h;
+  ctx.fillStyle = t.plotBg;
+  ctx.fillRect(plot.x, plot.y, pw, ph);
+  ctx.font = t.font(10.5);
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const tk of yTicks) {
+    const y = Math.round(Y(tk.v)) + 0.5;
+    ctx.fillStyle = t.grid;
+    ctx.fillRect(plot.x, y - 0.5, pw, 1);
+    ctx.fillStyle = t.muted;
+    ctx.fillText(tk.label, plot.x - 5, clamp(y, 7 * sc, p.h));
+  }
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const tk of linTicks(s0, s1, Math.max(2, Math.floor(pw / 64)))) {
+    const x = Math.round(X(tk.v)) + 0.5;
+    ctx.fillStyle = t.grid;
+    ctx.fillRect(x - 0.5, plot.y, 1, ph);
+    ctx.fillStyle = t.muted;
+    ctx.fillText(tk.label, x, plot.y + ph + 4);
+  }
+  ctx.fillStyle = t.text;
+  ctx.font = t.font(11.5, 500);
+  ctx.textBaseline = "bottom";
+  ctx.fillText("step", plot.x + pw / 2, p.h - 1);
+  ctx.save();
+  ctx.translate(11 * sc, plot.y + ph / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = "middle";
+  ctx.fillText(yTitle, 0, 0);
+  ctx.restore();
+  ctx.strokeStyle = t.axis;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(plot.x - 0.5, plot.y - 0.5, pw + 1, ph + 1);
+}
+
 function lerpStep(steps, f, frac) {
   const a = steps[f];
   return f + 1 < steps.length ? a + (steps[f + 1] - a) * frac : a;

@@ -53,41 +53,8 @@ class LossPanel {
     const Y = (v) => plot.y + ((hi - v) / (hi - lo)) * ph;
     p.X = X;
     p.Y = Y;
-    ctx.fillStyle = t.plotBg;
-    ctx.fillRect(plot.x, plot.y, pw, ph);
     const yt = mode === "log" ? logTicks(lo, hi, Math.max(2, Math.floor(ph / 34))) : linTicks(lo, hi, Math.max(2, Math.floor(ph / 34)));
-    ctx.font = t.font(10.5);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const tk of yt) {
-      const y = Math.round(Y(tk.v)) + 0.5;
-      ctx.fillStyle = t.grid;
-      ctx.fillRect(plot.x, y - 0.5, pw, 1);
-      ctx.fillStyle = t.muted;
-      ctx.fillText(tk.label, plot.x - 5, clamp(y, 7 * sc, p.h));
-    }
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const tk of linTicks(s0, s1, Math.max(2, Math.floor(pw / 64)))) {
-      const x = Math.round(X(tk.v)) + 0.5;
-      ctx.fillStyle = t.grid;
-      ctx.fillRect(x - 0.5, plot.y, 1, ph);
-      ctx.fillStyle = t.muted;
-      ctx.fillText(tk.label, x, plot.y + ph + 4);
-    }
-    ctx.fillStyle = t.text;
-    ctx.font = t.font(11.5, 500);
-    ctx.textBaseline = "bottom";
-    ctx.fillText("step", plot.x + pw / 2, p.h - 1);
-    ctx.save();
-    ctx.translate(11 * sc, plot.y + ph / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(offset ? `loss − ${fmt(offset)}` : "loss", 0, 0);
-    ctx.restore();
-    ctx.strokeStyle = t.axis;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(plot.x - 0.5, plot.y - 0.5, pw + 1, ph + 1);
+    stepAxes(ctx, t, p, plot, X, Y, yt, s0, s1, offset ? `loss − ${fmt(offset)}` : "loss");
     // Precomputed pixel curves.
     for (const op of m.opts) {
       op.lossPx = null;

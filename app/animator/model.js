@@ -57,7 +57,7 @@ function halfToFloat(halves, log, offset) {
 // Parse and validate the document. Problems are collected per panel (model.errors[panel])
 // instead of thrown, so one bad field only blanks the panel that needs it.
 function parseModel(doc) {
-  const errors = { surface: [], lr: [], loss: [], fit: [], inside: [], general: [] };
+  const errors = { surface: [], lr: [], loss: [], schedule: [], fit: [], inside: [], general: [] };
   const m = { errors, opts: [], R: 0, S: 1 };
   if (!doc || typeof doc !== "object") {
     errors.general.push("no data: the animator needs a payload document");
@@ -112,6 +112,14 @@ function parseModel(doc) {
     op.average = o.average_path ? tryDecode(o.average_path, "average_path", 3, "surface") : null;
     if (op.average && op.average.shape[1] !== R) op.average = null;
     op.averageLabel = typeof o.average_label === "string" ? o.average_label : "average";
+    // The schedule's eta_t per frame (a Float32Array of R), or a constant rate (a number).
+    op.schedule = isNum(o.schedule) ? o.schedule : o.schedule ? tryDecode(o.schedule, "schedule", 1, "schedule") : null;
+    if (op.schedule && typeof op.schedule === "object" && op.schedule.shape[0] !== R) {
+      errors.schedule.push(`${name}: schedule has ${op.schedule.shape[0]} frames, expected ${R}`);
+      op.schedule = null;
+    }
+    op.fan = o.fan ? tryDecode(o.fan, "fan", 3, "surface") : null;
+    if (op.fan && (op.fan.shape[0] !== R || op.fan.shape[2] !== 2)) op.fan = null;
     op.lrMap = o.lr_map === "diverging" ? "diverging" : "log";
     op.diverged = Array.isArray(o.diverged) ? o.diverged.map((v) => (isNum(v) ? v : -1)) : [];
     op.hit = Array.isArray(o.hit) ? o.hit.map((v) => (isNum(v) ? v : -1)) : [];

@@ -275,6 +275,7 @@ class SurfacePanel {
           // Every outline first, then the colours widest first.
           for (const [dx, dy, A] of todo) arrow(ctx, cx, cy, dx, dy, "rgba(0,0,0,0.5)", A.width * sc, 2);
           for (const [dx, dy, A] of todo) arrow(ctx, cx, cy, dx, dy, A.color, A.width * sc, 0);
+          if (s2 === 0 && !this.playing) this.drawFan(p, op, cx, cy); // fan.js
           for (const [dx, dy, A] of todo) arrows.push({ name: op.name, start: s2, key: A.key, x: cx, y: cy, dx, dy });
         }
         if (div) {

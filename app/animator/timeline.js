@@ -40,6 +40,7 @@ class Timeline {
     draw("surface", this.drawSurface);
     draw("lr", this.drawLr);
     draw("loss", this.drawLoss);
+    draw("schedule", this.drawSchedule);
     draw("fit", this.drawFit);
     this.drawn++;
     const now = performance.now();
