@@ -73,7 +73,9 @@ def open_app(browser, app_url: str, query: str = ""):
     ws = app_url.replace("http", "ws", 1)
     url = app_url + (f"?{query}" if query else "")
     page, log = open_page(browser, url, width=WIDTH, height=HEIGHT, allow=(app_url, ws))
-    wait_drawn(page, timeout=90_000)  # the first test pays for JAX's imports and compiles
+    # the first test pays for JAX's imports and compiles (the scene's pieces and its live family):
+    # 65 s was seen at load average 11, past the 90 s this waited before
+    wait_drawn(page, timeout=240_000)
     settle(page)
     return page, log
 

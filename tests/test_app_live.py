@@ -57,7 +57,7 @@ def open_counting(browser, app_url: str):
     page, log = open_page(
         browser, app_url, width=WIDTH, height=HEIGHT, allow=(app_url, ws), before_goto=listen
     )
-    wait_drawn(page, timeout=90_000)
+    wait_drawn(page, timeout=240_000)  # a first page pays for imports and compiles
     settle(page)
     return page, log, sent
 
