@@ -15,7 +15,7 @@ import pytest
 
 import optimizers
 from optimizers import OPTIMIZERS
-from trajectories import kernel
+from trajectories import hyperparams, kernel
 
 NAMES = list(OPTIMIZERS)
 
@@ -74,7 +74,7 @@ def test_recorded_state_fields_exist_in_the_state(name):
 
 def test_engine_traces_what_the_declaration_says():
     info = OPTIMIZERS["Adam"]
-    static, traced = kernel.split_hyperparams(
+    static, traced = hyperparams.split_hyperparams(
         info,
         {
             "learning_rate": 0.01,

@@ -52,7 +52,7 @@ def _kwargs(values: Mapping[str, Any]) -> str:
 
 def _optimizer_source(kind: str, values: Mapping[str, Any]) -> str:
     """``optimizers.get(KIND).make(...)`` with every value; whole-number options as ints (as
-    the engine passes them, ``kernel.split_hyperparams``), a schedule through
+    the engine passes them, ``hyperparams.split_hyperparams``), a schedule through
     ``schedules.from_config``."""
     info = optimizers.get(kind)
     if kind not in optimizers.OPTIMIZERS:

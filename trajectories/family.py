@@ -21,7 +21,7 @@ import math
 import jax
 import numpy as np
 
-from trajectories import kernel, limits
+from trajectories import hyperparams, kernel, limits
 from trajectories.experiment import Experiment, OptimizerSpec
 from trajectories.run import dtype_of, keys_for, prepare
 
@@ -126,7 +126,7 @@ def family(
     )
     p = prepare(one, surface, record_state=False)
     (group,) = p.plan.groups
-    _, traced = kernel.split_hyperparams(info, spec.values())
+    _, traced = hyperparams.split_hyperparams(info, spec.values())
     dtype = dtype_of(experiment)
     hp = {}
     for n in group.traced_names:

@@ -51,61 +51,9 @@ import numpy as np
 import optimizers
 from optimizers import schedules
 from trajectories import limits
+from trajectories.hyperparams import unflatten
 
 DIVERGENCE_MARGIN = 1.0
-TRACED_SEP = "/"  # "learning_rate/decay_steps": a traced field of a schedule
-
-
-# ---- hyperparameters: what is traced, what is static ------------------------------------------
-def _flatten_schedule(prefix: str, config: Mapping[str, Any], traced: dict, static: list) -> None:
-    for key, value in sorted(config.items()):
-        path = f"{prefix}{TRACED_SEP}{key}"
-        if isinstance(value, Mapping):
-            _flatten_schedule(path, value, traced, static)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            traced[path] = float(value)
-        else:
-            static.append((path, value))
-
-
-def split_hyperparams(
-    info: optimizers.OptimizerInfo, values: Mapping[str, Any]
-) -> tuple[tuple, dict[str, float]]:
-    """``(static items, traced floats)``, as the declaration says (``HParam.traced``).
-
-    A value is traced when its hyperparameter or option is declared traced and the value is a
-    number; flags, choices, integer options (accumulation steps, overwrite frequency), ``None``
-    (an option that is off: whether it is set is structural) and a schedule's kind are static.
-    A schedule's numeric fields are traced.
-    """
-    static: list = []
-    traced: dict[str, float] = {}
-    for name, value in sorted(values.items()):
-        if isinstance(value, Mapping):
-            _flatten_schedule(name, value, traced, static)
-        elif info.traced(name) and isinstance(value, int | float) and not isinstance(value, bool):
-            traced[name] = float(value)
-        else:
-            static.append((name, int(value) if _is_int(info, name, value) else value))
-    return tuple(static), traced
-
-
-def _is_int(info: optimizers.OptimizerInfo, name: str, value: Any) -> bool:
-    kinds = {h.name: h.kind for h in (*info.hyperparams, *optimizers.OPTIONS)}
-    return (
-        kinds.get(name) == "int" and isinstance(value, int | float) and not isinstance(value, bool)
-    )
-
-
-def _unflatten(static: tuple, traced: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in [*static, *traced.items()]:
-        *parents, leaf = path.split(TRACED_SEP)
-        node = out
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +65,7 @@ class Group:
     traced_names: tuple[str, ...]
 
     def build(self, traced: Mapping[str, jax.Array]) -> optimizers.Optimizer:
-        kwargs = _unflatten(self.static, traced)
+        kwargs = unflatten(self.static, traced)
         lr = kwargs.get("learning_rate")
         if isinstance(lr, Mapping):
             kwargs["learning_rate"] = schedules.from_config(lr)

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 import surfaces
-from trajectories import kernel, limits
+from trajectories import hyperparams, kernel, limits
 from trajectories.experiment import Computation, Experiment
 
 # A path has settled once every later move is shorter than this fraction of the window.
@@ -127,7 +127,7 @@ def group_instances(experiment: Experiment, dtype) -> tuple[list, list, list]:
     """Groups, their traced hyperparameter arrays (padded to a power of 2), and members."""
     keyed: dict[kernel.Group, list[tuple[int, dict]]] = {}
     for a, (_, spec) in enumerate(experiment.active()):
-        static, traced = kernel.split_hyperparams(spec.info, spec.values())
+        static, traced = hyperparams.split_hyperparams(spec.info, spec.values())
         group = kernel.Group(spec.info.name, static, tuple(sorted(traced)))
         keyed.setdefault(group, []).append((a, traced))
     groups, hps, members = [], [], []

@@ -25,7 +25,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 import optimizers
-from trajectories import kernel, limits
+from trajectories import hyperparams, kernel, limits
 from trajectories.experiment import Experiment, OptimizerSpec
 from trajectories.run import dtype_of, instance_rows, keys_for, prepare
 
@@ -169,7 +169,7 @@ def _many_instances(
 
 
 def _traced_values(spec: OptimizerSpec) -> dict[str, float]:
-    _, traced = kernel.split_hyperparams(spec.info, spec.values())
+    _, traced = hyperparams.split_hyperparams(spec.info, spec.values())
     return traced
 
 
