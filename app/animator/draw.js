@@ -231,6 +231,35 @@ function lerpStep(steps, f, frac) {
   return f + 1 < steps.length ? a + (steps[f + 1] - a) * frac : a;
 }
 
+// Every panel's per-frame start: the canvas cleared to its static layer (axes, image, faint
+// curves: drawn once per layout), then CSS-pixel coordinates.
+function restoreStatic(p, dpr) {
+  const ctx = p.ctx;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
+  ctx.drawImage(p.static.c, 0, 0);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+}
+
+// The thin step cursor of the panels over the steps (loss, schedule).
+function timeCursor(ctx, t, x, plot) {
+  ctx.fillStyle = t.text;
+  ctx.globalAlpha = 0.55;
+  ctx.fillRect(x - 0.75, plot.y, 1.5, plot.h);
+  ctx.globalAlpha = 1;
+}
+
+// A curve's current value: a dot in its colour, ringed in the background's.
+function currentDot(ctx, x, y, r, color, ring) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.strokeStyle = ring;
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+}
+
 function roundRect(ctx, x, y, w, h, r) {
   ctx.beginPath();
   ctx.moveTo(x + r, y);

@@ -86,10 +86,7 @@ class FitPanel {
 
   drawFit(p) {
     const m = this.model, ctx = p.ctx, t = this.theme, sc = t.scale, F = m.fit, R = m.R;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     const plot = p.plot;
     if (!F || !plot) return;
     ctx.save();

@@ -117,10 +117,7 @@ class LossPanel {
 
   drawLoss(p) {
     const m = this.model, ctx = p.ctx, t = this.theme, sc = t.scale, R = m.R;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     const plot = p.plot;
     if (!plot) return;
     const pos = this.pos, f = Math.floor(pos), frac = pos - f;
@@ -130,11 +127,7 @@ class LossPanel {
     ctx.clip();
     // Cursor.
     const st = lerpStep(m.steps, f, frac);
-    const cx = p.X(st);
-    ctx.fillStyle = t.text;
-    ctx.globalAlpha = 0.55;
-    ctx.fillRect(cx - 0.75, plot.y, 1.5, plot.h);
-    ctx.globalAlpha = 1;
+    timeCursor(ctx, t, p.X(st), plot);
     ctx.lineJoin = "round";
     m.opts.forEach((op, i) => {
       if (!op.lossPx || !this.visible(i)) return;
@@ -153,13 +146,7 @@ class LossPanel {
           const q = lastFinite(a, divF);
           if (q) cross(ctx, q[0], clamp(q[1], plot.y, plot.y + plot.h), 5.5 * sc, RED, "#ffffff");
         } else if (cur) {
-          ctx.beginPath();
-          ctx.arc(cur[0], clamp(cur[1], plot.y, plot.y + plot.h), 3.6 * sc, 0, 2 * Math.PI);
-          ctx.fillStyle = op.color;
-          ctx.fill();
-          ctx.strokeStyle = this.theme.bg;
-          ctx.lineWidth = 1.5;
-          ctx.stroke();
+          currentDot(ctx, cur[0], clamp(cur[1], plot.y, plot.y + plot.h), 3.6 * sc, op.color, t.bg);
         }
       });
     });

@@ -389,10 +389,7 @@ class LrPanel {
 
   drawLr(p) {
     const ctx = p.ctx, t = this.theme, m = this.model;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     if (this.lrMode === "inline" && p.hm) {
       const hm = p.hm, R = m.R;
       const x = hm.x + (R > 1 ? (this.pos / (R - 1)) * hm.w : 0);

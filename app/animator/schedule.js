@@ -60,19 +60,13 @@ class SchedulePanel {
 
   drawSchedule(p) {
     const m = this.model, ctx = p.ctx, t = this.theme, sc = t.scale, R = m.R;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     const plot = p.plot;
     if (!plot) return;
     const pos = this.pos, f = Math.floor(pos), frac = pos - f;
     const cx = p.X(lerpStep(m.steps, f, frac));
     p.cursorX = cx; // read by tests through state()
-    ctx.fillStyle = t.text;
-    ctx.globalAlpha = 0.55;
-    ctx.fillRect(cx - 0.75, plot.y, 1.5, plot.h);
-    ctx.globalAlpha = 1;
+    timeCursor(ctx, t, cx, plot);
     ctx.lineJoin = "round";
     m.opts.forEach((op, i) => {
       if (!op.schedulePx || !this.visible(i)) return;
@@ -82,14 +76,7 @@ class SchedulePanel {
       const cur = interp(op.schedulePx, f, frac, R);
       if (cur) ctx.lineTo(cur[0], cur[1]);
       ctx.stroke();
-      if (!cur) return;
-      ctx.beginPath();
-      ctx.arc(cur[0], cur[1], 3.6 * sc, 0, 2 * Math.PI);
-      ctx.fillStyle = op.color;
-      ctx.fill();
-      ctx.strokeStyle = t.bg;
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
+      if (cur) currentDot(ctx, cur[0], cur[1], 3.6 * sc, op.color, t.bg);
     });
   }
 }

@@ -193,10 +193,7 @@ class SurfacePanel {
   drawSurface(p) {
     const ctx = p.ctx, plot = p.plot;
     if (!plot) return;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     this.drawTrails(p);
     this.drawCurrentPoints(p);
     this.drawDivergenceNotes(p);
