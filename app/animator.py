@@ -69,7 +69,8 @@ ASSETS = Path(__file__).with_name("animator")
 # "<project>.<component>", as pyproject.toml declares it ([tool.streamlit.component]).
 COMPONENT_NAME = "optviz.animator"
 PANELS = (
-    "surface", "surface3d", "lr", "loss", "schedule", "fit", "inside", "controls", "tools", "events", "legend",
+    "surface", "surface3d", "lr", "loss", "schedule", "fit", "inside", "controls", "tools",
+    "events", "legend",
 )  # fmt: skip
 PANEL_ALIASES = {"heatmap": "lr", "paths": "surface"}
 OPTION_KEYS = (

@@ -77,7 +77,7 @@ class Surface3dPanel {
       const [u, v] = raw(X, Y, Z);
       bx0 = Math.min(bx0, u); bx1 = Math.max(bx1, u); by0 = Math.min(by0, v); by1 = Math.max(by1, v);
     }
-    const pad = 26 * this.theme.scale, top = 22 * this.theme.scale; // room for the axis labels
+    const pad = 30 * this.theme.scale, top = 22 * this.theme.scale; // room for the axis labels
     const F = Math.min((p.w - 2 * pad) / (bx1 - bx0), (p.h - pad - top) / (by1 - by0));
     const cx = p.w / 2 - F * (bx0 + bx1) / 2, cy = top + (p.h - pad - top) / 2 - F * (by0 + by1) / 2;
     const project = (X, Y, Z) => {
@@ -211,8 +211,8 @@ class Surface3dPanel {
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     // each axis named beside the floor edge nearer the camera, its ends labelled
-    const nearY = P(0, -0.5, z0)[2] < P(0, 0.5, z0)[2] ? -0.62 : 0.62;
-    const nearX = P(-0.5, 0, z0)[2] < P(0.5, 0, z0)[2] ? -0.62 : 0.62;
+    const nearY = P(0, -0.5, z0)[2] < P(0, 0.5, z0)[2] ? -0.59 : 0.59;
+    const nearX = P(-0.5, 0, z0)[2] < P(0.5, 0, z0)[2] ? -0.59 : 0.59;
     const label = (X, Y, text) => {
       const q = P(X, Y, z0);
       ctx.fillText(text, q[0], q[1]);
@@ -248,12 +248,13 @@ class Surface3dPanel {
             line[r * 2] = line[r * 2 + 1] = ball[r * 2] = ball[r * 2 + 1] = NaN;
             continue;
           }
-          const cx = clamp(x, x0, x1), cy = clamp(y, y0, y1);
-          const z = Math.min(H.hi, Math.max(h, this.meshHeight3d(H, cx, cy)) + lift);
+          const cx = clamp(x, x0, x1), cy = clamp(y, y0, y1), inside = cx === x && cy === y;
+          // outside the window the loss is not the drawn surface's: the ball waits on its edge
+          const mesh = this.meshHeight3d(H, cx, cy);
+          const z = Math.min(H.hi, (inside ? Math.max(h, mesh) : mesh) + lift);
           const q = cam.project(...this.world3d(H, cx, cy, z));
           ball[r * 2] = q[0];
           ball[r * 2 + 1] = q[1];
-          const inside = cx === x && cy === y;
           line[r * 2] = inside ? q[0] : NaN;
           line[r * 2 + 1] = inside ? q[1] : NaN;
         }
