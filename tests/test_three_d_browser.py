@@ -125,6 +125,12 @@ def test_the_balls_move_with_the_markers_on_one_clock(browser, scene, page_url):
         (o,) = [o for o in doc["optimizers"] if o["name"] == b["name"]]
         loss = payload.decode(o["loss"]).astype(np.float64)[b["start"], 40]
         assert b["height"] == pytest.approx(float(payload.heights(loss, image)), abs=1e-4)
+
+    # hiding an optimizer redraws its paths, not the mesh
+    page.locator("[data-testid='ov-legend-0']").click()
+    s = wait_frame(page, "s.surface3d.balls.length === 4")
+    assert {b["name"] for b in s["surface3d"]["balls"]} == {"SGD", "Momentum"}
+    assert s["surface3d"]["meshBuilds"] == builds
     log.assert_clean()
 
 

@@ -91,16 +91,23 @@ class Surface3dPanel {
     return { project, light: L.map((v) => v / n), az: cam.az, el: cam.el };
   }
 
+  // The static layer: the mesh (redrawn only when the camera, the size or the theme changed:
+  // a live slider or a dragged start changes only the paths), then the faint whole paths.
   buildSurface3d(p) {
     const t = this.theme, ctx = p.static.ctx, sc = t.scale;
-    ctx.clearRect(0, 0, p.w, p.h);
     const H = this.heightModel();
     const cam = (p.cam = this.camera3d(p));
-    ctx.fillStyle = t.plotBg;
-    ctx.fillRect(0, 0, p.w, p.h);
-    this.drawBox3d(p, H, cam, false);
-    this.drawMesh3d(p, H, cam, this.minimaSprites3d(H, cam));
-    this.drawBox3d(p, H, cam, true);
+    const key = `${p.w}x${p.h}@${this.dpr}|${cam.az},${cam.el}|${this.themeKey}|${this.presentation}`;
+    if (p.meshKey !== key) {
+      p.mesh = makeCanvas(p.w, p.h, this.dpr);
+      this.drawMeshLayer3d(p, p.mesh.ctx, H, cam);
+      p.meshKey = key;
+      p.meshBuilds = (p.meshBuilds || 0) + 1;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, p.static.c.width, p.static.c.height);
+    ctx.drawImage(p.mesh.c, 0, 0);
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     this.projectPaths3d(p, H, cam);
     // faint whole paths under the animated trails
     const R = this.model.R;
@@ -109,6 +116,15 @@ class Surface3dPanel {
       if (!op.px3 || !this.visible(i)) return;
       op.px3.forEach((a, s2) => strokeOverHalo(ctx, () => polyline(ctx, a, 0, R - 1, 1), op.rgb, 1.2 * sc, 0.45, 0.3, s2 ? [4, 3] : []));
     });
+  }
+
+  drawMeshLayer3d(p, ctx, H, cam) {
+    const t = this.theme;
+    ctx.fillStyle = t.plotBg;
+    ctx.fillRect(0, 0, p.w, p.h);
+    this.drawBox3d(ctx, H, cam, false);
+    this.drawMesh3d(ctx, H, cam, this.minimaSprites3d(H, cam));
+    this.drawBox3d(ctx, H, cam, true);
     ctx.fillStyle = t.muted;
     ctx.font = t.font(11);
     ctx.textAlign = "right";
@@ -117,7 +133,6 @@ class Surface3dPanel {
     ctx.textAlign = "left";
     const s = this.model.surface;
     ctx.fillText(`height: ${s.log ? `log₁₀(loss${isNum(s.floor) && s.floor !== 0 ? ` − ${fmt(s.floor)}` : ""})` : "loss"}`, 8, 6);
-    p.meshBuilds = (p.meshBuilds || 0) + 1;
   }
 
   // The minima's stars, to be drawn in the painter's order with the quads (a valley's wall
@@ -139,8 +154,8 @@ class Surface3dPanel {
 
   // The quads, far to near, coloured on the 2-D picture's scale and Lambert-shaded; the
   // sprites (sorted far to near) each drawn before the first quad nearer than it.
-  drawMesh3d(p, H, cam, sprites) {
-    const ctx = p.static.ctx, nx = H.xs.length, ny = H.ys.length;
+  drawMesh3d(ctx, H, cam, sprites) {
+    const nx = H.xs.length, ny = H.ys.length;
     const N = nx * ny, PX = new Float32Array(N), PY = new Float32Array(N), W = new Float32Array(N);
     const WX = new Float32Array(N), WY = new Float32Array(N), WZ = new Float32Array(N);
     for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
@@ -191,8 +206,8 @@ class Surface3dPanel {
   }
 
   // The box's floor and the back walls' edges (behind the mesh), or the axis names (front).
-  drawBox3d(p, H, cam, front) {
-    const ctx = p.static.ctx, t = this.theme, z0 = -Z_SPAN3D / 2;
+  drawBox3d(ctx, H, cam, front) {
+    const t = this.theme, z0 = -Z_SPAN3D / 2;
     const P = (X, Y, Z) => cam.project(X, Y, Z);
     if (!front) {
       ctx.strokeStyle = t.axis;
