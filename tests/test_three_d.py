@@ -109,3 +109,21 @@ def test_path_heights_follow_the_grids_rule_at_the_path_points(scene):
             log_height(rosenbrock(pos[..., 0], pos[..., 1]), image), image.vmin, image.vmax
         )
         np.testing.assert_allclose(from_doc, from_formula, atol=2e-3)
+
+
+def test_the_html_export_shared_from_the_3d_view_plays_its_3d_panel():
+    import re
+
+    from app import share_view
+
+    e = Experiment(
+        surface="rosenbrock", optimizers=(OptimizerSpec("Adam", {"learning_rate": 0.05}),), steps=40
+    )
+
+    def data(page: str) -> dict:
+        (text,) = re.findall(r'id="optviz-data">(.*?)</script>', page)
+        return json.loads(text)
+
+    shared = data(share_view._html(e, three_d=True))
+    assert shared["options"]["show"] == ["surface3d"] and "height" in shared["surface"]
+    assert "show" not in data(share_view._html(e))["options"]  # from Paths: as before
