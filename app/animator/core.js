@@ -92,7 +92,9 @@ class Animator {
       H = optHeight || (present ? 560 : 480);
       if (P.surface) {
         const square = H - 22 - 44 + 118; // a square plot: title, x axis, y axis and colour bar
-        const sw = rights.length ? Math.min(square, Math.round(W * 0.56)) : Math.min(W, square + 40);
+        // beside the 3-D panel (the 3-D tab) the 2-D one takes half
+        const share = P.surface3d ? 0.5 : 0.56;
+        const sw = rights.length ? Math.min(square, Math.round(W * share)) : Math.min(W, square + 40);
         rects.surface = [0, 0, sw, H];
       }
       const x0 = P.surface ? rects.surface[2] + gap : 0;
