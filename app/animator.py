@@ -20,9 +20,9 @@ and ``options``:
 ``presentation`` (bool, False)
     Larger fonts, markers and lines (for projectors).
 ``hide`` (list of panel names)
-    Panels not shown: ``surface``, ``lr`` (the learning-rate heatmaps; ``heatmap`` is an alias),
-    ``loss``, ``schedule`` (eta_t over the steps, shown when some rate is scheduled), ``fit``,
-    ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
+    Panels not shown: ``surface``, ``surface3d``, ``lr`` (the learning-rate heatmaps;
+    ``heatmap`` is an alias), ``loss``, ``schedule`` (eta_t over the steps, shown when some
+    rate is scheduled), ``fit``, ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
 ``show`` (list of panel names)
     Panels off unless named here: ``surface3d`` (the loss surface in 3-D, in perspective, with
     the paths and a ball per run on the same clock; needs the document's ``surface.height``).
