@@ -20,9 +20,13 @@ and ``options``:
 ``presentation`` (bool, False)
     Larger fonts, markers and lines (for projectors).
 ``hide`` (list of panel names)
-    Panels not shown: ``surface``, ``lr`` (the learning-rate heatmaps; ``heatmap`` is an alias),
-    ``loss``, ``schedule`` (eta_t over the steps, shown when some rate is scheduled), ``fit``,
-    ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
+    Panels not shown: ``surface``, ``surface3d``, ``lr`` (the learning-rate heatmaps;
+    ``heatmap`` is an alias), ``loss``, ``schedule`` (eta_t over the steps, shown when some
+    rate is scheduled), ``fit``, ``inside``, ``controls``, ``tools``, ``events``, ``legend``.
+``show`` (list of panel names)
+    Panels off unless named here: ``surface3d`` (the loss surface in 3-D, in perspective, with
+    the paths and a ball per run on the same clock; needs the document's ``surface.height``).
+    ``hide`` wins over ``show``.
 ``height`` (int, 480)
     Height in pixels of the panels' area (the controls and the inside panel come below).
 ``hidden`` (list of optimizer names)
@@ -65,12 +69,13 @@ ASSETS = Path(__file__).with_name("animator")
 # "<project>.<component>", as pyproject.toml declares it ([tool.streamlit.component]).
 COMPONENT_NAME = "optviz.animator"
 PANELS = (
-    "surface", "lr", "loss", "schedule", "fit", "inside", "controls", "tools", "events", "legend",
+    "surface", "surface3d", "lr", "loss", "schedule", "fit", "inside", "controls", "tools",
+    "events", "legend",
 )  # fmt: skip
 PANEL_ALIASES = {"heatmap": "lr", "paths": "surface"}
 OPTION_KEYS = (
     "autoplay", "frame", "speed", "loop", "presentation", "hide", "height", "hidden",
-    "optimizer", "start", "arrows", "arrows_all", "arrow_scale", "theme",
+    "optimizer", "start", "arrows", "arrows_all", "arrow_scale", "theme", "show",
 )  # fmt: skip
 _ENTRY = "export default function"
 # What the component sends back: click, live and drag are triggers, frame and inspect state.
@@ -93,6 +98,7 @@ SCRIPT_MODULES = (
     "dom.js",  # the page structure and the theme
     "surface.js",  # the panels, one class of methods each
     "fan.js",  # the minibatch-gradient fan on the surface (stochastic surfaces, paused)
+    "three.js",  # the 3-D panel: the surface as a shaded mesh in perspective, paths and balls
     "lr.js",
     "loss.js",
     "schedule.js",  # the learning-rate schedule: eta_t over the steps
@@ -198,15 +204,17 @@ def _options(options: dict[str, Any] | None, height: int | None) -> dict[str, An
     out = dict(_clean(options or {}))
     if height is not None:
         out["height"] = int(height)
-    hide = out.get("hide")
-    if hide is not None:
-        if isinstance(hide, str):
-            hide = [hide]
-        hide = [PANEL_ALIASES.get(h, h) for h in hide]
-        unknown = sorted(set(hide) - set(PANELS))
+    for key in ("hide", "show"):
+        names = out.get(key)
+        if names is None:
+            continue
+        if isinstance(names, str):
+            names = [names]
+        names = [PANEL_ALIASES.get(h, h) for h in names]
+        unknown = sorted(set(names) - set(PANELS))
         if unknown:
-            raise ValueError(f"options['hide']: unknown panels {unknown}; known: {list(PANELS)}")
-        out["hide"] = list(dict.fromkeys(hide))
+            raise ValueError(f"options[{key!r}]: unknown panels {unknown}; known: {list(PANELS)}")
+        out[key] = list(dict.fromkeys(names))
     return out
 
 

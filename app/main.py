@@ -173,7 +173,7 @@ def main() -> None:
     renderers = {
         "paths": lambda: views.paths(e, views.animator_options(present, hide, frame)),
         "inside": lambda: views.inside(e),
-        "3d": lambda: views.three_d(e),
+        "3d": lambda: views.three_d(e, views.animator_options(present, hide, frame)),
         "sweeps": lambda: sweeps_view.sweeps_tab(e),
         "summary": lambda: views.summary(e),
         "lessons": lessons_view.gallery,

@@ -18,7 +18,12 @@ Schema (version 1)::
         "minima": [[x, y], ...], "local_minima": [[x, y], ...],   # in view coordinates
         "axes": ["x", "y"],                 # axis titles of the view
         "projected": bool,                  # the view is a 2-D projection of more weights
-        "learned": bool
+        "learned": bool,
+        "height": {                         # the 3-D panel's mesh (see height_grid)
+          "x": [...], "y": [...],           # the nodes: G points of the picture's grid each
+          "z": A(G, G) as f2,               # heights[j, i] at (x[i], y[j])
+          "offset": float                   # height(f) = clip(log10(f - floor + offset) if log
+        }                                   #   else f, vmin, vmax); paths' from their loss
       },
       "weights": ["x", "y"] or ["W1[0,0]", ...],   # names of the weights (dim)
       "optimizers": [{
@@ -89,6 +94,7 @@ INLINE_DIM = 16  # per-weight values travel for every frame up to this many weig
 LAYER_FRAMES = 100  # frames sampled for per-layer heatmaps of larger models
 FIT_FRAMES = 30  # frames sampled for decision boundaries
 FIT_GRID = 32
+HEIGHT_GRID = 64  # nodes a side of the 3-D panel's mesh: 64 x 64 float16, about 11 KB of base64
 
 
 # Wire dtypes: f4 float32; u1 bytes; f2 float16 (half the bytes, 3 significant digits: enough
@@ -243,6 +249,57 @@ def _fit(result: Result) -> dict[str, Any] | None:
     }
 
 
+def heights(values: np.ndarray, image: SurfaceImage) -> np.ndarray:
+    """Loss values as heights of the 3-D panel: the 2-D picture's colour coordinate (the log of
+    the excess over its floor when the picture is log-coloured), clipped to its colour range,
+    so a height and a colour say the same thing. Not finite (outside the domain): the top."""
+    scale = image.scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = scale.shown(np.asarray(values, np.float64))
+    return np.clip(np.where(np.isfinite(shown), shown, scale.vmax), scale.vmin, scale.vmax)
+
+
+def _nodes(n_grid: int, n: int) -> tuple[np.ndarray, int]:
+    """``n`` indices spread over a grid axis of ``n_grid`` points, and the half-width of the
+    block of grid points each one stands for."""
+    idx = np.unique(np.linspace(0, n_grid - 1, min(n, n_grid)).round().astype(int))
+    return idx, int(np.ceil((n_grid - 1) / max(1, len(idx) - 1) / 2))
+
+
+def _block_min(values: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """The lowest value within ``half`` points either side, along ``axis``."""
+    if half <= 0:
+        return values
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (half, half)
+    padded = np.pad(values, pad, constant_values=np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=axis)
+    return windows.min(-1)
+
+
+def height_grid(image: SurfaceImage, n: int = HEIGHT_GRID) -> dict[str, Any]:
+    """The 3-D panel's height mesh: ``n x n`` nodes over the picture's own grid (the values
+    the 2-D image was coloured from, not a second evaluation), as :func:`heights`. Each node
+    takes the lowest value of the block of grid points it stands for, so a valley narrower than
+    a mesh cell (Rosenbrock's, in log colour) stays one continuous trench instead of a row of
+    teeth where nodes happen to fall in it. The browser lifts the paths with the same rule
+    from their loss (app/animator/three.js), so a live or dragged path, whose loss changes in
+    the browser, stays on the surface."""
+    ny, nx = image.grid.shape
+    cols, hx = _nodes(nx, n)
+    rows, hy = _nodes(ny, n)
+    grid = np.where(np.isfinite(image.grid), image.grid, np.inf)  # outside the domain: the top
+    low = _block_min(_block_min(grid, hx, 1), hy, 0)[np.ix_(rows, cols)]
+    x0, x1, y0, y1 = image.extent
+    xs, ys = np.linspace(x0, x1, nx)[cols], np.linspace(y0, y1, ny)[rows]
+    return {
+        "x": [float(f"{v:.7g}") for v in xs],
+        "y": [float(f"{v:.7g}") for v in ys],
+        "z": array(heights(low, image), "f2"),
+        "offset": image.scale.offset,
+    }
+
+
 def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     s = result.surface
     info = result.experiment.optimizers[a].info
@@ -334,6 +391,7 @@ def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
             else ["direction 1", "direction 2"],
             "projected": s.projection is not None,
             "learned": s.predict_fn is not None,
+            "height": height_grid(image),
         },
         "weights": _weight_names(result),
         "optimizers": [_optimizer(result, a, inline) for a in range(len(result.kinds))],

@@ -59,7 +59,7 @@ from trajectories.experiment import check_scalar
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
 HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",
-            "inside", "fit", "controls", "legend")  # fmt: skip
+            "inside", "fit", "controls", "legend", "surface3d")  # fmt: skip
 # The link's keys of the experiment's numeric fields.
 SCALAR_KEYS = {"n": "steps", "noise": "noise", "seed": "seed", "tol": "tolerance",
                "stride": "stride"}  # fmt: skip

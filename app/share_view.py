@@ -105,7 +105,7 @@ def share_tab(e: Experiment, scene: share.Scene) -> None:
     cols = st.columns(4)
     cols[0].download_button(
         "Animation (.html)",
-        lambda: _html(e),
+        lambda: _html(e, three_d=scene.view == "3d"),
         file_name="optimizer-run.html",
         mime="text/html",
         on_click="ignore",
@@ -160,13 +160,15 @@ def _python(e: Experiment) -> None:
     )
 
 
-def _html(e: Experiment) -> str:
+def _html(e: Experiment, three_d: bool = False) -> str:
+    """The offline page; shared from the 3-D view, with its 3-D panel beside the 2-D one."""
     from app import animator
 
     # the page's own document, with the first optimizer's live learning-rate slider (offline,
     # the slider still scrubs through the runs it carries; releasing it changes nothing)
     doc = compute.live_document(e, 0, None)
-    return animator.standalone_html(doc, title="Optimizer visualizer")
+    options = {"show": ["surface3d"]} if three_d else None
+    return animator.standalone_html(doc, title="Optimizer visualizer", options=options)
 
 
 def _csv(r) -> str:

@@ -54,6 +54,13 @@ class SurfaceImage:
     def data_url(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
+    @property
+    def scale(self) -> ColourScale:
+        """The colour scale this picture was drawn with (its log offset from the grid's span)."""
+        finite = self.grid[np.isfinite(self.grid)]
+        span = float(np.max(finite) - self.floor) if finite.size else 0.0
+        return ColourScale(self.vmin, self.vmax, self.log, self.floor, span)
+
 
 @functools.lru_cache(maxsize=64)
 def _grid_fn(fn, layers_key):
@@ -97,10 +104,15 @@ class ColourScale:
     floor: float
     span: float  # max - floor of the grid it was fitted on (the log's offset is a fraction)
 
+    @property
+    def offset(self) -> float:
+        """Added to ``f - floor`` before the log, so the minimum itself has a finite colour."""
+        return max(self.span * 1e-6, 1e-12)
+
     def shown(self, values: np.ndarray) -> np.ndarray:
         if not self.log:
             return values
-        return np.log10(values - self.floor + max(self.span * 1e-6, 1e-12))
+        return np.log10(values - self.floor + self.offset)
 
     def bands(self, values: np.ndarray) -> np.ndarray:
         shown = self.shown(values)
@@ -190,7 +202,4 @@ def picture_at(
         _, _, values = loss_grid(surface, width, height)
     else:
         values = _resample(like.grid, width, height)
-    finite = like.grid[np.isfinite(like.grid)]
-    span = float(np.max(finite) - like.floor) if finite.size else 0.0
-    scale = ColourScale(like.vmin, like.vmax, like.log, like.floor, span)
-    return Image.fromarray(np.flipud(scale.rgb(values, line)).astype(np.uint8), "RGB")
+    return Image.fromarray(np.flipud(like.scale.rgb(values, line)).astype(np.uint8), "RGB")

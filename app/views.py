@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app import compute, drag, live, state, tex_text
@@ -161,7 +160,8 @@ def paused_frame() -> int | None:
     return int(frame) if isinstance(frame, int) and frame >= 0 else None
 
 
-ANIMATOR_PANELS = ("heatmap", "loss", "inside", "fit", "controls", "legend")  # hideable by links
+# the animator panels a link may hide
+ANIMATOR_PANELS = ("heatmap", "loss", "inside", "fit", "controls", "legend", "surface3d")
 
 
 def animator_options(present: bool, hide: tuple[str, ...], frame: int | None) -> dict:
@@ -257,52 +257,18 @@ def inside(e: Experiment) -> None:
                 )
 
 
-def three_d(e: Experiment) -> None:
-    r = compute.shown(e)
-    pic = compute.picture_for(e)
-    x0, x1, y0, y1 = pic.extent
-    z = pic.grid
-    ny, nx = z.shape
-    step = max(1, nx // 96)  # a lighter mesh: WebGL surfaces above ~100x100 get slow
-    shown = np.log10(z - pic.floor + 1e-12) if pic.log else z
-    fig = go.Figure()
-    fig.add_trace(
-        go.Surface(
-            x=np.linspace(x0, x1, nx)[::step],
-            y=np.linspace(y0, y1, ny)[::step],
-            z=shown[::step, ::step],
-            colorscale="Viridis",
-            opacity=0.85,
-            showscale=False,
-            name="surface",
-        )
-    )
-    for a, name in enumerate(r.names):
-        for s in range(r.position.shape[1]):
-            xy = r.surface.project(r.position[a, s])
-            loss = r.loss[a, s]
-            zz = np.log10(loss - pic.floor + 1e-12) if pic.log else loss
-            fig.add_trace(
-                go.Scatter3d(
-                    x=xy[:, 0],
-                    y=xy[:, 1],
-                    z=zz,
-                    mode="lines",
-                    line={"color": r.colors[a], "width": 5},
-                    name=name if s == 0 else f"{name} ({s + 1})",
-                )
-            )
-    fig.update_layout(
-        height=560,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        scene={
-            "zaxis_title": "log10(f - f*)" if pic.log else "f",
-            "xaxis_title": "x",
-            "yaxis_title": "y",
-        },
-        legend={"orientation": "h"},
-    )
-    st.plotly_chart(fig, key="three_d", config={"displaylogo": False})
+# The 3-D view: the animator's surface in perspective beside the 2-D one (same clock, controls
+# and document); the panels about the numbers (rates, loss, fit, equations) stay in Paths.
+THREE_D_HIDDEN = ("lr", "loss", "schedule", "fit", "inside")
+
+
+def three_d(e: Experiment, options: dict | None = None) -> None:
+    """The 3-D tab: the animator with its ``surface3d`` panel shown (app/animator/three.js),
+    ``options`` as for :func:`paths` (a link's frame, presentation, hidden panels)."""
+    options = dict(options or {})
+    options["show"] = ["surface3d"]
+    options["hide"] = list(dict.fromkeys([*options.get("hide", ()), *THREE_D_HIDDEN]))
+    _animator(e, options)
 
 
 def summary(e: Experiment) -> None:

@@ -219,6 +219,19 @@ class Page:
             "paused": paused,
         }
 
+    def three_d_rate(self, seconds: float) -> float:
+        """Frames drawn per second on the 3-D tab (the animator with its 3-D panel), playing."""
+        self.page.get_by_role("tab", name="3-D").click()
+        self.page.wait_for_function(
+            f"() => {{ const r = {FIND_JS}; return !!(r && r.__optviz && "
+            "r.__optviz.state().surface3d); }",
+            timeout=120_000,
+        )
+        self.idle()
+        self.page.evaluate(f"() => {FIND_JS}.__optviz.play()")
+        self.page.wait_for_timeout(500)  # warm up
+        return self.page.evaluate(FPS_JS, [None, seconds * 1000, 50])["fps"]
+
 
 def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) -> dict:
     from playwright.sync_api import sync_playwright
@@ -263,6 +276,8 @@ def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) 
                     f"() => {FIND_JS}.__optviz.state().playing"
                 )
                 log(f"changes {[r[k] for k in ('new', 'cached', 'paused new', 'paused cached')]}")
+                r["fps 3-D"] = p.three_d_rate(seconds)
+                log(f"fps 3-D tab {r['fps 3-D']:.1f}")
                 p.context.close()
         browser.close()
     return r
@@ -294,6 +309,7 @@ def tables(r: dict, info: dict) -> str:
             f"{fps['fps']:.1f} ({fps['fps sampled']:.1f} while sampling pixels every 250 ms)",
             ">= 30",
         ),
+        ("frames drawn per second, 3-D tab (2-D and 3-D panels)", f"{r['fps 3-D']:.1f}", ">= 30"),
         (
             "sampled frames: blank panels / not playing",
             f"{fps['blank']} / {fps['paused']} of {fps['samples']} samples",

@@ -754,25 +754,21 @@ def test_inside_view_at_the_last_frame_has_no_step_and_no_negative_zero():
     assert (cells[["update Δw", "ratio -Δw/g"]] == "0").all().all(), cells
 
 
-def test_three_d_view_has_the_surface_and_one_line_per_path():
+def test_three_d_view_is_the_animator_with_its_3d_panel():
     at = light(x=["-1.5,2", "1,-1"])
-    d = doc(at)
+    in_paths = doc(at)
+    assert "surface3d" not in in_paths["options"].get("show", [])  # Paths keeps its look
     open_view(at, "3d")
     assert_ok(at)
-    spec = plotly_spec(at, "three_d")
-    kinds = [t["type"] for t in spec["data"]]
-    assert kinds == ["surface", "scatter3d", "scatter3d", "scatter3d", "scatter3d"]
-    lines = spec["data"][1:]
-    assert [t["name"] for t in lines] == ["Adam", "Adam (2)", "SGD", "SGD (2)"]
-    for t, (name, start) in zip(
-        lines, [("Adam", 0), ("Adam", 1), ("SGD", 0), ("SGD", 1)], strict=True
-    ):
-        xy = path(d, name)[start]
-        np.testing.assert_allclose(plotly_array(t["x"]), xy[:, 0], rtol=1e-6)
-        np.testing.assert_allclose(plotly_array(t["y"]), xy[:, 1], rtol=1e-6)
-        assert t["line"]["color"] == d["optimizers"][names(d).index(name)]["color"]
-    z = plotly_array(spec["data"][0]["z"])
-    assert z.ndim == 2 and min(z.shape) > 10
+    d = doc(at)
+    assert d["options"]["show"] == ["surface3d"]
+    assert {"lr", "loss", "inside", "fit", "schedule"} <= set(d["options"]["hide"])
+    assert "surface" not in d["options"]["hide"]  # the 2-D view beside the 3-D one
+    assert d["id"] == in_paths["id"]  # the same document: one clock for both views
+    z = payload.decode(d["surface"]["height"]["z"])
+    assert z.shape == (len(d["surface"]["height"]["y"]), len(d["surface"]["height"]["x"]))
+    assert min(z.shape) >= 48 and np.isfinite(z).all()
+    assert not [c for c in at.get("plotly_chart") if c.key == "three_d"]  # no WebGL figure
 
 
 def test_summary_view_has_one_row_per_optimizer():

@@ -62,6 +62,8 @@ class Animator {
     this.frame = Math.floor(this.pos);
     const alias = { heatmap: "lr", paths: "surface" };
     this.hide = new Set((Array.isArray(o.hide) ? o.hide : []).map((h) => alias[h] || String(h)));
+    // panels off unless asked for (the 3-D view: its own tab, or an export that wants it)
+    this.show = new Set((Array.isArray(o.show) ? o.show : []).map(String));
     this.presentation = !!o.presentation;
     this.buildDom();
     this.readTheme();
@@ -82,7 +84,7 @@ class Animator {
     const gap = 12;
     const present = this.presentation;
     const P = this.panels;
-    const rights = ["lr", "loss", "schedule", "fit"].filter((k) => P[k]);
+    const rights = ["surface3d", "lr", "loss", "schedule", "fit"].filter((k) => P[k]);
     const rects = {};
     const optHeight = isNum(this.options.height) ? this.options.height : null;
     let H;
@@ -90,18 +92,20 @@ class Animator {
       H = optHeight || (present ? 560 : 480);
       if (P.surface) {
         const square = H - 22 - 44 + 118; // a square plot: title, x axis, y axis and colour bar
-        const sw = rights.length ? Math.min(square, Math.round(W * 0.56)) : Math.min(W, square + 40);
+        // beside the 3-D panel (the 3-D tab) the 2-D one takes half
+        const share = P.surface3d ? 0.5 : 0.56;
+        const sw = rights.length ? Math.min(square, Math.round(W * share)) : Math.min(W, square + 40);
         rects.surface = [0, 0, sw, H];
       }
       const x0 = P.surface ? rects.surface[2] + gap : 0;
       const rw = W - x0;
       if (rights.length === 1) rects[rights[0]] = [x0, 0, rw, H];
       else if (rights.length === 2) {
-        const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : 0.5));
+        const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : rights[0] === "surface3d" ? 0.62 : 0.5));
         rects[rights[0]] = [x0, 0, rw, h0 - gap / 2];
         rects[rights[1]] = [x0, h0 + gap / 2, rw, H - h0 - gap / 2];
       } else if (rights.length >= 3) { // the first on top, the others side by side below
-        const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : 0.5));
+        const h0 = Math.round(H * (rights[0] === "lr" ? this.lrShare(H) : rights[0] === "surface3d" ? 0.62 : 0.5));
         rects[rights[0]] = [x0, 0, rw, h0 - gap / 2];
         const below = rights.slice(1), n = below.length;
         const lw = Math.round((rw - gap * (n - 1)) / n);
@@ -112,8 +116,8 @@ class Animator {
       }
     } else {
       let y = 0;
-      const heights = { surface: Math.min(W, optHeight || 440), lr: this.lrMode === "layers" ? 260 : clamp(this.lrRows() * 12 + 70, 150, 300), loss: 220, schedule: 180, fit: 260 };
-      for (const k of ["surface", "lr", "loss", "schedule", "fit"]) {
+      const heights = { surface: Math.min(W, optHeight || 440), surface3d: Math.round(Math.min(W, optHeight || 440) * 0.85), lr: this.lrMode === "layers" ? 260 : clamp(this.lrRows() * 12 + 70, 150, 300), loss: 220, schedule: 180, fit: 260 };
+      for (const k of ["surface", "surface3d", "lr", "loss", "schedule", "fit"]) {
         if (!P[k]) continue;
         rects[k] = [0, y, W, heights[k]];
         y += heights[k] + gap;
@@ -162,6 +166,7 @@ class Animator {
       }
     };
     guard("surface", this.buildSurface);
+    guard("surface3d", this.buildSurface3d);
     guard("lr", this.buildLr);
     guard("loss", this.buildLoss);
     guard("schedule", this.buildSchedule);
@@ -214,6 +219,7 @@ class Animator {
       layers: this.panels && this.panels.lr && this.panels.lr.layerRects ? this.panels.lr.layerRects.map((r) => r.layer.name) : [],
       panels: this.panels ? Object.keys(this.panels) : [],
       fan: this.playing || !this.fanDrawn ? null : { ...this.fanDrawn },
+      surface3d: this.surface3dState(),
       scheduleCursor: this.panels && this.panels.schedule ? this.panels.schedule.cursorX : null,
       errors: this.model.errors,
       failed: Object.keys(this.failed),
@@ -249,4 +255,4 @@ function mixin(target, ...groups) {
   }
 }
 
-mixin(Animator, DomBuilder, SurfacePanel, GradientFan, LrPanel, LossPanel, SchedulePanel, FitPanel, InsidePanel, LivePanel, Timeline, Events, StartDrag);
+mixin(Animator, DomBuilder, SurfacePanel, GradientFan, Surface3dPanel, LrPanel, LossPanel, SchedulePanel, FitPanel, InsidePanel, LivePanel, Timeline, Events, StartDrag);

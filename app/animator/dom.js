@@ -70,6 +70,7 @@ class DomBuilder {
     this.panels = {};
     const has = {
       surface: !this.hide.has("surface"),
+      surface3d: this.show.has("surface3d") && !this.hide.has("surface3d"),
       lr: !this.hide.has("lr") && (m.opts.some((op) => op.lr) || !!m.lrLayers || m.errors.lr.length > 0),
       loss: !this.hide.has("loss"),
       // only when some rate changes over the steps: a run of constant rates keeps its layout
@@ -79,6 +80,7 @@ class DomBuilder {
     this.has = has;
     const colourNote = s.log ? "log colour" : "linear colour";
     if (has.surface) this.panels.surface = panel("surface", `Paths on the loss surface · ${colourNote}`);
+    if (has.surface3d) this.panels.surface3d = panel("surface3d", "The loss surface in 3-D · balls at the current step");
     if (has.lr) {
       this.lrMode = m.opts.some((op) => op.lr) ? "inline" : m.lrLayers ? "layers" : "none";
       this.panels.lr = panel("lr", this.lrMode === "layers" ? "Learning rate of every weight" : "Per-weight learning rate over steps · log₁₀ colour");

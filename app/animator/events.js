@@ -31,6 +31,7 @@ class Events {
     this.bindTools();
     this.bindKeyboard();
     if (this.panels.surface) this.bindSurfacePointer(this.panels.surface);
+    if (this.panels.surface3d) this.bindOrbit(this.panels.surface3d);
     if (this.panels.lr) this.bindSeekPointer(this.panels.lr, (ev) => this.lrHit(ev));
     if (this.panels.loss) this.bindSeekPointer(this.panels.loss, (ev) => this.lossHit(ev));
     this.observeResize();

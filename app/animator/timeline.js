@@ -38,6 +38,7 @@ class Timeline {
       }
     };
     draw("surface", this.drawSurface);
+    draw("surface3d", this.drawSurface3d);
     draw("lr", this.drawLr);
     draw("loss", this.drawLoss);
     draw("schedule", this.drawSchedule);
