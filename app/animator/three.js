@@ -281,10 +281,7 @@ class Surface3dPanel {
   drawSurface3d(p) {
     const ctx = p.ctx, m = this.model, sc = this.theme.scale;
     if (!p.cam) return;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
-    ctx.drawImage(p.static.c, 0, 0);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    restoreStatic(p, this.dpr);
     ctx.lineJoin = "round";
     const pos = this.pos, f = Math.floor(pos), frac = pos - f, R = m.R;
     const balls = [];
