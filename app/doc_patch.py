@@ -15,7 +15,8 @@ other value is replaced whole. ``drop`` lists keys the new document no longer ha
 browser (``app/animator/patch.js``) applies a patch only to the document whose id is ``base``
 and otherwise sends the ``resync`` trigger: :func:`forget` then drops the memory, and the
 rerun it causes mounts the whole document. The first mount of a session, and any mount after
-:func:`forget`, carry the whole document. The comparison is cheap: unchanged parts of cached
+:func:`forget` (app/main.py forgets when the Paths tab is not drawn: back on it, a new
+component mounts), carry the whole document. The comparison is cheap: unchanged parts of cached
 documents are the same objects, and Python's equality tests identity first.
 """
 
@@ -101,6 +102,9 @@ def outgoing(state: MutableMapping, key: str, data: dict[str, Any]) -> dict[str,
     Remembers ``data`` as the document the browser holds from now on."""
     body = _body(data)
     last = state.get(memory_key(key))
+    # one animator is on the page at a time (a lesson stage has its own key): what was sent to
+    # another key would only hold a document in the session
+    forget(state, exclude=key)
     state[memory_key(key)] = (data["id"], body)
     if last is None:
         return data
@@ -126,8 +130,9 @@ def sent(state: MutableMapping, key: str) -> tuple[str, dict[str, Any]] | None:
     return state.get(memory_key(key))
 
 
-def forget(state: MutableMapping, key: str | None = None) -> None:
-    """Send the whole document next time, to ``key`` (default: to every animator)."""
-    for k in [k for k in list(state.keys()) if k.startswith(_SENT)]:
-        if key is None or k == memory_key(key):
+def forget(state: MutableMapping, key: str | None = None, *, exclude: str | None = None) -> None:
+    """Send the whole document next time, to ``key`` (default: to every animator but
+    ``exclude``)."""
+    for k in [k for k in list(state.keys()) if isinstance(k, str) and k.startswith(_SENT)]:
+        if (key is None or k == memory_key(key)) and (exclude is None or k != memory_key(exclude)):
             del state[k]

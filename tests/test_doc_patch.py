@@ -15,6 +15,7 @@ import pytest
 
 from app import animator, compute, doc_patch
 from tests import app_scenarios as sc
+from trajectories import OptimizerSpec
 
 
 def _paths(message: dict) -> list[list]:
@@ -82,6 +83,10 @@ def test_outgoing_sends_whole_first_then_patches_and_whole_again_after_forget():
     assert out["patch"] == {"set": [[["optimizers", 0, "diverged"], [7]]], "drop": []}
     doc_patch.forget(state, "another key")
     assert doc_patch.sent(state, "animator")[0] == "two"
+    # a lesson stage's animator (another key): the first one's memory goes
+    assert doc_patch.outgoing(state, "stage 1", first) is first
+    assert doc_patch.sent(state, "animator") is None
+    assert doc_patch.outgoing(state, "animator", second) is second
     doc_patch.forget(state, "animator")
     assert doc_patch.outgoing(state, "animator", second) is second
 
@@ -177,3 +182,18 @@ def test_back_on_the_paths_tab_the_animator_gets_the_whole_document(at):
     message = sc.message(at)
     assert "patch" not in message
     assert {k: v for k, v in message.items() if k != "options"} == _expected(at)
+
+
+def test_another_optimizers_notch_computes_no_new_family(at):
+    """The live family is keyed by its one instance: changing another instance's rate finds
+    the same family (the same object, not a second vmapped call)."""
+    e = sc.experiment(at)
+    first = compute.live_document(e, 0, None)["live"]["family"]
+    specs = list(e.optimizers)
+    specs[1] = OptimizerSpec(specs[1].kind, {**dict(specs[1].hyperparams), "learning_rate": 0.003})
+    other = e.replace(optimizers=tuple(specs))
+    assert other.computation().key != e.computation().key
+    assert compute.live_document(other, 0, None)["live"]["family"] is first
+    specs[0] = OptimizerSpec(specs[0].kind, {**dict(specs[0].hyperparams), "learning_rate": 0.02})
+    mine = e.replace(optimizers=tuple(specs))
+    assert compute.live_document(mine, 0, None)["live"]["family"] is not first
