@@ -53,6 +53,15 @@ def _data_bytes(payload_: str | bytes) -> int:
 
 
 DOCUMENT_JS = "r => JSON.stringify(r.__optvizInstance.data)"
+# Every canvas of the animator (surface, heatmaps, loss, ...) as PNG, once its surface picture
+# has loaded: the pixels drawn.
+PIXELS_JS = """async (r) => {
+  const a = r.__optviz;
+  while (!a.state().imageReady) await new Promise((res) => requestAnimationFrame(res));
+  await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+  return [...r.querySelectorAll('canvas')].map((c) => [c.dataset.testid || c.className,
+    c.width, c.height, c.toDataURL()]);
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +172,9 @@ def test_a_notch_sends_a_patch_that_draws_the_new_run(browser, app_url):
     assert after["surface"] == before["surface"] and after["live"] == before["live"]
     log.assert_clean()
 
-    # a reload (a new session) gets the whole document and draws the same
+    # a reload (a new session) gets the whole document and draws the same: the same document
+    # and, paused at the same frame (the link's), the same pixels
+    pixels = page.locator(ROOT).evaluate(PIXELS_JS)
     received = len(sizes)
     page.reload()
     wait_drawn(page, timeout=120_000)
@@ -171,6 +182,12 @@ def test_a_notch_sends_a_patch_that_draws_the_new_run(browser, app_url):
     assert max(sizes[received:]) > whole_message * 0.8
     assert page.evaluate(PATCHES_JS)["applied"] == 0
     assert drawn_document(page) == after
+    reloaded = state(page)
+    assert reloaded["frame"] == paused["frame"] and not reloaded["playing"], reloaded
+    again = page.locator(ROOT).evaluate(PIXELS_JS)
+    assert len(pixels) >= 3 and [c[:3] for c in again] == [c[:3] for c in pixels]
+    differ = [c[0] for c, d in zip(pixels, again, strict=True) if c[3] != d[3]]
+    assert not differ, f"canvases drawn differently after the reload: {differ}"
     screenshot(page, "delta_after_reload", full_page=False)
     log.assert_clean()
     page.context.close()
