@@ -51,7 +51,12 @@ frame shown when the animation was paused or scrubbed), ``live`` (a trigger: ``{
 (state: ``{"optimizer", "param"}``, the optimizer chosen for inspection and the hyperparameter
 whose family the next document should carry), ``drag`` (a trigger: ``{"x", "y", "seq"}``
 while the first start's marker is dragged, see :mod:`app.drag`; a document ``{"id", "drag"}``
-answers it, for the instance drawing that id).
+answers it, for the instance drawing that id) and ``resync`` (a trigger: the browser got a
+patch for a document it does not hold, so the next mount carries the whole document).
+
+In Streamlit, a mount after the first sends only what changed against the document the
+browser holds (a patch, :mod:`app.doc_patch`); the browser rebuilds the whole document from it
+(``app/animator/patch.js``) and draws that, keeping its state as for any new document.
 """
 
 from __future__ import annotations
@@ -80,7 +85,8 @@ OPTION_KEYS = (
 _ENTRY = "export default function"
 # What the component sends back: click, live and drag are triggers, frame and inspect state.
 CALLBACKS = (
-    "on_click_change", "on_frame_change", "on_live_change", "on_inspect_change", "on_drag_change"
+    "on_click_change", "on_frame_change", "on_live_change", "on_inspect_change", "on_drag_change",
+    "on_resync_change",
 )  # fmt: skip
 
 
@@ -107,6 +113,7 @@ SCRIPT_MODULES = (
     "timeline.js",  # playback: the clock, play/pause/seek, what goes back to Python
     "events.js",  # pointer, keyboard and resize handlers
     "drag.js",  # dragging the start point: throttled drag triggers, the answers swapped in
+    "patch.js",  # a patch against the document drawn made whole again (app/doc_patch.py)
     "core.js",  # the Animator class, composed of the method classes above
     "entry.js",  # the component's entry point (the default export)
 )
@@ -254,10 +261,24 @@ def animator(
     if mount is None:  # pragma: no cover - Streamlit is a runtime dependency
         raise RuntimeError("Streamlit is not installed")
 
+    import streamlit as st
+
+    from app import doc_patch
+
     def noop() -> None:
         return None
 
-    return mount(key=key, data=data, **{k: callbacks.get(k) or noop for k in CALLBACKS})
+    handlers = {k: callbacks.get(k) or noop for k in CALLBACKS}
+    if "drag" not in data:  # a drag's answer is already partial (app.drag)
+        data = doc_patch.outgoing(st.session_state, key, data)
+    resynced = handlers["on_resync_change"]
+
+    def on_resync() -> None:  # the browser lacks the patch's base: the whole document next
+        doc_patch.forget(st.session_state, key)
+        resynced()
+
+    handlers["on_resync_change"] = on_resync
+    return mount(key=key, data=data, **handlers)
 
 
 _THEMES = {

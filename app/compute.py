@@ -85,16 +85,17 @@ def document(e: Experiment) -> animator.Ready:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _family(key: str, a: int, name: str) -> tuple[dict | None, str | None]:
-    """The encoded family of instance ``a``'s runs over ``name`` (one vmapped call), recorded
-    at the stride of the computation's run so that its frames are the document's."""
-    r = _result(key)
+def _family(one_key: str, name: str, stride: int, _run: Result) -> tuple[dict | None, str | None]:
+    """The encoded family of the runs over ``name`` (one vmapped call) of the one instance of
+    ``one_key``'s computation (the scene with that instance alone: another instance's change
+    computes nothing again), recorded at ``stride``, the scene's run's, so that its frames are
+    the document's. ``_run``: that run (unhashed; its surface is ``one_key``'s)."""
     try:
         with _ENGINE:
-            fam = family(Computation.from_key(key).experiment, a, name, stride=r.stride)
+            fam = family(Computation.from_key(one_key).experiment, 0, name, stride=stride)
     except ValueError as err:  # a limit: the sliders stay, without the family
         return None, str(err)
-    return live.encode_family(r, fam)
+    return live.encode_family(_run, fam)
 
 
 def live_document(e: Experiment, a: int, name: str | None) -> animator.Ready:
@@ -108,7 +109,12 @@ def live_document(e: Experiment, a: int, name: str | None) -> animator.Ready:
     params = live.live_params(specs[a].info, specs[a].values())
     names = [p["name"] for p in params]
     name = name if name in names else names[0] if names else None
-    fam, note = _family(e.computation().key, a, name) if name else (None, None)
+    fam, note = None, None
+    if name:
+        c = e.computation()
+        one = c.experiment.replace(optimizers=(specs[a],))
+        r = _result(c.key)
+        fam, note = _family(one.computation().key, name, int(r.stride), r)
     tag = json.dumps([doc["id"], a, name], separators=(",", ":"))
     doc_id = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:20]
     out = {**doc, "live": live.section(a, params, fam, note)}

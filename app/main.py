@@ -20,6 +20,7 @@ import streamlit as st  # noqa: E402
 import trajectories  # noqa: E402  (sets XLA flags before JAX starts)
 from app import (  # noqa: E402
     compute,
+    doc_patch,
     icon,
     lessons,
     lessons_view,
@@ -155,6 +156,8 @@ def main() -> None:
         paused = views.paused_frame()
         if paused is not None:
             ss["last_frame"] = paused
+    else:  # no animator in this run: back on Paths, a new one mounts the whole document
+        doc_patch.forget(ss)
     if view != "share":
         ss["last_view"] = view
     frame = ss.get("last_frame", ss.get("link_frame"))

@@ -1,4 +1,5 @@
-"""What the browser animator receives: one JSON document per run, sent once.
+"""What the browser animator receives: one JSON document per run, sent once (after a
+session's first mount, only the parts that changed: app/doc_patch.py).
 
 The animator (``app/animator/``) draws every panel from this document and animates them
 in sync in the browser; nothing is re-sent while it plays. Arrays travel as little-endian

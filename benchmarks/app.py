@@ -14,7 +14,13 @@ a page is aborted and counted).
   scene). ``--warm`` times.
 * **change**: SGD's learning-rate slider moved one notch from the keyboard, ``--changes`` times
   to new values, then back (cached values); the same paused, on Adam's slider. Keydown to the
-  first frame drawn from the new document.
+  first frame drawn from the new document. Where its time went (medians, page times): keydown
+  to the rerun request, to the first message back, to the largest (the animator's mount), to the
+  animator's render called (``optviz-render`` mark of app/animator/entry.js) and returned
+  (``optviz-rendered``), to the frame drawn; and the largest message each change brought (a
+  patch after the first mount, app/doc_patch.py). ``--notch``: only these, on one server
+  (start it with ``OPTVIZ_BACKGROUND_WARMUP=0`` so that the warm-up's compiles do not hold the
+  engine during the new values).
 * **frame rate**: frames drawn per second over ``--seconds``, then again while sampling the
   surface, learning-rate and loss canvases every 250 ms (each must be non-blank).
 * **payload**: the animator's document as JSON, and the largest websocket message.
@@ -51,11 +57,15 @@ FIND_JS = (  # the animator's root inside the component's shadow root, or null
 )
 # Before any page script: when the websocket opens, and when the animator first draws playing.
 INIT_JS = f"""(() => {{
-  const B = (window.__bench = {{open: null, ready: null}});
+  const B = (window.__bench = {{open: null, ready: null, sent: [], received: []}});
   const Native = window.WebSocket;
+  const size = (d) => (typeof d === 'string' ? d.length : d.byteLength ?? d.size ?? 0);
   window.WebSocket = class extends Native {{
     constructor(...a) {{ super(...a); this.addEventListener('open', () => {{
-      B.open = B.open ?? performance.now(); }}); }}
+      B.open = B.open ?? performance.now(); }});
+      this.addEventListener('message', (ev) => B.received.push([performance.now(), size(ev.data)]));
+    }}
+    send(d) {{ B.sent.push([performance.now(), size(d)]); return super.send(d); }}
   }};
   const poll = () => {{
     const r = {FIND_JS}, s = r && r.__optviz && r.__optviz.state();
@@ -77,6 +87,22 @@ ARM_JS = f"""(old) => {{
   }};
   requestAnimationFrame(poll);
 }}"""
+# Where a change's time went (page times, ms): keydown; the rerun request sent; the first
+# message back; the largest message back (the animator's mount) and its size; the animator's
+# render called and returned (performance marks of app/animator/entry.js); the frame drawn.
+TIMELINE_JS = """() => {
+  const H = window.__change, B = window.__bench, t0 = H.keydown, t1 = H.drawn;
+  const within = (xs) => xs.filter(([t]) => t >= t0 && t <= t1);
+  const sent = within(B.sent), got = within(B.received);
+  const big = got.reduce((a, b) => (b[1] > a[1] ? b : a), [null, 0]);
+  const marks = (name) => performance.getEntriesByName(name).map((e) => e.startTime)
+    .filter((t) => t >= t0 && t <= t1);
+  const render = marks('optviz-render'), rendered = marks('optviz-rendered');
+  return {keydown: t0, drawn: t1, sent: sent.length ? sent[0][0] : null,
+          first: got.length ? got[0][0] : null, largest: big[0], largest_bytes: big[1],
+          render: render.length ? render[render.length - 1] : null,
+          rendered: rendered.length ? rendered[rendered.length - 1] : null};
+}"""
 # True once the script has not been running for ``quiet`` ms.
 IDLE_JS = """(quiet) => {
   const app = document.querySelector('[data-testid=stApp]'), now = performance.now();
@@ -125,6 +151,7 @@ class Page:
         self.page.on("pageerror", lambda e: errors.append(str(e)))
         self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         self.sent: list[int] = []
+        self.timelines: list[dict] = []  # per change: TIMELINE_JS
 
         def listen(ws: Any) -> None:
             ws.on("framereceived", lambda p: self.messages.append(len(p)))
@@ -159,7 +186,8 @@ class Page:
         self.page.keyboard.press(key)
         self.page.wait_for_function("() => window.__change.drawn !== null", timeout=60_000)
         self.idle()
-        h = self.page.evaluate("window.__change")
+        h = self.page.evaluate(TIMELINE_JS)
+        self.timelines.append(h)
         return (h["drawn"] - h["keydown"]) / 1000
 
     def live_drag(self, seconds: float) -> dict:
@@ -233,7 +261,9 @@ class Page:
         return self.page.evaluate(FPS_JS, [None, seconds * 1000, 50])["fps"]
 
 
-def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) -> dict:
+def bench(
+    cold: int, warm: int, changes: int, seconds: float, plain: bool, log, notch: bool = False
+) -> dict:
     from playwright.sync_api import sync_playwright
 
     launcher = ("-m", "streamlit", "run", "app/main.py") if plain else ("-m", "app.serve")
@@ -262,16 +292,19 @@ def bench(cold: int, warm: int, changes: int, seconds: float, plain: bool, log) 
                     f"() => JSON.stringify({FIND_JS}.__optvizInstance.data).length / 1e6"
                 )
                 r["message MB"] = max(p.messages) / 1e6
-                r["fps"] = p.frame_rate(seconds)
-                log(f"fps {r['fps']}")
-                r["live"] = p.live_drag(seconds)
-                log(f"live drag {r['live']}")
+                if not notch:
+                    r["fps"] = p.frame_rate(seconds)
+                    log(f"fps {r['fps']}")
+                    r["live"] = p.live_drag(seconds)
+                    log(f"live drag {r['live']}")
                 r["new"] = [p.change("ArrowRight", "SGD") for _ in range(changes)]
                 r["cached"] = [p.change("ArrowLeft", "SGD") for _ in range(changes)]
+                r["timelines playing"] = p.timelines[:]
                 p.page.locator("[data-testid='ov-play']").click()
                 p.idle()
                 r["paused new"] = [p.change("ArrowRight", "Adam") for _ in range(changes)]
                 r["paused cached"] = [p.change("ArrowLeft", "Adam") for _ in range(changes)]
+                r["timelines paused"] = p.timelines[len(r["timelines playing"]) :]
                 r["stayed paused"] = not p.page.evaluate(
                     f"() => {FIND_JS}.__optviz.state().playing"
                 )
@@ -287,8 +320,47 @@ def spread(xs: list[float], unit: str = "s") -> str:
     return f"{statistics.median(xs):.2f} {unit} ({min(xs):.2f} – {max(xs):.2f}, n = {len(xs)})"
 
 
+def split(timelines: list[dict]) -> str:
+    """Medians (ms) of where the changes' time went: keydown to the rerun request, request to
+    the first message back (the script's start), first message to the animator's (the
+    script's run and the transfer), that message to the animator's render (Streamlit's page),
+    render to its return (the animator: patch, decode, build), return to the frame drawn."""
+    steps = [
+        ("keydown", "sent", "to request"),
+        ("sent", "first", "to first reply"),
+        ("first", "largest", "to the animator's message"),
+        ("largest", "render", "to render"),
+        ("render", "rendered", "render"),
+        ("rendered", "drawn", "to drawn"),
+    ]
+    out = []
+    for a, b, name in steps:
+        xs = [t[b] - t[a] for t in timelines if t.get(a) is not None and t.get(b) is not None]
+        out.append(f"{name} {statistics.median(xs):.0f}" if xs else f"{name} -")
+    return " · ".join(out) + f" ms (n = {len(timelines)})"
+
+
+def message_kb(timelines: list[dict]) -> str:
+    xs = [t["largest_bytes"] / 1e3 for t in timelines if t.get("largest_bytes")]
+    return spread(xs, "KB") if xs else "-"
+
+
 def tables(r: dict, info: dict) -> str:
-    fps, live = r["fps"], r["live"]
+    notch = "fps" not in r
+    fps = r.get("fps") or {"fps": 0.0, "fps sampled": 0.0, "blank": 0, "paused": 0, "samples": 0}
+    live = r.get("live") or {
+        "frames per s": 0.0, "moves per s": 0.0, "swaps per s": 0.0, "swap ms": 0.0,
+        "sent": 0, "document MB": r["document MB"], "family KB": 0.0,
+    }  # fmt: skip
+    timed = r["timelines playing"] + r["timelines paused"]
+    changes = [
+        ("... where a change's time went (medians)", split(timed), ""),
+        (
+            "... the largest message a change brings, playing / paused",
+            f"{message_kb(r['timelines playing'])} / {message_kb(r['timelines paused'])}",
+            "< 1/3 of the whole message",
+        ),
+    ]
     rows = [
         (
             "cold load, navigation to the first frame playing",
@@ -304,6 +376,7 @@ def tables(r: dict, info: dict) -> str:
         ("change, new value, paused", spread(r["paused new"]), "< 0.5 s"),
         ("change, cached value, paused", spread(r["paused cached"]), "< 0.5 s"),
         ("paused changes left the animation paused", str(r["stayed paused"]), "True"),
+        *changes,
         (
             "frames drawn per second",
             f"{fps['fps']:.1f} ({fps['fps sampled']:.1f} while sampling pixels every 250 ms)",
@@ -335,6 +408,9 @@ def tables(r: dict, info: dict) -> str:
     ]
     lines = ["# App benchmark: tables", "", "| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
+    if notch:  # --notch: only the changes were measured
+        keep = ("change", "paused", "...", "the largest", "page and")
+        rows = [row for row in rows if row[0].startswith(keep) and "live family" not in row[0]]
     lines += ["", "| figure | measured: median (min – max, n) | target |", "|---|---|---|"]
     return "\n".join(lines + [f"| {a} | {b} | {c} |" for a, b, c in rows]) + "\n"
 
@@ -347,9 +423,14 @@ def main() -> None:
     ap.add_argument("--changes", type=int)
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--plain", action="store_true", help="`streamlit run app/main.py` servers")
+    ap.add_argument(
+        "--notch", action="store_true", help="only the changes (one server, one page; no fps)"
+    )
     ap.add_argument("--out", type=Path, help="default: APP_RESULTS.md (--quick: artifacts/)")
     a = ap.parse_args()
     base = (1, 2, 2, 2.0) if a.quick else (3, 5, 5, 3.0)
+    if a.notch:
+        base = (1, 1, 5, 2.0)
     given = (a.cold, a.warm, a.changes, a.seconds)
     cold, warm, changes, seconds = (g or b for g, b in zip(given, base, strict=True))
     t0, load0 = time.perf_counter(), loadavg()
@@ -359,19 +440,26 @@ def main() -> None:
         "date": now(),
     }
     r = bench(
-        cold, warm, changes, seconds, a.plain, lambda m: print(m, file=sys.stderr, flush=True)
+        cold,
+        warm,
+        changes,
+        seconds,
+        a.plain,
+        lambda m: print(m, file=sys.stderr, flush=True),
+        notch=a.notch,
     )
     info.update(
         {
             "chromium": r["chromium"],
             "load average (1/5/15 min)": f"{load0} at start, {loadavg()} at end",
             "server": "streamlit run app/main.py" if a.plain else "python -m app.serve",
-            "run": f"{'quick' if a.quick else 'full'}, {(time.perf_counter() - t0) / 60:.1f} min",
+            "run": f"{'notch' if a.notch else 'quick' if a.quick else 'full'}, "
+            f"{(time.perf_counter() - t0) / 60:.1f} min",
         }
     )
     text = tables(r, info)
     out = a.out or ROOT / (
-        "artifacts/APP_RESULTS_quick.md" if a.quick else "benchmarks/APP_RESULTS.md"
+        "artifacts/APP_RESULTS_quick.md" if a.quick or a.notch else "benchmarks/APP_RESULTS.md"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -24,7 +24,7 @@ import numpy as np
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from app import payload, share
+from app import doc_patch, payload, share
 from trajectories import Experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,9 +158,32 @@ def animator_element(at: AppTest):
     return found[0]
 
 
-def doc(at: AppTest) -> dict:
-    """The document the animator received (payload + ``id`` and ``options``)."""
+def message(at: AppTest) -> dict:
+    """What the animator's mount carried: a whole document, or a patch (app/doc_patch.py)."""
     return json.loads(animator_element(at).proto.json)
+
+
+def doc(at: AppTest) -> dict:
+    """The document the animator draws (payload + ``id`` and ``options``): the mount's, or,
+    for a patch, the document it patches (read here before, else the one Python remembers
+    sending) with the patch applied, as the browser does; both ways must agree."""
+    element = animator_element(at)
+    sent = json.loads(element.proto.json)
+    seen = at.__dict__.setdefault("_animator_documents", {})
+    if "patch" in sent:
+        held = doc_patch.memory_key(element.key)
+        assert held in at.session_state, "a patch, but no document remembered as sent"
+        sent_id, body = at.session_state[held]
+        assert sent_id == sent["id"], "the patch is not for the document remembered"
+        remembered = json.loads(json.dumps({**body, "id": sent_id, "options": sent["options"]}))
+        if sent["base"] in seen:
+            base = {k: v for k, v in seen[sent["base"]].items() if k not in ("id", "options")}
+            patched = {**doc_patch.apply(base, sent["patch"]), "id": sent["id"]}
+            patched["options"] = sent["options"]
+            assert patched == remembered, "the patch does not rebuild the document sent"
+        sent = remembered
+    seen[sent["id"]] = sent
+    return sent
 
 
 def names(d: dict) -> list[str]:

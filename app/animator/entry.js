@@ -9,8 +9,12 @@ function findRoot(parent) {
 }
 
 export default function (component) {
-  const { data, parentElement } = component || {};
+  const { parentElement } = component || {};
   if (!parentElement) return undefined;
+  if (typeof performance !== "undefined" && performance.mark) {
+    performance.clearMarks("optviz-render"); // only the latest kept (reruns are unbounded)
+    performance.mark("optviz-render");
+  }
   const host = findRoot(parentElement);
   let root = host.firstElementChild;
   if (!root) {
@@ -19,9 +23,15 @@ export default function (component) {
   }
   const callbacks = { setStateValue: component.setStateValue, setTriggerValue: component.setTriggerValue, standalone: !!component.standalone };
   const current = root.__optvizInstance;
+  root.__optvizPatches = PATCHES;
+  // a patch becomes the whole document here (patch.js); one this instance cannot apply asks
+  // Python for the whole document, and the instance keeps drawing the one it holds
+  const data = wholeDocument(current, component.data, callbacks);
   const optionsKey = optionsKeyOf(data);
   try {
-    if (data && data.drag) {
+    if (data === null) {
+      // the whole document was asked for: nothing new to draw until it comes
+    } else if (data && data.drag) {
       // a drag's answer: only new paths for the document drawn (for another one: dropped)
       if (current && current.alive && current.id === data.id) {
         current.cb = callbacks;
@@ -41,6 +51,10 @@ export default function (component) {
     root.replaceChildren(el("div", { class: "ov-fatal", role: "alert", "data-testid": "ov-error", text: `The animation could not be drawn: ${e && e.message ? e.message : e}` }));
   }
   const mine = root.__optvizInstance;
+  if (typeof performance !== "undefined" && performance.mark) {
+    performance.clearMarks("optviz-rendered");
+    performance.mark("optviz-rendered");
+  }
   return () => {
     // Streamlit calls only the latest cleanup, on unmount: end this instance if still current.
     if (mine && root.__optvizInstance === mine) {
