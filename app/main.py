@@ -156,8 +156,9 @@ def main() -> None:
         paused = views.paused_frame()
         if paused is not None:
             ss["last_frame"] = paused
-    else:  # no animator in this run: back on Paths, a new one mounts the whole document
-        doc_patch.forget(ss)
+    if view != ss.get("animator_view"):  # Paths and 3-D each mount their own instance, which
+        doc_patch.forget(ss)  # starts from the whole document (a patch needs its base)
+    ss["animator_view"] = view
     if view != "share":
         ss["last_view"] = view
     frame = ss.get("last_frame", ss.get("link_frame"))

@@ -197,3 +197,16 @@ def test_another_optimizers_notch_computes_no_new_family(at):
     specs[0] = OptimizerSpec(specs[0].kind, {**dict(specs[0].hyperparams), "learning_rate": 0.02})
     mine = e.replace(optimizers=tuple(specs))
     assert compute.live_document(mine, 0, None)["live"]["family"] is not first
+
+
+def test_the_3d_tab_mounts_whole_then_patches_and_paths_again_whole(at):
+    """Paths and 3-D mount their own animator instance: the first run of each gets the whole
+    document; later notches on the same tab send patches."""
+    sc.open_view(at, "3d")
+    assert "patch" not in sc.message(at)
+    before, message = _notch(at, 1, 0.0025)
+    assert message["base"] == before["id"] and _drawn(at) == _expected(at)
+    sc.open_view(at, "paths")
+    message = sc.message(at)
+    assert "patch" not in message
+    assert {k: v for k, v in message.items() if k != "options"} == _expected(at)
