@@ -511,7 +511,7 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
 
 def _to_host(outs: list):
     """The pieces' outputs as NumPy arrays: on the CPU ``np.asarray`` views each buffer (about
-    1 us an array, against ``jax.device_get``'s 10: S2's 32 arrays took 0.35 ms), elsewhere
+    1 us an array, against ``jax.device_get``'s 10: S2's 32 arrays took 0.25-0.35 ms), elsewhere
     ``jax.device_get`` starts every copy before it waits for the first."""
     if jax.default_backend() != "cpu":
         return jax.device_get(outs)
@@ -519,7 +519,7 @@ def _to_host(outs: list):
 
 
 def _host(a):
-    if isinstance(a, tuple):  # the extras' tuple
+    if isinstance(a, tuple):  # the summaries' (floats, ints)
         return tuple(np.asarray(x) for x in a)
     return np.asarray(a)
 

@@ -128,10 +128,12 @@ def _many_instances(
     starts: np.ndarray,
     seeds: Sequence[int],
     progress: Progress | None,
+    surface=None,
 ) -> dict[str, np.ndarray]:
     """Summaries ``(n_rows, n_starts, n_seeds)`` of ``spec`` at each row of traced values:
-    ``traced`` is one dict per row, or one column (array) per name."""
-    surface = experiment.build_surface()
+    ``traced`` is one dict per row, or one column (array) per name; ``surface``: the
+    experiment's, when the caller has built it already."""
+    surface = experiment.build_surface() if surface is None else surface
     one = experiment.replace(optimizers=(spec,), starts=())
     p = prepare(one, surface, record=False, starts=starts)
     (group,) = p.plan.groups
@@ -216,7 +218,7 @@ def hyperparameter_grid(
 ) -> GridResult:
     """Sweep one or two hyperparameters of ``experiment.optimizers[instance]`` from the first
     start point (the experiment's seed, noise and steps)."""
-    experiment.validate()
+    surface = experiment.validate()
     if not 0 <= instance < len(experiment.optimizers):
         raise ValueError(f"grid: no optimizer instance {instance}")
     if len(axes) not in (1, 2) or len({a.name for a in axes}) != len(axes):
@@ -224,7 +226,6 @@ def hyperparameter_grid(
     spec = experiment.optimizers[instance]
     for a in axes:
         _check_axis(spec, a)
-    surface = experiment.build_surface()
     n_cells = math.prod(a.n for a in axes)
     limits.check(
         "sweep work (cells x steps x weights)",
@@ -239,7 +240,7 @@ def hyperparameter_grid(
     columns = {name: np.full(n_cells, value) for name, value in base.items()}
     columns.update({a.name: m.ravel() for a, m in zip(axes, mesh, strict=True)})
     starts = experiment.start_points(surface)[:1]
-    s = _many_instances(experiment, spec, columns, starts, [experiment.seed], progress)
+    s = _many_instances(experiment, spec, columns, starts, [experiment.seed], progress, surface)
     shape = tuple(a.n for a in axes)
 
     def cell(k):
