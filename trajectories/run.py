@@ -257,50 +257,72 @@ def run(
     outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(c.experiment.seed))
     if on_compile is not None and kernel.compile_count() > before:
         on_compile()
-    return assemble(c, surface, p, jax.device_get(outs))
-
-
-def _offsets(p: Prepared) -> list[int]:
-    """Row of each group's first instance in the concatenated outputs (groups are padded)."""
-    sizes = [next(iter(hp.values())).shape[0] if hp else 1 for hp in p.hps]
-    return [sum(sizes[:g]) for g in range(len(sizes))]
+    return assemble(c, surface, p, outs)  # host arrays already
 
 
 def instance_rows(p: Prepared) -> np.ndarray:
     """For each result instance (experiment order), its row in the concatenated outputs."""
-    rows = {}
-    for offset, members in zip(_offsets(p), p.members, strict=True):
-        for k, a in enumerate(members):
-            rows[a] = offset + k
-    return np.array([rows[a] for a in range(len(rows))])
+    return layout(p).rows
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """How a prepared computation's joined outputs become a result's arrays: worked out once
+    per prepared computation (a warm run spent a third of its host time on it)."""
+
+    rows: np.ndarray
+    in_order: bool  # one instance per group, groups unpadded: a slice (no copy) picks them
+    state_names: tuple[tuple[tuple[int, str], ...], ...]  # per group: (column, field)
+    ema_column: tuple[int | None, ...]  # per group
+
+
+@functools.lru_cache(maxsize=256)
+def _layout_of(plan: kernel.Plan, members: tuple, sizes: tuple) -> _Layout:
+    offsets = [sum(sizes[:g]) for g in range(len(sizes))]  # groups are padded
+    rows_of = {a: o + k for o, m in zip(offsets, members, strict=True) for k, a in enumerate(m)}
+    rows = np.array([rows_of[a] for a in range(len(rows_of))])
+    states, emas = [], []
+    for group in plan.groups:
+        names = kernel.extra_names(plan, group)
+        states.append(
+            tuple((i, n.split("/", 1)[1]) for i, n in enumerate(names) if n.startswith("state/"))
+        )
+        emas.append(names.index("ema") if "ema" in names else None)
+    in_order = bool(np.array_equal(rows, np.arange(len(rows))))
+    return _Layout(rows, in_order, tuple(states), tuple(emas))
+
+
+def layout(p: Prepared) -> _Layout:
+    sizes = tuple(next(iter(hp.values())).shape[0] if hp else 1 for hp in p.hps)
+    return _layout_of(p.plan, p.members, sizes)
 
 
 def assemble(computation: Computation | Experiment, surface, p: Prepared, outs) -> Result:
     if isinstance(computation, Experiment):
         computation = computation.computation()
     experiment = computation.experiment
-    records, summary, extras = kernel.unpack_outputs(outs, surface.dim, p.plan)
+    records, summary, _ = kernel.unpack_outputs(outs, surface.dim)
     S, R = p.n_starts, p.n_records
-    rows = instance_rows(p)
-    # one instance per group, groups unpadded: the rows are in order, and a slice (no copy) does
-    in_order = np.array_equal(rows, np.arange(len(rows)))
+    lay = layout(p)
+    rows = lay.rows
 
     def pick(a, n_records=True):  # (rows, starts, seeds, [R], ...) -> (I, S, [R], ...)
-        a = np.asarray(a)
-        a = a[: len(rows), :S, 0] if in_order else a[rows, :S, 0]
+        a = a[: len(rows), :S, 0] if lay.in_order else a[rows, :S, 0]
         return a[:, :, :R] if n_records else a
 
     state: list = [None] * len(rows)
     ema = {}
-    for members, extra in zip(p.members, extras, strict=True):
+    for members, packed, fields, ema_column in zip(
+        p.members, outs[2], lay.state_names, lay.ema_column, strict=True
+    ):
         for k, a in enumerate(members):
-            state[a] = {
-                name.split("/", 1)[1]: np.asarray(v)[k, :S, 0, :R]
-                for name, v in extra.items()
-                if name.startswith("state/")
-            }
-            if "ema" in extra:
-                ema[a] = np.asarray(extra["ema"])[k, :S, 0, :R]
+            if packed is None:  # nothing of its own recorded
+                state[a] = {}
+                continue
+            mine = packed[k, :S, 0, :R]  # (S, R, fields, dim)
+            state[a] = {name: mine[:, :, i] for i, name in fields}
+            if ema_column is not None:
+                ema[a] = mine[:, :, ema_column]
     steps_taken = np.minimum(np.arange(R) * p.plan.stride, experiment.steps)
     diverged = pick(summary["diverged"], False)
     taken = np.where(diverged >= 0, diverged, experiment.steps)

@@ -124,33 +124,39 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
 def _many_instances(
     experiment: Experiment,
     spec: OptimizerSpec,
-    traced_rows: list[dict[str, float]],
+    traced: list[dict[str, float]] | dict[str, np.ndarray],
     starts: np.ndarray,
     seeds: Sequence[int],
     progress: Progress | None,
+    surface=None,
 ) -> dict[str, np.ndarray]:
-    """Summaries ``(n_rows, n_starts, n_seeds)`` of ``spec`` at each row of traced values."""
-    surface = experiment.build_surface()
+    """Summaries ``(n_rows, n_starts, n_seeds)`` of ``spec`` at each row of traced values:
+    ``traced`` is one dict per row, or one column (array) per name; ``surface``: the
+    experiment's, when the caller has built it already."""
+    surface = experiment.build_surface() if surface is None else surface
     one = experiment.replace(optimizers=(spec,), starts=())
     p = prepare(one, surface, record=False, starts=starts)
     (group,) = p.plan.groups
     dtype = dtype_of(experiment)
+    columns = traced if isinstance(traced, dict) else _columns(traced, group.traced_names)
+    n_traced = len(traced) if isinstance(traced, list) else len(next(iter(columns.values())))
     # Instances are chunked; when there is a single instance, starts are chunked instead.
-    by_starts = len(traced_rows) == 1
-    total = len(starts) if by_starts else len(traced_rows)
+    by_starts = n_traced == 1
+    total = len(starts) if by_starts else n_traced
     size = _chunk_size(total)
     keys = keys_for(seeds)
     out: dict[str, list] = {}
     for lo in range(0, total, size):
         hi = min(total, lo + size)
         if by_starts:
-            rows, n_rows = traced_rows, 1
+            cut, n_rows = slice(None), 1
             pts = kernel.pad_rows(np.asarray(starts[lo:hi]), size)
         else:
-            rows, n_rows = traced_rows[lo:hi], size
+            cut, n_rows = slice(lo, hi), size
             pts = kernel.pad_rows(np.asarray(starts), kernel.pow2(len(starts)))
+        # a column cast as a whole rounds each value as the rows' Python floats did
         hp = {
-            n: kernel.pad_rows(np.array([r[n] for r in rows], dtype), n_rows)
+            n: kernel.pad_rows(np.asarray(columns[n][cut], dtype), n_rows)
             for n in group.traced_names
         }
         pts = np.asarray(pts, dtype)
@@ -166,6 +172,10 @@ def _many_instances(
             out.setdefault(k, []).append(v)
         _report(progress, hi, total)
     return {k: np.concatenate(v, axis=1 if by_starts else 0) for k, v in out.items()}
+
+
+def _columns(rows: list[dict[str, float]], names: Sequence[str]) -> dict[str, np.ndarray]:
+    return {n: np.array([r[n] for r in rows]) for n in names}
 
 
 def _traced_values(spec: OptimizerSpec) -> dict[str, float]:
@@ -208,7 +218,7 @@ def hyperparameter_grid(
 ) -> GridResult:
     """Sweep one or two hyperparameters of ``experiment.optimizers[instance]`` from the first
     start point (the experiment's seed, noise and steps)."""
-    experiment.validate()
+    surface = experiment.validate()
     if not 0 <= instance < len(experiment.optimizers):
         raise ValueError(f"grid: no optimizer instance {instance}")
     if len(axes) not in (1, 2) or len({a.name for a in axes}) != len(axes):
@@ -216,7 +226,6 @@ def hyperparameter_grid(
     spec = experiment.optimizers[instance]
     for a in axes:
         _check_axis(spec, a)
-    surface = experiment.build_surface()
     n_cells = math.prod(a.n for a in axes)
     limits.check(
         "sweep work (cells x steps x weights)",
@@ -227,12 +236,11 @@ def hyperparameter_grid(
     base = _traced_values(spec)
     values = [a.values() for a in axes]
     mesh = np.meshgrid(*values, indexing="ij")
-    rows = [
-        {**base, **{a.name: float(m.flat[k]) for a, m in zip(axes, mesh, strict=True)}}
-        for k in range(n_cells)
-    ]
+    # one column per traced name (the cells in row-major order), not one dict per cell
+    columns = {name: np.full(n_cells, value) for name, value in base.items()}
+    columns.update({a.name: m.ravel() for a, m in zip(axes, mesh, strict=True)})
     starts = experiment.start_points(surface)[:1]
-    s = _many_instances(experiment, spec, rows, starts, [experiment.seed], progress)
+    s = _many_instances(experiment, spec, columns, starts, [experiment.seed], progress, surface)
     shape = tuple(a.n for a in axes)
 
     def cell(k):
