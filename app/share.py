@@ -58,8 +58,11 @@ from trajectories.errors import FieldError
 from trajectories.experiment import check_scalar
 
 VIEWS = ("paths", "inside", "3d", "sweeps", "summary", "lessons", "share")
-HIDEABLE = ("sidebar", "surface", "optimizers", "starts", "run", "tabs", "heatmap", "loss",
-            "inside", "fit", "controls", "legend", "surface3d")  # fmt: skip
+# What `hide=` may name: the page's parts, then the animator's panels (app/animator.py PANELS)
+PAGE_PARTS = ("sidebar", "surface", "optimizers", "starts", "run", "tabs")
+ANIMATOR_PANELS = ("heatmap", "loss", "schedule", "inside", "fit", "controls", "legend",
+                   "surface3d")  # fmt: skip
+HIDEABLE = PAGE_PARTS + ANIMATOR_PANELS
 # The link's keys of the experiment's numeric fields.
 SCALAR_KEYS = {"n": "steps", "noise": "noise", "seed": "seed", "tol": "tolerance",
                "stride": "stride"}  # fmt: skip

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import compute, drag, live, state, tex_text
+from app import compute, drag, live, share, state, tex_text
 from trajectories import Experiment, Result, limits
 
 
@@ -160,16 +160,13 @@ def paused_frame() -> int | None:
     return int(frame) if isinstance(frame, int) and frame >= 0 else None
 
 
-# the animator panels a link may hide
-ANIMATOR_PANELS = ("heatmap", "loss", "inside", "fit", "controls", "legend", "surface3d")
-
 
 def animator_options(present: bool, hide: tuple[str, ...], frame: int | None) -> dict:
     """How the animation starts: a linked frame opens paused there; presentation enlarges it."""
     # the page lists divergences itself (with wording for surfaces that have no minimum)
     options = {
         "presentation": present,
-        "hide": ["events", *(h for h in hide if h in ANIMATOR_PANELS)],
+        "hide": ["events", *(h for h in hide if h in share.ANIMATOR_PANELS)],
     }
     if frame is not None:
         options.update(frame=int(frame), autoplay=False)

@@ -1084,6 +1084,16 @@ def test_presentation_link_hides_the_sidebar():
     assert query(at)["present"] == ["1"] and query(at)["hide"] == ["sidebar"]
 
 
+def test_a_link_hides_the_animators_panels_it_names():
+    """Every panel `hide=` may name reaches the animator, the schedule panel among them; the
+    page's parts (here the sidebar) are hidden by the page, not passed on."""
+    at = page({**LIGHT, "hide": "sidebar,schedule,loss,legend"})
+    assert_ok(at)
+    hidden = doc(at)["options"]["hide"]
+    assert {"schedule", "loss", "legend"} <= set(hidden) and "sidebar" not in hidden
+    assert query(at)["hide"] == ["sidebar,schedule,loss,legend"]
+
+
 def test_a_lessons_present_link_opens_it_without_controls():
     at = page({k: v if len(v) > 1 else v[0] for k, v in parse_qs(lessons.link("saddle")).items()})
     assert_ok(at)
