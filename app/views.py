@@ -160,7 +160,6 @@ def paused_frame() -> int | None:
     return int(frame) if isinstance(frame, int) and frame >= 0 else None
 
 
-
 def animator_options(present: bool, hide: tuple[str, ...], frame: int | None) -> dict:
     """How the animation starts: a linked frame opens paused there; presentation enlarges it."""
     # the page lists divergences itself (with wording for surfaces that have no minimum)
