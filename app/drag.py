@@ -49,6 +49,12 @@ def answer(e: Experiment, x: float, y: float, seq: int) -> dict[str, Any]:
     return {"seq": int(seq), "optimizers": runs}
 
 
+def refused(seq: int) -> dict[str, Any]:
+    """The answer for a start the scene refuses: no paths (the browser keeps those it draws,
+    and a click's commit follows, whose rerun shows the message)."""
+    return {"seq": int(seq), "optimizers": None}
+
+
 def read(value: Any) -> tuple[float, float, int] | None:
     """The trigger's ``(x, y, seq)``, or None for anything else (it comes from the page)."""
     drag = getattr(value, "drag", None) if value is not None else None
