@@ -149,6 +149,7 @@ class Page:
         self.page.on("pageerror", lambda e: errors.append(str(e)))
         self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         self.sent: list[int] = []
+        self.clicks = 0  # surface clicks so far
 
         def listen(ws: Any) -> None:
             ws.on("framereceived", lambda p: self.messages.append(len(p)))
@@ -260,7 +261,8 @@ class Page:
                     "pointer to sent": sent - q["pointer"],
                     "sent to first frame in": first - sent,
                     "sent to answer in": answer - sent,
-                    "answer in to applied": q["applied"] - answer,
+                    "answer in to the animator called": q["answered"] - answer,
+                    "the animator's swap and rebuild": q["applied"] - q["answered"],
                     "applied to drawn": q["drawn"] - q["applied"],
                     "pointer to drawn": q["drawn"] - q["pointer"],
                     "answer bytes": max(frames)[0],
@@ -275,11 +277,11 @@ class Page:
         st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
         box = self.page.locator("[data-testid='ov-surface']").bounding_box()
         p, out = st["plot"], []
-        for k in range(times):
+        for k in range(self.clicks, self.clicks + times):  # every click somewhere new
             self.idle()
             self.page.evaluate(CLICK_JS, st["id"])
             fx, fy = (0.3, 0.6) if k % 2 else (0.6, 0.35)
-            fx += 0.02 * k
+            fx += 0.02 * (k % 10)
             self.page.mouse.click(box["x"] + p["x"] + fx * p["w"], box["y"] + p["y"] + fy * p["h"])
             self.page.wait_for_function(
                 "() => window.__click.paths !== null && window.__click.committed !== null",
@@ -302,6 +304,7 @@ class Page:
             )
             st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
         self.idle()
+        self.clicks += times
         return {k: [r[k] for r in out] for k in out[0]}
 
     def frame_rate(self, seconds: float) -> dict:
@@ -412,8 +415,8 @@ def drag_tables(r: dict, info: dict) -> str:
     a50 = statistics.median(fl["app"])
     c = r["click"]
 
-    def row(name: str, xs: list[float], target: str = "") -> tuple[str, str, str]:
-        return name, f"{statistics.median(xs):.0f} / {pct(xs, 0.9):.0f} ms (n = {len(xs)})", target
+    def row(name: str, xs: list[float], target: str = "", unit: str = "ms") -> tuple[str, str, str]:
+        return name, f"{p50(xs):.0f} / {pct(xs, 0.9):.0f} {unit} (n = {len(xs)})", target
 
     rows = [
         row("start drag: pointer event to the answer drawn", d["pointer to drawn"], "<= 150 ms"),
@@ -421,11 +424,16 @@ def drag_tables(r: dict, info: dict) -> str:
         row("... trigger sent to the first frame back", d["sent to first frame in"]),
         row("... trigger sent to the answer's frame in (server)", d["sent to answer in"]),
         row(
-            "... answer in to applied (browser: decode, swap, static layers)",
-            d["answer in to applied"],
+            "... answer in to the animator called (Streamlit's frontend)",
+            d["answer in to the animator called"],
         ),
+        row("... the animator's swap and static layers", d["the animator's swap and rebuild"]),
         row("... applied to the frame drawn", d["applied to drawn"]),
-        row("start drag: the answer's websocket frame, KB", [b / 1e3 for b in d["answer bytes"]]),
+        row(
+            "start drag: the answer's websocket frame",
+            [b / 1e3 for b in d["answer bytes"]],
+            unit="KB",
+        ),
         row("Streamlit floor: a fragment rerun (click to new text)", fl["fragment"]),
         ("start drag p50 / fragment floor p50", f"{p50(d['pointer to drawn']) / f50:.2f}", ""),
         row(
@@ -437,7 +445,11 @@ def drag_tables(r: dict, info: dict) -> str:
         row("... click to the first trigger sent", c["click to sent"]),
         row("... first trigger sent to the largest frame in", c["sent to the largest frame in"]),
         row("... largest frame in to the committed document drawn", c["largest frame in to drawn"]),
-        row("click: the largest websocket frame, KB", [b / 1e3 for b in c["largest frame bytes"]]),
+        row(
+            "click: the largest websocket frame",
+            [b / 1e3 for b in c["largest frame bytes"]],
+            unit="KB",
+        ),
         row("Streamlit floor: a whole-script rerun (click to new text)", fl["app"]),
         (
             "click to new paths p50 / fragment floor p50",

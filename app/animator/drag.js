@@ -102,6 +102,21 @@ class StartDrag {
     this.send("trigger", "drag", { x, y, seq });
   }
 
+  // The static layers that draw paths or losses, rebuilt for the swapped runs; the heatmaps
+  // and the schedule keep theirs (the answer carries no learning rates: they wait for the
+  // release's document), which is most of buildStatic's time with several optimizers.
+  rebuildPathLayers() {
+    for (const [name, build] of [["surface", this.buildSurface], ["surface3d", this.buildSurface3d], ["loss", this.buildLoss], ["fit", this.buildFit]]) {
+      if (!this.panels[name] || this.failed[name]) continue;
+      try {
+        build.call(this, this.panels[name]);
+      } catch (e) {
+        this.fail(name, e);
+      }
+    }
+    this.lastSampled = {};
+  }
+
   // Python's answer: `{seq, optimizers: [{path, loss}, ...]}` for this instance's document.
   // Stale answers (a lower sequence number than one already drawn) are dropped.
   applyDrag(answer) {
@@ -143,7 +158,7 @@ class StartDrag {
       // the old run's extras would point elsewhere: hidden until the release's document
       Object.assign(op, { ema: null, average: null, arrows: {} });
     });
-    this.buildStatic();
+    this.rebuildPathLayers();
     this.updateFrameUi(true);
     this.requestRender();
     if (traced) traced.applied = performance.now();
