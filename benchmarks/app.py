@@ -23,6 +23,15 @@ a page is aborted and counted).
   the websocket messages the page sent between pointer-down and release (0 by design); the
   document's size with and without its family of runs.
 
+* **start drag** (``--drag N``, alone: one fresh ``python -m app.serve`` without its background
+  warm-up, whose runs hold the engine's lock for minutes after a start): the first start's
+  marker dragged N steps, each answered and drawn before the next; per step, page times from the
+  pointer event to the trigger sent, the answer's websocket frame in, the animator called, its
+  swap and the frame drawn (``dragTrace`` in app/animator/drag.js, the websocket's frames).
+  Then N clicks on the surface: click to the new paths drawn, and to the committed document
+  drawn. Streamlit's floor from benchmarks/fragment_floor.py in the same run: a fragment's and
+  a whole script's rerun, click to new text. Written to artifacts/APP_DRAG.md.
+
 Prints and writes (``--out``) tables only.
 """
 
