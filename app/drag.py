@@ -8,6 +8,11 @@ While the start marker is dragged the animator sends ``drag`` triggers ``{"x", "
 browser swaps into the instance it draws (``app/animator/drag.js``). Starts are traced in the
 engine, so a new start runs the compiled kernels again without compiling. The release sends
 the ``click`` trigger the surface's click sends, which commits the start (scene and link).
+
+A plain click on the surface takes the same road first: it sends a ``drag`` trigger for the
+clicked point, and its ``click`` (the whole page's rerun: the document, the sidebar, the link)
+once that answer is drawn, so the paths move after a fragment's rerun rather than after the
+page's. Every ``drag`` trigger is answered, a refused start by :func:`refused`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,12 @@ def answer(e: Experiment, x: float, y: float, seq: int) -> dict[str, Any]:
         for a in range(len(r.position))
     ]
     return {"seq": int(seq), "optimizers": runs}
+
+
+def refused(seq: int) -> dict[str, Any]:
+    """The answer for a start the scene refuses: no paths (the browser keeps those it draws,
+    and a click's commit follows, whose rerun shows the message)."""
+    return {"seq": int(seq), "optimizers": None}
 
 
 def read(value: Any) -> tuple[float, float, int] | None:

@@ -97,8 +97,8 @@ def _on_drag() -> None:
         return
     try:
         ss[drag.ANSWER] = drag.answer(compute.experiment(ss["last_good"]), *moved)
-    except ValueError:  # a start the scene refuses (its message shows on release)
-        return
+    except ValueError:  # a start the scene refuses: answered empty (the release's or click's
+        ss[drag.ANSWER] = drag.refused(moved[2])  # commit shows the message)
 
 
 @st.fragment

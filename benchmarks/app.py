@@ -29,12 +29,22 @@ a page is aborted and counted).
   the websocket messages the page sent between pointer-down and release (0 by design); the
   document's size with and without its family of runs.
 
+* **start drag** (``--drag N``, alone: one fresh ``python -m app.serve`` without its background
+  warm-up, whose runs hold the engine's lock for minutes after a start): the first start's
+  marker dragged N steps, each answered and drawn before the next; per step, page times from the
+  pointer event to the trigger sent, the answer's websocket frame in, the animator called, its
+  swap and the frame drawn (``dragTrace`` in app/animator/drag.js, the websocket's frames).
+  Then N clicks on the surface: click to the new paths drawn, and to the committed document
+  drawn. Streamlit's floor from benchmarks/fragment_floor.py in the same run: a fragment's and
+  a whole script's rerun, click to new text. Written to artifacts/APP_DRAG.md.
+
 Prints and writes (``--out``) tables only.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -103,6 +113,23 @@ TIMELINE_JS = """() => {
           render: render.length ? render[render.length - 1] : null,
           rendered: rendered.length ? rendered[rendered.length - 1] : null};
 }"""
+# Arm a click on the surface: its time, the first frame drawn whose first path starts elsewhere
+# than now, and the first frame drawn from a document whose id is not ``old`` (the commit).
+CLICK_JS = f"""(old) => {{
+  const H = (window.__click = {{click: null, paths: null, committed: null}});
+  const start = () => {{ const i = {FIND_JS}.__optvizInstance, d = i && i.model
+    && i.model.opts[0].path.data; return d ? d[0] + ',' + d[1] : ''; }};
+  const before = start();
+  document.addEventListener('click', () => {{ H.click = performance.now(); }},
+                            {{capture: true, once: true}});
+  const poll = () => {{
+    const r = {FIND_JS}, s = r && r.__optviz && r.__optviz.state(), now = performance.now();
+    if (H.click !== null && H.paths === null && start() !== before) H.paths = now;
+    if (s && s.id !== old && s.drawn > 0) {{ H.committed = now; H.paths = H.paths ?? now; }}
+    else requestAnimationFrame(poll);
+  }};
+  requestAnimationFrame(poll);
+}}"""
 # True once the script has not been running for ``quiet`` ms.
 IDLE_JS = """(quiet) => {
   const app = document.querySelector('[data-testid=stApp]'), now = performance.now();
@@ -152,6 +179,7 @@ class Page:
         self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         self.sent: list[int] = []
         self.timelines: list[dict] = []  # per change: TIMELINE_JS
+        self.clicks = 0  # surface clicks so far
 
         def listen(ws: Any) -> None:
             ws.on("framereceived", lambda p: self.messages.append(len(p)))
@@ -227,6 +255,89 @@ class Page:
             "family KB": sizes["fam"] / 1e3,
         }
 
+    def start_drag(self, steps: int) -> dict:
+        """Drag the first start's marker ``steps`` times by a few pixels, each step answered and
+        drawn before the next: per step, page times (ms) from the pointer event to the trigger
+        sent, to the answer's websocket frame in, to the answer applied and to its frame drawn."""
+        inst = f"{FIND_JS}.__optvizInstance"
+        self.idle()
+        sx, sy = self.page.evaluate(f"() => Array.from({inst}.model.opts[0].px[0].slice(0, 2))")
+        box = self.page.locator("[data-testid='ov-surface']").bounding_box()
+        old = self.page.evaluate(f"() => {FIND_JS}.__optviz.state().id")
+        self.page.mouse.move(box["x"] + sx, box["y"] + sy)
+        self.page.mouse.down()
+        n0 = self.page.evaluate(f"() => {inst}.dragTrace.length")
+        for k in range(1, steps + 1):
+            self.page.mouse.move(box["x"] + sx + 7 * k, box["y"] + sy + 3 * k)
+            self.page.wait_for_function(
+                f"(n) => {inst}.dragTrace.length >= n && {inst}.dragTrace[n - 1].drawn !== null",
+                arg=n0 + k,
+                timeout=60_000,
+            )
+        trace = self.page.evaluate(f"() => {inst}.dragTrace.slice({n0})")
+        b = self.page.evaluate("window.__bench")
+        self.page.evaluate(ARM_JS, old)
+        self.page.mouse.up()
+        self.page.wait_for_function("() => window.__change.drawn !== null", timeout=60_000)
+        self.idle()
+        rows = []
+        for q in trace:
+            sent = next(t for t, _ in b["sent"] if t >= q["sent"])
+            # the answer: the largest frame between the trigger and the answer applied
+            frames = [(n, t) for t, n in b["received"] if sent <= t <= q["answered"]]
+            first = min(t for _, t in frames)
+            answer = max(frames)[1]
+            rows.append(
+                {
+                    "pointer to sent": sent - q["pointer"],
+                    "sent to first frame in": first - sent,
+                    "sent to answer in": answer - sent,
+                    "answer in to the animator called": q["answered"] - answer,
+                    "the animator's swap and rebuild": q["applied"] - q["answered"],
+                    "applied to drawn": q["drawn"] - q["applied"],
+                    "pointer to drawn": q["drawn"] - q["pointer"],
+                    "answer bytes": max(frames)[0],
+                }
+            )
+        return {k: [r[k] for r in rows] for k in rows[0]}
+
+    def surface_click(self, times: int) -> dict:
+        """Click the surface ``times`` times (each moves the start): page times (ms) from the
+        click to the first frame drawing paths from the new start, and to the first frame drawn
+        from the committed document (a new id), and where they go."""
+        st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
+        box = self.page.locator("[data-testid='ov-surface']").bounding_box()
+        p, out = st["plot"], []
+        for k in range(self.clicks, self.clicks + times):  # every click somewhere new
+            self.idle()
+            self.page.evaluate(CLICK_JS, st["id"])
+            fx, fy = (0.3, 0.6) if k % 2 else (0.6, 0.35)
+            fx += 0.02 * (k % 10)
+            self.page.mouse.click(box["x"] + p["x"] + fx * p["w"], box["y"] + p["y"] + fy * p["h"])
+            self.page.wait_for_function(
+                "() => window.__click.paths !== null && window.__click.committed !== null",
+                timeout=60_000,
+            )
+            h, b = self.page.evaluate("[window.__click, window.__bench]")
+            sent = [t for t, _ in b["sent"] if t >= h["click"]]
+            frames = [(n, t) for t, n in b["received"] if sent and sent[0] <= t <= h["committed"]]
+            big = max(frames) if frames else (0, h["committed"])
+            out.append(
+                {
+                    "click to paths drawn": h["paths"] - h["click"],
+                    "click to committed": h["committed"] - h["click"],
+                    "click to sent": sent[0] - h["click"] if sent else float("nan"),
+                    "sent to the largest frame in": big[1] - sent[0] if sent else float("nan"),
+                    "largest frame in to drawn": h["committed"] - big[1],
+                    "largest frame bytes": big[0],
+                    "frames in": len(frames),
+                }
+            )
+            st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
+        self.idle()
+        self.clicks += times
+        return {k: [r[k] for r in out] for k in out[0]}
+
     def frame_rate(self, seconds: float) -> dict:
         self.page.wait_for_timeout(500)  # warm up
         plain = self.page.evaluate(FPS_JS, [None, seconds * 1000, 50])
@@ -259,6 +370,134 @@ class Page:
         self.page.evaluate(f"() => {FIND_JS}.__optviz.play()")
         self.page.wait_for_timeout(500)  # warm up
         return self.page.evaluate(FPS_JS, [None, seconds * 1000, 50])["fps"]
+
+
+# Arm a floor rerun: the next click's time, then the first frame where ``text`` is on the page.
+FLOOR_JS = """(text) => {
+  const H = (window.__floor = {click: null, seen: null});
+  document.addEventListener('click', () => { H.click = performance.now(); },
+                            {capture: true, once: true});
+  const poll = () => {
+    if (document.body.innerText.includes(text)) H.seen = performance.now();
+    else requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+}"""
+
+
+def floor(browser: Any, times: int) -> dict:
+    """Streamlit's floor (benchmarks/fragment_floor.py): button click to the rerun's new text,
+    for a fragment rerun and a whole-script rerun, in ms."""
+    out: dict[str, list[float]] = {"fragment": [], "app": []}
+    script = HERE / "fragment_floor.py"
+    with streamlit_process(("-m", "streamlit", "run", str(script)), log_name="bench-floor") as srv:
+        context = browser.new_context(viewport={"width": 1000, "height": 700})
+        page = context.new_page()
+        page.goto(srv.url)
+        page.get_by_text("app run 1").wait_for(timeout=60_000)
+        for kind in ("fragment", "app"):
+            for k in range(times + 1):
+                n = page.evaluate(f"() => document.body.innerText.match(/{kind} run (\\d+)/)[1]")
+                page.evaluate(FLOOR_JS, f"{kind} run {int(n) + 1}")
+                page.get_by_role("button", name=f"{kind} rerun").click()
+                page.wait_for_function("() => window.__floor.seen !== null", timeout=60_000)
+                h = page.evaluate("window.__floor")
+                if k:  # the first is a warm-up
+                    out[kind].append(h["seen"] - h["click"])
+        context.close()
+    return out
+
+
+def bench_drag(steps: int, log) -> dict:
+    """Only the start drag, the surface click and Streamlit's floor (one fresh server)."""
+    from playwright.sync_api import sync_playwright
+
+    r: dict[str, Any] = {"outside": [], "errors": []}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        r["chromium"] = browser.version
+        r["floor"] = floor(browser, steps)
+        log(f"floor {r['floor']}")
+        # without the background warm-up (app/warmup.py), which holds the engine's lock a run
+        # at a time for minutes after the start: measured as a visitor meets it after that
+        os.environ["OPTVIZ_BACKGROUND_WARMUP"] = "0"
+        with streamlit_process(("-m", "app.serve"), log_name="bench-app", timeout=180) as srv:
+            p = Page(browser, srv.url, r["outside"], r["errors"])
+            p.loaded()
+            p.surface_click(1)  # warm-up: the first answers of a session
+            r["click"] = p.surface_click(steps)
+            log(f"click {r['click']}")
+            p.start_drag(2)
+            r["drag"] = p.start_drag(steps)
+            log(f"drag {r['drag']}")
+            p.context.close()
+        browser.close()
+    return r
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(statistics.quantiles(xs, n=10, method="inclusive")[int(q * 10) - 1])
+
+
+def drag_tables(r: dict, info: dict) -> str:
+    """The start drag's timeline (p50 / p90 per phase) against Streamlit's floor."""
+    d, fl, p50 = r["drag"], r["floor"], statistics.median
+    f50 = statistics.median(fl["fragment"])
+    a50 = statistics.median(fl["app"])
+    c = r["click"]
+
+    def row(name: str, xs: list[float], target: str = "", unit: str = "ms") -> tuple[str, str, str]:
+        return name, f"{p50(xs):.0f} / {pct(xs, 0.9):.0f} {unit} (n = {len(xs)})", target
+
+    rows = [
+        row("start drag: pointer event to the answer drawn", d["pointer to drawn"], "<= 150 ms"),
+        row("... pointer event to the trigger sent", d["pointer to sent"]),
+        row("... trigger sent to the first frame back", d["sent to first frame in"]),
+        row("... trigger sent to the answer's frame in (server)", d["sent to answer in"]),
+        row(
+            "... answer in to the animator called (Streamlit's frontend)",
+            d["answer in to the animator called"],
+        ),
+        row("... the animator's swap and static layers", d["the animator's swap and rebuild"]),
+        row("... applied to the frame drawn", d["applied to drawn"]),
+        row(
+            "start drag: the answer's websocket frame",
+            [b / 1e3 for b in d["answer bytes"]],
+            unit="KB",
+        ),
+        row("Streamlit floor: a fragment rerun (click to new text)", fl["fragment"]),
+        ("start drag p50 / fragment floor p50", f"{p50(d['pointer to drawn']) / f50:.2f}", ""),
+        row(
+            "click on the surface (moves the start) to the new paths drawn",
+            c["click to paths drawn"],
+            "<= 150 ms",
+        ),
+        row("click to the committed document drawn", c["click to committed"]),
+        row("... click to the first trigger sent", c["click to sent"]),
+        row("... first trigger sent to the largest frame in", c["sent to the largest frame in"]),
+        row("... largest frame in to the committed document drawn", c["largest frame in to drawn"]),
+        row(
+            "click: the largest websocket frame",
+            [b / 1e3 for b in c["largest frame bytes"]],
+            unit="KB",
+        ),
+        row("Streamlit floor: a whole-script rerun (click to new text)", fl["app"]),
+        (
+            "click to new paths p50 / fragment floor p50",
+            f"{p50(c['click to paths drawn']) / f50:.2f}",
+            "",
+        ),
+        (
+            "click to committed p50 / whole-script floor p50",
+            f"{p50(c['click to committed']) / a50:.2f}",
+            "",
+        ),
+        ("page and console errors", "; ".join(r["errors"])[:300] or "0", "0"),
+    ]
+    lines = ["# App benchmark: start drag and click", "", "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "| figure | p50 / p90 | target |", "|---|---|---|"]
+    return "\n".join(lines + [f"| {a} | {b} | {c} |" for a, b, c in rows]) + "\n"
 
 
 def bench(
@@ -426,6 +665,10 @@ def main() -> None:
     ap.add_argument(
         "--notch", action="store_true", help="only the changes (one server, one page; no fps)"
     )
+    ap.add_argument(
+        "--drag", type=int, metavar="N",
+        help="only the start drag (N steps), N surface clicks and Streamlit's floor",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, help="default: APP_RESULTS.md (--quick: artifacts/)")
     a = ap.parse_args()
     base = (1, 2, 2, 2.0) if a.quick else (3, 5, 5, 3.0)
@@ -439,15 +682,11 @@ def main() -> None:
         "code": git_revision("app", "trajectories"),
         "date": now(),
     }
-    r = bench(
-        cold,
-        warm,
-        changes,
-        seconds,
-        a.plain,
-        lambda m: print(m, file=sys.stderr, flush=True),
-        notch=a.notch,
-    )
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    if a.drag:
+        r = bench_drag(a.drag, log)
+    else:
+        r = bench(cold, warm, changes, seconds, a.plain, log, notch=a.notch)
     info.update(
         {
             "chromium": r["chromium"],
@@ -457,9 +696,13 @@ def main() -> None:
             f"{(time.perf_counter() - t0) / 60:.1f} min",
         }
     )
-    text = tables(r, info)
+    text = drag_tables(r, info) if a.drag else tables(r, info)
     out = a.out or ROOT / (
-        "artifacts/APP_RESULTS_quick.md" if a.quick or a.notch else "benchmarks/APP_RESULTS.md"
+        "artifacts/APP_DRAG.md"
+        if a.drag
+        else "artifacts/APP_RESULTS_quick.md"
+        if a.quick or a.notch
+        else "benchmarks/APP_RESULTS.md"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

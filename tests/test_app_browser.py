@@ -298,6 +298,10 @@ def test_click_on_the_surface_moves_the_first_start(browser, app_url):
     py = plot["y"] + (y1 - target[1]) / (y1 - y0) * plot["h"]
     box = page.locator("[data-testid='ov-surface']").bounding_box()
     page.mouse.click(box["x"] + px, box["y"] + py)
+    # the click is sent once the new paths are drawn (app/animator/drag.js: clickStart)
+    page.wait_for_function(
+        "() => (window.__optvizEvents || []).some((e) => e.name === 'click')", timeout=20_000
+    )
     click = page.evaluate(
         "(window.__optvizEvents || []).filter((e) => e.name === 'click').pop().value"
     )

@@ -53,6 +53,27 @@ def test_answer_is_the_run_from_the_new_start_and_never_compiles():
     assert kernel.compile_count() == before
 
 
+def test_answer_is_paths_only_no_family_document_or_picture(monkeypatch):
+    """A drag step (and a click's first answer) runs the engine alone: no live family, no
+    document, no surface picture for the moved scene (those wait for the commit)."""
+    from app import compute
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a drag answer must not build this")
+
+    for name in ("_family", "_document", "surface_picture", "live_document", "document"):
+        monkeypatch.setattr(compute, name, refuse)
+    monkeypatch.setattr(payload, "build", refuse)
+    out = drag.answer(SCENE, 0.25, -0.5, 7)
+    assert out["seq"] == 7 and len(out["optimizers"]) == 2
+    assert set(out["optimizers"][0]) == {"path", "loss", "diverged", "hit", "final_loss"}
+
+
+def test_a_refused_start_is_answered_without_paths():
+    """The browser needs an answer to go on (a click commits after it): no paths, its seq."""
+    assert drag.refused(4) == {"seq": 4, "optimizers": None}
+
+
 def test_a_second_start_is_kept_while_the_first_moves():
     two = SCENE.replace(starts=((-1.5, 2.0), (1.0, 1.0)))
     assert drag.moved(two, 0.2, 0.3).starts == ((0.2, 0.3), (1.0, 1.0))
@@ -152,3 +173,47 @@ def test_dragging_the_start_moves_every_path_and_release_commits_it(browser, app
     )
     log.assert_clean()
     page.context.close()
+
+
+@pytest.mark.slow
+def test_a_click_draws_the_new_paths_before_it_commits(browser, app_url):
+    """A click on the surface: the paths from the clicked point are drawn from a drag answer
+    (the fragment's rerun), and only then is the click sent (the whole page's rerun), which
+    commits the start: link and document."""
+    page, log = open_app(browser, app_url)
+    st = state(page)
+    x0, x1, y0, y1 = st["plot"]["extent"]
+    tol = [(x1 - x0) / st["plot"]["w"], (y1 - y0) / st["plot"]["h"]]
+    p = st["plot"]
+    px, py = p["x"] + 0.7 * p["w"], p["y"] + 0.4 * p["h"]
+    box = page.locator("[data-testid='ov-surface']").bounding_box()
+    page.mouse.click(box["x"] + px, box["y"] + py)
+    target = _to_view(st, px, py)
+    page.wait_for_function(
+        "() => (window.__optvizEvents || []).some((e) => e.name === 'click')", timeout=20_000
+    )
+    events = page.evaluate(
+        "(window.__optvizEvents || []).filter((e) => e.name === 'click' || e.name === 'drag')"
+    )
+    assert [e["name"] for e in events][-2:] == ["drag", "click"]
+    moved, click = events[-2]["value"], events[-1]["value"]
+    assert (click["x"], click["y"]) == (moved["x"], moved["y"]) and click["add"] is False
+    # the answer to that drag trigger was drawn before the click left (page clock -> epoch ms)
+    drawn = page.evaluate(
+        f"(seq) => {{ const q = {INST}.dragTrace.find((q) => q.seq === seq);"
+        " return q && q.drawn !== null ? performance.timeOrigin + q.drawn : null; }",
+        moved["seq"],
+    )
+    assert drawn is not None and drawn <= click_time(events[-1]) + 20  # two clocks: a margin
+    wait_new_data(page, st["id"])
+    settle(page)
+    x = [float(c) for c in wait_query(page, "x", bool)[0].split(",")]
+    assert x == pytest.approx(target, abs=max(tol))
+    for o in plotted(page):
+        assert start_of(o) == pytest.approx(target, abs=max(tol)), o["name"]
+    log.assert_clean()
+    page.context.close()
+
+
+def click_time(event: dict) -> float:
+    return float(event["t"])  # Date.now() when the animator sent it (app/animator/timeline.js)

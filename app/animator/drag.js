@@ -33,12 +33,14 @@ class StartDrag {
     this.dragSeq = 0;
     this.dragApplied = 0;
     this.dragLatencies = []; // pointer event to the frame drawing its answer, in ms
-    this.dragTrace = []; // {seq, sent, answered} per drag trigger (performance.now() times)
+    this.dragTrace = []; // per drag trigger, performance.now() times: see pumpDrag
+    this.clickCommit = null; // a click's position, sent once its answer is drawn
     this.on(S.canvas, "pointerdown", (ev) => {
       this.swallowClick = false; // a drag's release that clicked nothing: no later click lost
       if (this.cb.standalone || ev.button !== 0 || ev.shiftKey) return;
       const { px, py } = canvasPoint(S, ev);
       if (!this.onStartMarker(px, py)) return;
+      this.clickCommit = null; // a drag's release commits its own position
       this.drag = { pending: null, inFlight: null, moved: false, last: null };
       if (S.canvas.setPointerCapture) S.canvas.setPointerCapture(ev.pointerId);
       ev.preventDefault();
@@ -66,6 +68,26 @@ class StartDrag {
     });
   }
 
+  // A click moves the first start: its paths come first, as a drag step's answer (a rerun of
+  // the animator's fragment alone), and once they are drawn the click is sent, which commits
+  // the start (the whole page's rerun: the document, the sidebar, the link). Without an answer
+  // within DRAG_RESEND_MS the click is sent all the same.
+  clickStart(x, y) {
+    if (this.drag) return;
+    const seq = ++this.dragSeq, now = performance.now();
+    this.clickCommit = { seq, x, y };
+    this.dragTrace.push({ seq, pointer: now, sent: now, answered: null, applied: null, drawn: null });
+    this.send("trigger", "drag", { x, y, seq });
+    setTimeout(() => this.commitClick(seq), DRAG_RESEND_MS);
+  }
+
+  commitClick(seq) {
+    const c = this.clickCommit;
+    if (!c || c.seq !== seq) return;
+    this.clickCommit = null;
+    this.send("trigger", "click", { x: c.x, y: c.y, add: false });
+  }
+
   // Send the latest position unless a request is still unanswered (its answer sends the next).
   pumpDrag() {
     const d = this.drag;
@@ -75,8 +97,25 @@ class StartDrag {
     d.inFlight = { seq, t: d.pending.t, sentAt: performance.now() };
     const { x, y } = d.pending;
     d.pending = null;
-    this.dragTrace.push({ seq, sent: d.inFlight.sentAt, answered: null });
+    // page times of one step (benchmarks/app.py reads them): pointer event, sent, answer in, drawn
+    this.dragTrace.push({ seq, pointer: d.inFlight.t, sent: d.inFlight.sentAt, answered: null, applied: null, drawn: null });
     this.send("trigger", "drag", { x, y, seq });
+  }
+
+  // The static layers that draw paths or losses, rebuilt for the swapped runs; the heatmaps
+  // and the schedule keep theirs (the answer carries no learning rates: they wait for the
+  // release's document): about half of buildStatic's time on the Paths tab (4 of 7.5 ms in
+  // headless chromium, six optimizers), most of it on the 3-D tab (2.5 of 14 ms).
+  rebuildPathLayers() {
+    for (const [name, build] of [["surface", this.buildSurface], ["surface3d", this.buildSurface3d], ["loss", this.buildLoss], ["fit", this.buildFit]]) {
+      if (!this.panels[name] || this.failed[name]) continue;
+      try {
+        build.call(this, this.panels[name]);
+      } catch (e) {
+        this.fail(name, e);
+      }
+    }
+    this.lastSampled = {};
   }
 
   // Python's answer: `{seq, optimizers: [{path, loss}, ...]}` for this instance's document.
@@ -88,7 +127,9 @@ class StartDrag {
     if (d && sent) d.inFlight = null;
     const traced = this.dragTrace.find((q) => q.seq === seq);
     if (traced && traced.answered === null) traced.answered = performance.now();
+    const clicked = this.clickCommit && this.clickCommit.seq === seq;
     if (!(seq > this.dragApplied) || !Array.isArray(answer.optimizers)) {
+      if (clicked) this.commitClick(seq); // refused or stale: the commit says what is wrong
       this.pumpDrag();
       return;
     }
@@ -118,12 +159,16 @@ class StartDrag {
       // the old run's extras would point elsewhere: hidden until the release's document
       Object.assign(op, { ema: null, average: null, arrows: {} });
     });
-    this.buildStatic();
+    this.rebuildPathLayers();
     this.updateFrameUi(true);
     this.requestRender();
-    if (sent) {
+    if (traced) traced.applied = performance.now();
+    if (sent || clicked) {
       requestAnimationFrame(() => {
-        this.dragLatencies.push(performance.now() - sent.t);
+        const now = performance.now();
+        if (traced) traced.drawn = now;
+        if (sent) this.dragLatencies.push(now - sent.t);
+        if (clicked) this.commitClick(seq); // after the frame that draws the new paths
       });
     }
     this.pumpDrag();

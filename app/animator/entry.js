@@ -40,6 +40,8 @@ export default function (component) {
     } else if (current && current.alive && data && current.id !== undefined && current.id === data.id && current.optionsKey === optionsKey) {
       current.cb = callbacks; // same run: keep playing as is
       current.refreshTheme();
+      // a rerun that did not answer a click's paths (an app that answers no drag): commit now
+      if (current.clickCommit) current.commitClick(current.clickCommit.seq);
     } else {
       const prev = current && current.model && current.model.R ? current.snapshot() : null;
       if (current) current.destroy();

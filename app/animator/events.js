@@ -191,7 +191,8 @@ class Events {
       if (!v) return;
       this.ripples.push({ x: v.px, y: v.py, t: performance.now() });
       this.requestRender();
-      this.send("trigger", "click", { x: v.x, y: v.y, add: !!ev.shiftKey });
+      if (ev.shiftKey || this.cb.standalone) this.send("trigger", "click", { x: v.x, y: v.y, add: !!ev.shiftKey });
+      else this.clickStart(v.x, v.y); // app/animator/drag.js: the paths first, then the commit
     });
   }
 
