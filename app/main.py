@@ -110,27 +110,6 @@ def sync_url(scene: share.Scene) -> None:
         st.query_params.from_dict(wanted)
 
 
-def draw_sidebar(hide: tuple[str, ...], errors: dict[str, str]) -> None:
-    with run_timing.phase("sidebar"), st.sidebar:
-        st.title("Optimizer visualizer", anchor=False)
-        if "surface" not in hide:
-            with st.expander("Surface", expanded=True, icon=":material/landscape:"):
-                sidebar.surface_controls(errors)
-        if "optimizers" not in hide:
-            with st.expander("Optimizers", expanded=True, icon=":material/tune:"):
-                sidebar.optimizer_controls(errors)
-        if "starts" not in hide:
-            sidebar.section("Start points", "starts", ":material/place:", errors)
-        if "run" not in hide:
-            sidebar.section("Run", "run", ":material/settings:", errors)
-
-
-# Session key: this run is the rerun :func:`main` asked for after the sidebar's widgets changed
-# a value (it does not ask twice in a row).
-_REDRAWN = "sidebar_redrawn"
-_DRAWN = "page_drawn"  # session key: a run of this session has drawn the page
-
-
 def main() -> None:
     ss = st.session_state
     if "instances" not in ss:
@@ -139,41 +118,27 @@ def main() -> None:
     state.keep_widget_values(ss)
     present, hide = bool(ss.get("present")), tuple(ss.get("hide", ()))
     presentation_css(present, hide)
-    # The widgets' values are in the session before the script runs, so the scene is read
-    # first and, once the page is on screen, the main area (the animator) drawn before the
-    # sidebar: the browser renders a run's messages in order, and a notch's new picture no
-    # longer waits behind the fifty or so sidebar elements (benchmarks/app.py --notch). A
-    # session's first run draws the sidebar first (its controls show while the scene computes).
+    errors = ss.get("errors", {})
+    if "sidebar" not in hide:
+        with run_timing.phase("sidebar"), st.sidebar:
+            st.title("Optimizer visualizer", anchor=False)
+            if "surface" not in hide:
+                with st.expander("Surface", expanded=True, icon=":material/landscape:"):
+                    sidebar.surface_controls(errors)
+            if "optimizers" not in hide:
+                with st.expander("Optimizers", expanded=True, icon=":material/tune:"):
+                    sidebar.optimizer_controls(errors)
+            if "starts" not in hide:
+                sidebar.section("Start points", "starts", ":material/place:", errors)
+            if "run" not in hide:
+                sidebar.section("Run", "run", ":material/settings:", errors)
     with run_timing.phase("read"):
         reading = state.read(ss)
-    ss["errors"] = reading.errors  # drawn next to their controls
+    if reading.errors != errors:  # errors are drawn next to their control: draw them again
+        ss["errors"] = reading.errors
+        st.rerun()
     if reading.experiment is not None:
         ss["last_good"] = reading.experiment.to_json()  # links, tests and the next runs read it
-    sidebar_first = not ss.get(_DRAWN)
-    with_sidebar = "sidebar" not in hide
-    if with_sidebar and sidebar_first:
-        draw_sidebar(hide, reading.errors)
-    content(reading, present, hide)
-    if with_sidebar and not sidebar_first:
-        draw_sidebar(hide, reading.errors)
-    ss[_DRAWN] = True
-    # Drawing a widget can set its value (a default, an option switched off, a start point
-    # following the surface): if that changed the scene or its errors, draw the page again.
-    redrawn = ss.pop(_REDRAWN, False)
-    with run_timing.phase("read again"):
-        again = state.read(ss)
-    if not redrawn and (again.errors, _json(again)) != (reading.errors, _json(reading)):
-        ss[_REDRAWN] = True
-        st.rerun()
-
-
-def _json(reading: state.Reading) -> str | None:
-    return reading.experiment.to_json() if reading.experiment is not None else None
-
-
-def content(reading: state.Reading, present: bool, hide: tuple[str, ...]) -> None:
-    """The main area: warnings, the tabs and the open view."""
-    ss = st.session_state
     for warning in ss.pop("link_warnings", []):
         st.warning(
             f"Part of the link was ignored: {warning}. The rest applies.",
