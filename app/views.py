@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import compute, drag, live, run_timing, state, tex_text
+from app import compute, drag, live, state, tex_text
 from trajectories import Experiment, Result, limits
 
 
@@ -112,24 +112,22 @@ def _animator(e: Experiment, options: dict) -> None:
         ss.pop(drag.ANSWER, None)
         st.rerun(scope="app")
     a, name = inspected()
-    with run_timing.phase("document"):
-        doc = compute.live_document(e, a, name)
+    doc = compute.live_document(e, a, name)
     answer = ss.pop(drag.ANSWER, None)
     if answer is not None:
         doc = animator.Ready(id=doc["id"], drag=answer)
     section = doc.get("live")
     options = {**options, "optimizer": section["optimizer"] if section else 0}
-    with run_timing.phase("mount"):
-        animator.animator(
-            doc,
-            key=animator_key(),
-            options=options,
-            on_click_change=_page_event(_on_click),
-            on_live_change=_page_event(_on_live),
-            on_inspect_change=_page_event(),
-            on_frame_change=_page_event(),
-            on_drag_change=_on_drag,
-        )
+    animator.animator(
+        doc,
+        key=animator_key(),
+        options=options,
+        on_click_change=_page_event(_on_click),
+        on_live_change=_page_event(_on_live),
+        on_inspect_change=_page_event(),
+        on_frame_change=_page_event(),
+        on_drag_change=_on_drag,
+    )
 
 
 def paths(e: Experiment, options: dict | None = None) -> None:
