@@ -263,14 +263,15 @@ def animator(
 
     import streamlit as st
 
-    from app import doc_patch
+    from app import doc_patch, run_timing
 
     def noop() -> None:
         return None
 
     handlers = {k: callbacks.get(k) or noop for k in CALLBACKS}
     if "drag" not in data:  # a drag's answer is already partial (app.drag)
-        data = doc_patch.outgoing(st.session_state, key, data)
+        with run_timing.phase("patch"):
+            data = doc_patch.outgoing(st.session_state, key, data)
     resynced = handlers["on_resync_change"]
 
     def on_resync() -> None:  # the browser lacks the patch's base: the whole document next
@@ -278,7 +279,8 @@ def animator(
         resynced()
 
     handlers["on_resync_change"] = on_resync
-    return mount(key=key, data=data, **handlers)
+    with run_timing.phase("mount"):
+        return mount(key=key, data=data, **handlers)
 
 
 _THEMES = {

@@ -24,6 +24,7 @@ from app import (  # noqa: E402
     icon,
     lessons,
     lessons_view,
+    run_timing,
     share,
     share_view,
     sidebar,
@@ -119,7 +120,7 @@ def main() -> None:
     presentation_css(present, hide)
     errors = ss.get("errors", {})
     if "sidebar" not in hide:
-        with st.sidebar:
+        with run_timing.phase("sidebar"), st.sidebar:
             st.title("Optimizer visualizer", anchor=False)
             if "surface" not in hide:
                 with st.expander("Surface", expanded=True, icon=":material/landscape:"):
@@ -131,7 +132,8 @@ def main() -> None:
                 sidebar.section("Start points", "starts", ":material/place:", errors)
             if "run" not in hide:
                 sidebar.section("Run", "run", ":material/settings:", errors)
-    reading = state.read(ss)
+    with run_timing.phase("read"):
+        reading = state.read(ss)
     if reading.errors != errors:  # errors are drawn next to their control: draw them again
         ss["errors"] = reading.errors
         st.rerun()
@@ -185,8 +187,9 @@ def main() -> None:
     }
     for label, tab in zip(labels, tabs, strict=True):
         if label == active:  # only the open view computes
-            with tab:
+            with run_timing.phase(VIEW_OF[label]), tab:
                 renderers[VIEW_OF[label]]()
 
 
-main()
+with run_timing.run():
+    main()
