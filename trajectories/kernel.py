@@ -208,6 +208,8 @@ def tracks_in_loop(plan: Plan) -> bool:
 
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=False):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
+    Returns ``((records, extras), summaries)``: the records packed (:func:`pack`, one row per
+    record), the group's own fields stacked (``None`` for either where there are none).
 
     At recording stride 1, hit, loss area and settling are left unset (-1, 0, 0) for
     :func:`summaries_from_records` to fill in on the host, unless ``summarise`` (the fused
@@ -330,7 +332,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
                 out[f"state/{f}"] = _record_field(layers, group.info, f, value, like)
         if group.uses_ema:
             out["ema"] = _ravel(layers, after.state.ema)
-        return out
+        # Packed here, one row per step, rather than after the loop: every separate loop
+        # output is its own update-in-place kernel, transpose and join (compile time).
+        names = _extra_names(plan.record, plan.record_state, group)
+        extras = jnp.stack([out[k] for k in names]) if names else None
+        return pack(out, COMMON_RECORDS), extras
 
     def evaluations(c: Carry):
         """Loss-and-gradient evaluations of the steps taken: one a step, or what the optimizer
@@ -365,7 +371,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         return jax.lax.scan(lambda c, _: (step(c)[0], None), c, None, length=n)[0]
 
     c = jax.vmap(init_one)(hp, w0)
-    recs = {}
+    recs = None, None
     if plan.record:
         record = jax.vmap(record_one)
 
@@ -379,10 +385,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         # with the key its stopped step count gives, as every record after the stop does.
         c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks + 1)
         recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
-        last_loss = recs["loss"][:, -1]
+        fields = unpack(recs[0], COMMON_RECORDS, w0.shape[-1])
+        last_loss = fields["loss"][:, -1]
         if not track:
             if summarise:
-                tracked = _from_records(jnp, recs["loss"], recs["update"], c.diverged, inp)
+                tracked = _from_records(jnp, fields["loss"], fields["update"], c.diverged, inp)
             else:
                 tracked = _unset(c.diverged, last_loss)
             c = c._replace(tracked=tracked)
@@ -581,10 +588,7 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
     key = jnp.tile(keys, (n_i * n_s, 1))
     out = _trajectories(piece, piece.group, inp, hp_b, w0, key, summarise)
-    r, s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
-    names = extra_names(piece, piece.group)
-    records = pack(r, COMMON_RECORDS) if piece.record else None
-    extras = jnp.stack([r[k] for k in names], axis=-2) if names else None
+    (records, extras), s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
     return records, (pack(s, SUMMARY_FLOATS), pack(s, SUMMARY_INTS)), extras
 
 
