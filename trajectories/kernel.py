@@ -50,7 +50,7 @@ import numpy as np
 
 import optimizers
 from optimizers import schedules
-from trajectories import limits
+from trajectories import layout, limits
 from trajectories.hyperparams import unflatten
 
 DIVERGENCE_MARGIN = 1.0
@@ -221,7 +221,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
     same loop (all steps used up, so it moves nothing), a summary-only run evaluates the loss
     there; neither traces a second copy of the step after the loop.
     """
-    layers = plan.layers
+    # A rule that treats every weight alike steps the flat vector (one kernel per operation
+    # rather than one per tensor: :mod:`trajectories.layout`); the others get the tensors.
+    layers = () if layout.elementwise(group, plan.layers, w0.dtype) else plan.layers
     fn, theta = plan.fn, inp.theta
     track = tracks_in_loop(plan)
     # Summary mode reads no optimizer state after the loop, and a path that stopped never
