@@ -516,7 +516,7 @@ def _fused(plan: Plan) -> Callable:
         parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
         return _join(parts, jnp.concatenate)
 
-    return jax.jit(run_all)
+    return jax.jit(run_all, compiler_options=COMPILER_OPTIONS)
 
 
 # Every compiled executable holds memory for as long as its jitted function lives (about
@@ -529,6 +529,13 @@ class _Entry(NamedTuple):
     seen: set  # argument signatures already run (compiled): those skip the thread pool
 
 
+# XLA's classic elemental emitters on CPU for the kernels' programs (and theirs only: plain JAX
+# code in the same process keeps XLA's defaults). The CPU backend compiles each fused kernel of
+# a loop that is not inlined as one function (the MLP's) as a module of its own, and the newer
+# MLIR fusion emitters add a fixed lowering cost to each: without them a recording MLP piece
+# compiles in about 35% less CPU time, a 2-D one in about 25% less, and runs no slower
+# (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option.
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
 _COMPILED: collections.OrderedDict[Piece, _Entry] = collections.OrderedDict()
 _COMPILED_LOCK = threading.Lock()
@@ -562,7 +569,8 @@ def _entry(piece: Piece) -> _Entry:
         if entry is not None:
             _COMPILED.move_to_end(piece)
             return entry
-        entry = _COMPILED[piece] = _Entry(jax.jit(functools.partial(_group_outputs, piece)), set())
+        fn = jax.jit(functools.partial(_group_outputs, piece), compiler_options=COMPILER_OPTIONS)
+        entry = _COMPILED[piece] = _Entry(fn, set())
         while len(_COMPILED) > MAX_COMPILED_PIECES:
             _, old = _COMPILED.popitem(last=False)
             _compiles_dropped[0] += old.fn._cache_size()
