@@ -516,7 +516,7 @@ def _fused(plan: Plan) -> Callable:
         parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
         return _join(parts, jnp.concatenate)
 
-    return jax.jit(run_all, compiler_options=COMPILER_OPTIONS)
+    return jax.jit(run_all, compiler_options=_options(plan))
 
 
 # Every compiled executable holds memory for as long as its jitted function lives (about
@@ -534,8 +534,15 @@ class _Entry(NamedTuple):
 # a loop that is not inlined as one function (the MLP's) as a module of its own, and the newer
 # MLIR fusion emitters add a fixed lowering cost to each: without them a recording MLP piece
 # compiles in about 35% less CPU time, a 2-D one in about 25% less, and runs no slower
-# (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option.
+# (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option. Recording programs
+# only: a summary-only sweep (S3) keeps XLA's defaults until its warm speed is measured with it.
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+
+def _options(plan: Plan | Piece) -> dict:
+    return COMPILER_OPTIONS if plan.record else {}
+
+
 MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
 _COMPILED: collections.OrderedDict[Piece, _Entry] = collections.OrderedDict()
 _COMPILED_LOCK = threading.Lock()
@@ -569,7 +576,7 @@ def _entry(piece: Piece) -> _Entry:
         if entry is not None:
             _COMPILED.move_to_end(piece)
             return entry
-        fn = jax.jit(functools.partial(_group_outputs, piece), compiler_options=COMPILER_OPTIONS)
+        fn = jax.jit(functools.partial(_group_outputs, piece), compiler_options=_options(piece))
         entry = _COMPILED[piece] = _Entry(fn, set())
         while len(_COMPILED) > MAX_COMPILED_PIECES:
             _, old = _COMPILED.popitem(last=False)
