@@ -50,7 +50,7 @@ import numpy as np
 
 import optimizers
 from optimizers import schedules
-from trajectories import limits
+from trajectories import layout, limits
 from trajectories.hyperparams import unflatten
 
 DIVERGENCE_MARGIN = 1.0
@@ -208,6 +208,8 @@ def tracks_in_loop(plan: Plan) -> bool:
 
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=False):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
+    Returns ``((records, extras), summaries)``: the records packed (:func:`pack`, one row per
+    record), the group's own fields stacked (``None`` for either where there are none).
 
     At recording stride 1, hit, loss area and settling are left unset (-1, 0, 0) for
     :func:`summaries_from_records` to fill in on the host, unless ``summarise`` (the fused
@@ -219,7 +221,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
     same loop (all steps used up, so it moves nothing), a summary-only run evaluates the loss
     there; neither traces a second copy of the step after the loop.
     """
-    layers = plan.layers
+    # A rule that treats every weight alike steps the flat vector (one kernel per operation
+    # rather than one per tensor: :mod:`trajectories.layout`); the others get the tensors.
+    layers = () if layout.elementwise(group, plan.layers, w0.dtype) else plan.layers
     fn, theta = plan.fn, inp.theta
     track = tracks_in_loop(plan)
     # Summary mode reads no optimizer state after the loop, and a path that stopped never
@@ -330,7 +334,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
                 out[f"state/{f}"] = _record_field(layers, group.info, f, value, like)
         if group.uses_ema:
             out["ema"] = _ravel(layers, after.state.ema)
-        return out
+        # Packed here, one row per step, rather than after the loop: every separate loop
+        # output is its own update-in-place kernel, transpose and join (compile time).
+        names = _extra_names(plan.record, plan.record_state, group)
+        extras = jnp.stack([out[k] for k in names]) if names else None
+        return pack(out, COMMON_RECORDS), extras
 
     def evaluations(c: Carry):
         """Loss-and-gradient evaluations of the steps taken: one a step, or what the optimizer
@@ -365,7 +373,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         return jax.lax.scan(lambda c, _: (step(c)[0], None), c, None, length=n)[0]
 
     c = jax.vmap(init_one)(hp, w0)
-    recs = {}
+    recs = None, None
     if plan.record:
         record = jax.vmap(record_one)
 
@@ -379,10 +387,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         # with the key its stopped step count gives, as every record after the stop does.
         c, recs = jax.lax.scan(chunk, c, None, length=plan.n_chunks + 1)
         recs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), recs)  # (R, B, ...) -> (B, R, ...)
-        last_loss = recs["loss"][:, -1]
+        fields = unpack(recs[0], COMMON_RECORDS, w0.shape[-1])
+        last_loss = fields["loss"][:, -1]
         if not track:
             if summarise:
-                tracked = _from_records(jnp, recs["loss"], recs["update"], c.diverged, inp)
+                tracked = _from_records(jnp, fields["loss"], fields["update"], c.diverged, inp)
             else:
                 tracked = _unset(c.diverged, last_loss)
             c = c._replace(tracked=tracked)
@@ -544,7 +553,7 @@ def _fused(plan: Plan) -> Callable:
         parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
         return _join(parts, jnp.concatenate)
 
-    return jax.jit(run_all)
+    return jax.jit(run_all, compiler_options=_options(plan))
 
 
 # Every compiled executable holds memory for as long as its jitted function lives (about
@@ -555,6 +564,20 @@ def _fused(plan: Plan) -> Callable:
 class _Entry(NamedTuple):
     fn: Any  # the piece's jitted function
     seen: set  # argument signatures already run (compiled): those skip the thread pool
+
+
+# XLA's classic elemental emitters on CPU for the kernels' programs (and theirs only: plain JAX
+# code in the same process keeps XLA's defaults). The CPU backend compiles each fused kernel of
+# a loop that is not inlined as one function (the MLP's) as a module of its own, and the newer
+# MLIR fusion emitters add a fixed lowering cost to each: without them a recording MLP piece
+# compiles in about 35% less CPU time, a 2-D one in about 25% less, and runs no slower
+# (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option. Recording programs
+# only: a summary-only sweep (S3) keeps XLA's defaults until its warm speed is measured with it.
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+
+def _options(plan: Plan | Piece) -> dict:
+    return COMPILER_OPTIONS if plan.record else {}
 
 
 MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
@@ -590,7 +613,8 @@ def _entry(piece: Piece) -> _Entry:
         if entry is not None:
             _COMPILED.move_to_end(piece)
             return entry
-        entry = _COMPILED[piece] = _Entry(jax.jit(functools.partial(_group_outputs, piece)), set())
+        fn = jax.jit(functools.partial(_group_outputs, piece), compiler_options=_options(piece))
+        entry = _COMPILED[piece] = _Entry(fn, set())
         while len(_COMPILED) > MAX_COMPILED_PIECES:
             _, old = _COMPILED.popitem(last=False)
             _compiles_dropped[0] += old.fn._cache_size()
@@ -618,10 +642,7 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
     key = jnp.tile(keys, (n_i * n_s, 1))
     out = _trajectories(piece, piece.group, inp, hp_b, w0, key, summarise)
-    r, s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
-    names = extra_names(piece, piece.group)
-    records = pack(r, COMMON_RECORDS) if piece.record else None
-    extras = jnp.stack([r[k] for k in names], axis=-2) if names else None
+    (records, extras), s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
     return records, (pack(s, SUMMARY_FLOATS), pack(s, SUMMARY_INTS)), extras
 
 
