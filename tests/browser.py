@@ -79,6 +79,25 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+# Every context open_page made, so that close_pages closes those a test leaves open: a page
+# left playing keeps animating (and taking the CPU from later tests) until the session ends.
+_OPENED: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def close_pages() -> Iterator[None]:
+    """Close, after each test, the pages it opened (not those of wider-scoped fixtures, which
+    were opened before it started)."""
+    before = len(_OPENED)
+    yield
+    while len(_OPENED) > before:
+        context = _OPENED.pop()
+        try:
+            context.close()
+        except Exception:  # closed by the test, or its browser is gone
+            pass
+
+
 @dataclasses.dataclass
 class PageLog:
     """What a page did that a test may want to forbid."""
@@ -110,6 +129,7 @@ def open_page(
     are recorded as external and aborted. ``before_goto(page)`` runs before the page loads
     (to listen from the first request or websocket on)."""
     context = browser.new_context(viewport={"width": width, "height": height})
+    _OPENED.append(context)
     log = PageLog()
     local = LOCAL_SCHEMES + tuple(allow)
 

@@ -17,4 +17,4 @@ jax.config.update("jax_enable_x64", True)
 # The real-browser fixture, registered once for the whole session (a fixture imported into
 # several test modules would be a separate instance per module: two Playwright drivers in one
 # process).
-from tests.browser import browser  # noqa: E402, F401
+from tests.browser import browser, close_pages  # noqa: E402, F401
