@@ -21,7 +21,7 @@ from typing import Any
 import streamlit as st
 
 import surfaces
-from app import animator, labels, live, payload, surface_image
+from app import animator, engine_lock, labels, live, payload, surface_image
 from trajectories import Computation, Experiment, OptimizerSpec, Result, run, sweeps
 from trajectories.family import family
 
@@ -29,7 +29,8 @@ from trajectories.family import family
 # more, with a burst of Python objects); many side by side on a small machine take the same
 # total time but starve the event loop (every session's requests) and peak in memory.
 # Queued, each session still gets its own result as soon as its turn comes.
-_ENGINE = threading.Lock()
+# Visitors first: the server's background warm-up runs only while no visitor waits.
+_ENGINE = engine_lock.VisitorsFirst()
 
 
 @functools.lru_cache(maxsize=256)

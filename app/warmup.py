@@ -5,8 +5,9 @@ The engine compiles one kernel per (surface structure, optimizer group) and join
 scene compiled. ``python -m app.serve`` computes the default scene before it answers, then this
 thread compiles, while the server already answers, every optimizer kind with its declared
 defaults on the default surface (what "add an optimizer" asks for) and every lesson stage's
-scene. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, so
-a visitor's scene waits at most for one such run (about half a second) rather than for the
+scene. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, and
+takes it only while no visitor has used it for a second (``app.engine_lock``), so a visitor's
+scene waits at most for one such run (about half a second at load 1) rather than for the
 whole warm-up.
 
 Budget (README, benchmarks/RESULTS.md): at most ``BUDGET_SECONDS`` of wall time (what is not
@@ -24,6 +25,7 @@ import time
 from collections.abc import Iterator
 
 import optimizers
+from app.engine_lock import VisitorsFirst
 from trajectories import Experiment, OptimizerSpec, kernel, run
 
 BUDGET_SECONDS = 180.0
@@ -45,14 +47,14 @@ def scenes() -> Iterator[Experiment]:
             yield stage.experiment
 
 
-def warm(lock: threading.Lock, budget: float = BUDGET_SECONDS, log=print) -> dict:
+def warm(lock: VisitorsFirst, budget: float = BUDGET_SECONDS, log=print) -> dict:
     """Run :func:`scenes` under ``lock`` until done or past ``budget`` seconds."""
     start, before, done, failed = time.perf_counter(), kernel.compile_count(), 0, []
     for e in scenes():
         if time.perf_counter() - start > budget:
             break
         try:
-            with lock:
+            with lock.background():  # gives way to visitors (app/engine_lock.py)
                 run(e)
             done += 1
         except Exception as err:  # a scene that cannot run must not stop the server's warm-up
@@ -71,7 +73,7 @@ def warm(lock: threading.Lock, budget: float = BUDGET_SECONDS, log=print) -> dic
     return report
 
 
-def start(lock: threading.Lock, budget: float = BUDGET_SECONDS) -> threading.Thread | None:
+def start(lock: VisitorsFirst, budget: float = BUDGET_SECONDS) -> threading.Thread | None:
     if os.environ.get("OPTVIZ_BACKGROUND_WARMUP", "1") == "0":
         return None
     thread = threading.Thread(target=warm, args=(lock, budget), name="warm-up", daemon=True)

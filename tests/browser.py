@@ -91,11 +91,8 @@ def close_pages() -> Iterator[None]:
     before = len(_OPENED)
     yield
     while len(_OPENED) > before:
-        context = _OPENED.pop()
-        try:
-            context.close()
-        except Exception:  # closed by the test, or its browser is gone
-            pass
+        with contextlib.suppress(Exception):  # closed by the test, or its browser is gone
+            _OPENED.pop().close()
 
 
 @dataclasses.dataclass

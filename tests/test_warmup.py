@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 from app import lessons, state, warmup
+from app.engine_lock import VisitorsFirst
 from trajectories import OptimizerSpec, kernel, run
 
 
@@ -13,7 +13,7 @@ def test_warmed_kernels_serve_an_added_optimizer_and_a_lesson_without_compiling(
     chosen = list(itertools.islice(warmup.scenes(), 2))  # the first kinds, on the default surface
     stage = lessons.LESSONS["momentum"].stages[0].experiment
     monkeypatch.setattr(warmup, "scenes", lambda: iter([*chosen, stage]))
-    lock = threading.Lock()
+    lock = VisitorsFirst(quiet=0.0)
     report = warmup.warm(lock, log=lambda *a, **k: None)
     assert report["scenes"] == 3 and not report["failed"]
     assert not lock.locked()
@@ -32,13 +32,13 @@ def test_every_kind_is_warmed_and_the_budget_stops_it(monkeypatch):
     assert set(optimizers.OPTIMIZERS) <= kinds
     ran = []
     monkeypatch.setattr(warmup, "run", ran.append)
-    report = warmup.warm(threading.Lock(), budget=-1.0, log=lambda *a, **k: None)
+    report = warmup.warm(VisitorsFirst(), budget=-1.0, log=lambda *a, **k: None)
     assert ran == [] and report["scenes"] == 0  # past its budget: nothing more is compiled
 
 
 def test_the_warmup_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("OPTVIZ_BACKGROUND_WARMUP", "0")
-    assert warmup.start(threading.Lock()) is None
+    assert warmup.start(VisitorsFirst()) is None
 
 
 def test_the_persistent_cache_is_used_inside_its_block_only(monkeypatch, tmp_path):
