@@ -526,7 +526,7 @@ EDGE_OF_STABILITY = Lesson(
             "threshold is the preconditioned sharpness, the top eigenvalue of "
             "$P^{-1}H$ (Cohen et al. 2022), whose edge is "
             "$(2 + 2\\beta_1)/((1 - \\beta_1)\\eta) = 38/\\eta = 3800$. From 149 at step "
-            "20 it rises to that edge by step 784 and then stays between 0.88 and 1.04 times it, "
+            "20 it rises to that edge by step 784 and then stays between 0.87 and 1.04 times it, "
             "while the plain sharpness levels off near 11, with no line of its own to meet.",
             _ripple(EOS_GD, EOS_ADAM),
         ),

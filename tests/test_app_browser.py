@@ -127,6 +127,14 @@ def pause(page, after: int = 5) -> dict:
     return paused
 
 
+def one_animator(page, timeout: float = 30_000) -> None:
+    """Wait until the page holds a single animator: a new stage mounts its own instance, and
+    the previous stage's stays on the page until Streamlit clears the run's stale elements."""
+    from playwright.sync_api import expect  # (the animator sits in its component's shadow root)
+
+    expect(page.locator(ROOT)).to_have_count(1, timeout=timeout)
+
+
 def state(page) -> dict:
     return page.locator(ROOT).evaluate("r => r.__optviz.state()")
 
@@ -607,6 +615,7 @@ def test_lesson_in_presentation_mode(browser, app_url):
     # the narration's longest stretch of plain text (between $...$ formulas)
     prose = max(stage.narration.split("$")[::2], key=len).strip()[:60]
     assert main.get_by_text(prose).is_visible(), prose
+    one_animator(page)
     st = state(page)
     assert st["frame"] == stage.frame and not st["playing"]
     assert "ov-present" in page.locator(ROOT).get_attribute("class")
@@ -615,8 +624,9 @@ def test_lesson_in_presentation_mode(browser, app_url):
     page.get_by_role("button", name="Next").click()
     nxt = lesson.stages[2]
     main.get_by_text(f"stage 3 of {len(lesson.stages)}: {nxt.title}").wait_for()
-    wait_new_data(page, st["id"])
     settle(page)
+    one_animator(page)
+    wait_new_data(page, st["id"])
     assert query(page)["stage"] == ["3"] and query(page)["hide"] == ["sidebar"]
     assert [o["name"] for o in plotted(page)] == [o.name for o in nxt.experiment.optimizers]
     assert sidebar.count() == 0 or not sidebar.is_visible()

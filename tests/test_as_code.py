@@ -114,6 +114,21 @@ def _scenes() -> list[Experiment]:
 TOLERANCE = {"mlp": 1e-9}
 
 
+def _attainable(e: Experiment, position: np.ndarray, tol: float) -> np.ndarray:
+    """Per instance and start, how closely float64 arithmetic determines the path: ``tol``, or,
+    where moving the start by one ulp moves the engine's own path further, 10x that move.
+    L-BFGS's line search on Rosenbrock branches on a one-ulp difference (tests/
+    test_lbfgs_engine.py measures the same of optax's own loop), and two programs that round one
+    operation differently (the engine's kernel and the script's plain scan) can then agree only
+    to about that."""
+    if not e.starts:
+        return np.full(position.shape[:2], tol)
+    up = tuple(tuple(float(np.nextafter(np.float64(v), np.inf)) for v in p) for p in e.starts)
+    nudged = run(e.replace(starts=up)).position
+    moved = np.abs(nudged - position) / (1 + np.abs(position))
+    return np.maximum(tol, 10 * moved.reshape(*moved.shape[:2], -1).max(axis=-1))
+
+
 _DRIVER = """
 import runpy, sys
 sys.argv = ["script", "--json"]
@@ -156,12 +171,14 @@ def test_script_reproduces_the_engine_in_float64(scripts_and_outputs, index):
     r = run(e)
     n_i, n_s, n_r, _ = r.position.shape
     assert n_r == e.steps + 1 and len(rows) == n_i * n_s
-    tol = TOLERANCE.get(e.surface, 1e-10)
+    attainable = _attainable(e, r.position, TOLERANCE.get(e.surface, 1e-10))
     moved = 0
     for row in rows:
         a = [o.kind for _, o in e.active()].index(row["optimizer"])
         s = row["start"]
         where = f"{row['optimizer']} start {s}"
+        tol = attainable[a, s]
+        assert tol <= 1e-6 or row["optimizer"] == "LBFGS", (where, tol)  # only its line search
         np.testing.assert_allclose(
             np.asarray(row["positions"]), r.position[a, s], rtol=tol, atol=tol, err_msg=where
         )
