@@ -52,6 +52,16 @@ import optimizers
 from optimizers import schedules
 from trajectories import layout, limits
 from trajectories.hyperparams import unflatten
+from trajectories.packing import (  # noqa: F401  (kernel.bucket, kernel.pack, ...: callers)
+    SUMMARY_FLOATS,
+    SUMMARY_INTS,
+    VECTOR_FIELDS,
+    bucket,
+    pack,
+    pad_rows,
+    pow2,
+    unpack,
+)
 
 DIVERGENCE_MARGIN = 1.0
 
@@ -659,30 +669,6 @@ def _join(parts: list, concatenate: Callable) -> tuple:
     return records, (floats, ints), tuple(e for _, _, e in parts)
 
 
-SUMMARY_FLOATS = ("final_position", "final_loss", "loss_sum")
-SUMMARY_INTS = ("diverged", "hit", "settled", "evaluations")
-VECTOR_FIELDS = frozenset({"position", "grad", "update", "lr", "final_position"})
-
-
-def pack(fields: dict, names: tuple[str, ...]) -> jax.Array:
-    """Join fields along a new last axis: vectors (``VECTOR_FIELDS``) by their width, scalars
-    as one column, all in the first field's dtype."""
-    dtype = fields[names[0]].dtype
-    cols = [fields[n] if n in VECTOR_FIELDS else fields[n][..., None] for n in names]
-    return jnp.concatenate([c.astype(dtype) for c in cols], axis=-1)
-
-
-def unpack(packed: np.ndarray, names: tuple[str, ...], dim: int) -> dict[str, np.ndarray]:
-    """Inverse of :func:`pack`, on the host."""
-    out, i = {}, 0
-    for n in names:
-        if n in VECTOR_FIELDS:
-            out[n], i = packed[..., i : i + dim], i + dim
-        else:
-            out[n], i = packed[..., i], i + 1
-    return out
-
-
 def unpack_outputs(outs, dim: int, plan: Plan | None = None) -> tuple[dict, dict, tuple]:
     """``(records, summary, extras)`` of :func:`simulate` as dicts of host arrays (``extras``,
     one dict per group, only with ``plan``)."""
@@ -703,25 +689,6 @@ def compile_count() -> int:
     """How many executables the kernel has compiled in this process (for no-recompile tests)."""
     with _COMPILED_LOCK:
         return _compiles_dropped[0] + sum(e.fn._cache_size() for e in _COMPILED.values())
-
-
-# ---- buckets -------------------------------------------------------------------------------
-def bucket(n: int) -> int:
-    """Round a size up to the bucket ladder 1, 2, 4, ..., 64, then multiples of 64."""
-    if n <= 64:
-        return 1 << max(0, math.ceil(math.log2(max(n, 1))))
-    return 64 * math.ceil(n / 64)
-
-
-def pow2(n: int) -> int:
-    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
-
-
-def pad_rows(x: np.ndarray, n: int) -> np.ndarray:
-    """Pad the leading axis to ``n`` by repeating the last row (padding is computed, then cut)."""
-    if x.shape[0] == n:
-        return x
-    return np.concatenate([x, np.repeat(x[-1:], n - x.shape[0], axis=0)])
 
 
 def divergence_box(bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
