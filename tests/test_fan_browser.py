@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import animator, labels, payload, surface_image
+from app import animator, payload
 from tests.browser import open_page, screenshot
-from trajectories import Experiment, OptimizerSpec, run
+from tests.documents import document
+from trajectories import Experiment, OptimizerSpec
 from trajectories.drawn import FAN_SIZE
 
 pytestmark = pytest.mark.slow
@@ -18,8 +19,7 @@ STATE = f"document.querySelector('{ROOT}').__optviz.state()"
 
 def _doc(surface: str, lr: float = 0.05, **kw) -> dict:
     e = Experiment(surface, optimizers=(OptimizerSpec("SGD", {"learning_rate": lr}),), **kw)
-    r = labels.attach(run(e), e)
-    return payload.build(r, surface_image.render(r.surface))
+    return document(e)
 
 
 def test_fan_travels_only_for_stochastic_surfaces():

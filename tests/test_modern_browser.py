@@ -13,9 +13,10 @@ import functools
 
 import pytest
 
-from app import animator, labels, lessons, payload, surface_image
+from app import animator, lessons, payload
 from tests.browser import open_page, screenshot
-from trajectories import Experiment, OptimizerSpec, run
+from tests.documents import document
+from trajectories import Experiment, OptimizerSpec
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +46,7 @@ def experiment(name: str) -> Experiment:
 
 @functools.cache
 def doc(name: str) -> dict:
-    e = experiment(name)
-    r = labels.attach(run(e), e)
-    return payload.build(r, surface_image.render(r.surface))
+    return document(experiment(name))
 
 
 def open_scene(browser, tmp_path, name: str, **options):

@@ -11,9 +11,10 @@ import numpy as np
 import optax
 import pytest
 
-from app import animator, labels, payload, surface_image
+from app import animator, payload
 from tests.browser import CANVAS_STATS_JS, open_page, screenshot
-from trajectories import Experiment, OptimizerSpec, run
+from tests.documents import document
+from trajectories import Experiment, OptimizerSpec
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +29,7 @@ LARS = {"schedule": "polynomial_decay", "initial_learning_rate": 4e-3, "decay_st
 
 def _doc(optimizers) -> dict:
     e = Experiment("rosenbrock", optimizers=optimizers, steps=STEPS)
-    r = labels.attach(run(e), e)
-    return payload.build(r, surface_image.render(r.surface))
+    return document(e)
 
 
 @pytest.fixture(scope="module")

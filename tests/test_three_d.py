@@ -9,8 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from app import labels, payload, surface_image
-from trajectories import Experiment, OptimizerSpec, run
+from app import payload
+from tests.documents import built
+from trajectories import Experiment, OptimizerSpec
 
 
 def rosenbrock(x, y):
@@ -28,9 +29,7 @@ def scene():
         steps=120,
         starts=((-1.5, 2.0), (1.5, -0.5)),
     )
-    r = labels.attach(run(e), e)
-    image = surface_image.render(r.surface)
-    return r, image, payload.build(r, image)
+    return built(e)
 
 
 def node_grid(doc):

@@ -13,6 +13,7 @@ import pytest
 
 from app import animator, payload, views
 from tests.browser import ARTIFACTS, open_page, screenshot
+from tests.documents import built
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +23,7 @@ OPTIONS = {"show": ["surface3d"], "hide": ["events", *views.THREE_D_HIDDEN], "au
 
 @pytest.fixture(scope="module")
 def scene():
-    from app import labels, surface_image
-    from trajectories import Experiment, OptimizerSpec, run
+    from trajectories import Experiment, OptimizerSpec
 
     e = Experiment(
         surface="rosenbrock",
@@ -35,9 +35,7 @@ def scene():
         steps=300,
         starts=((-1.5, 2.0), (1.5, -0.5)),
     )
-    r = labels.attach(run(e), e)
-    image = surface_image.render(r.surface)
-    return image, payload.build(r, image)
+    return built(e)[1:]
 
 
 @pytest.fixture(scope="module")
