@@ -57,3 +57,34 @@ def test_without_visitors_the_background_runs_at_once():
     with lock.background():
         assert lock.locked()
     assert time.monotonic() - start < 5.0
+
+
+def test_a_patient_background_run_waits_for_a_quiet_spell_at_most_most_seconds():
+    lock, entered, stop = VisitorsFirst(quiet=5.0), {}, threading.Event()
+
+    def busy():  # one visitor after another, never 5 s apart
+        while not stop.is_set():
+            with lock:
+                time.sleep(0.02)
+
+    def later(name: str, most: float) -> None:
+        with lock.background(most):
+            entered[name] = time.monotonic()
+
+    visitors = threading.Thread(target=busy)
+    visitors.start()
+    _until(lambda: lock.visitors() == 1)
+    start = time.monotonic()
+    patient, unbounded = (
+        threading.Thread(target=later, args=("patient", 0.3)),
+        threading.Thread(target=later, args=("unbounded", float("inf"))),
+    )
+    patient.start()
+    unbounded.start()
+    patient.join(10)
+    assert 0.3 <= entered["patient"] - start < 3.0  # well before a quiet spell of 5 s
+    assert "unbounded" not in entered and unbounded.is_alive()
+    stop.set()
+    visitors.join(10)
+    unbounded.join(10)  # 5 s after the last visit
+    assert "unbounded" in entered and not lock.locked()
