@@ -71,7 +71,10 @@ def shown(e: Experiment) -> labels.Shown:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def surface_picture(name: str, params_json: str) -> surface_image.SurfaceImage:
-    with _turn("picture"):
+    """The surface's heatmap: one small evaluation on a grid (a tenth of a second, its compile
+    included), so it does not queue for the engine's lock, where a class's pages waited
+    seconds for it behind other scenes' kernels (benchmarks/RESULTS.md, The class)."""
+    with run_timing.phase("picture"):
         return surface_image.render(surfaces.get(name, **json.loads(params_json)))
 
 

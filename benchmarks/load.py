@@ -326,10 +326,11 @@ def measure(n: int, reruns: int, budget: float, log) -> dict:
             time.monotonic() - t0,
             monitor.latency(t0, time.monotonic()),
         )
-        r["to document load"] = to_document(server.runs(), epoch0, time.time())
+        epoch1 = time.time()
         log(f"load: {sum(x['ok'] for x in r['load'])}/{n} correct, {r['latency load']}")
         r["RSS after"] = settle(server, most=60)
         r["after"] = server.trimmed()
+        r["to document load"] = to_document(server.runs(), epoch0, epoch1)  # runs logged by now
         log(f"after the load: RSS {r['RSS after']:.1f} MiB, trimmed {r['after']}")
         every = max(1, reruns // 10)
         r["soak"] = sessions.soak(
@@ -343,10 +344,11 @@ def measure(n: int, reruns: int, budget: float, log) -> dict:
         r["wave 2"] = sessions.concurrent(
             browser, server.url, scenes, refs, timeout=max(30.0, min(300.0, deadline - t2 - 40))
         )
-        r["to document wave 2"] = to_document(server.runs(), epoch2, time.time())
+        epoch3 = time.time()
         r["latency wave 2"] = monitor.latency(t2, time.monotonic())
         settle(server, most=15, window=5)
         r["after wave 2"] = server.trimmed()
+        r["to document wave 2"] = to_document(server.runs(), epoch2, epoch3)
         log(f"second wave: {sum(x['ok'] for x in r['wave 2'])}/{n} correct")
         monitor.halt.set()
         browser.close()
