@@ -37,10 +37,10 @@ _ENGINE = engine_lock.VisitorsFirst()
 @contextlib.contextmanager
 def _turn(name: str, later: bool = False) -> Iterator[None]:
     """The engine's lock for one computation, the wait and the work timed apart (OPTVIZ_TIMING:
-    ``NAME wait`` and ``NAME``); ``later``: giving way to visitors (``FAMILY_PATIENCE_S``)."""
+    ``NAME wait`` and ``NAME``); ``later``: giving way to visitors (``FOLLOW_UP_PATIENCE_S``)."""
     with contextlib.ExitStack() as held:
         with run_timing.phase(f"{name} wait"):
-            held.enter_context(_ENGINE.background(FAMILY_PATIENCE_S) if later else _ENGINE)
+            held.enter_context(_ENGINE.background(FOLLOW_UP_PATIENCE_S) if later else _ENGINE)
         with run_timing.phase(name):
             yield
 
@@ -122,7 +122,7 @@ def document(e: Experiment, whole: bool = True, later: bool = False) -> animator
 # What a page leaves for its next run when other visitors wait for the engine (a class opening
 # new scenes at once: see live_document) waits for the visitors' documents this long at most,
 # then queues as they do.
-FAMILY_PATIENCE_S = 20.0
+FOLLOW_UP_PATIENCE_S = 20.0
 FAMILY_PENDING_NOTE = "computing the runs to scrub…"
 _MADE: collections.OrderedDict[tuple, None] = collections.OrderedDict()  # families, documents
 _MADE_LOCK = threading.Lock()
@@ -168,7 +168,7 @@ def live_document(e: Experiment, a: int, name: str | None, when: str = "now") ->
     (the live family and the minibatch fans, each a kernel of its own to compile) is left out
     and listed in the document's ``pending``, so that the chart goes first; ``"later"``: the
     next run's, computing them once the visitors' documents are done (at most
-    ``FAMILY_PATIENCE_S`` later)."""
+    ``FOLLOW_UP_PATIENCE_S`` later)."""
     busy = when == "if idle" and _ENGINE.visitors() > 0
     c = e.computation()
     pending = []
