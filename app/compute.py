@@ -40,7 +40,8 @@ def _turn(name: str, later: bool = False) -> Iterator[None]:
     ``NAME wait`` and ``NAME``); ``later``: giving way to visitors (``FOLLOW_UP_PATIENCE_S``)."""
     with contextlib.ExitStack() as held:
         with run_timing.phase(f"{name} wait"):
-            held.enter_context(_ENGINE.background(FOLLOW_UP_PATIENCE_S) if later else _ENGINE)
+            lock = _ENGINE.background(FOLLOW_UP_PATIENCE_S, quiet=0.0) if later else _ENGINE
+            held.enter_context(lock)
         with run_timing.phase(name):
             yield
 
@@ -120,9 +121,10 @@ def document(e: Experiment, whole: bool = True, later: bool = False) -> animator
 
 
 # What a page leaves for its next run when other visitors wait for the engine (a class opening
-# new scenes at once: see live_document) waits for the visitors' documents this long at most,
-# then queues as they do.
-FOLLOW_UP_PATIENCE_S = 20.0
+# new scenes at once: see live_document) takes the engine only while no visitor waits for it,
+# for this long at most (then it queues as they do). 20 s was too short for a class of 20 on
+# 2 cores: the first pages' follow-ups queued among the last pages' charts again.
+FOLLOW_UP_PATIENCE_S = 120.0
 FAMILY_PENDING_NOTE = "computing the runs to scrub…"
 _MADE: collections.OrderedDict[tuple, None] = collections.OrderedDict()  # families, documents
 _MADE_LOCK = threading.Lock()
@@ -167,7 +169,7 @@ def live_document(e: Experiment, a: int, name: str | None, when: str = "now") ->
     opening new scenes at once), what this scene's chart does not need and was not made yet
     (the live family and the minibatch fans, each a kernel of its own to compile) is left out
     and listed in the document's ``pending``, so that the chart goes first; ``"later"``: the
-    next run's, computing them once the visitors' documents are done (at most
+    next run's, computing them while no visitor waits for the engine (at most
     ``FOLLOW_UP_PATIENCE_S`` later)."""
     busy = when == "if idle" and _ENGINE.visitors() > 0
     c = e.computation()

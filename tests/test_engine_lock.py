@@ -88,3 +88,21 @@ def test_a_patient_background_run_waits_for_a_quiet_spell_at_most_most_seconds()
     visitors.join(10)
     unbounded.join(10)  # 5 s after the last visit
     assert "unbounded" in entered and not lock.locked()
+
+
+def test_with_no_quiet_spell_asked_the_background_goes_as_soon_as_no_visitor_waits():
+    lock, entered = VisitorsFirst(quiet=5.0), []
+    lock.__enter__()  # a visitor holds it
+
+    def later() -> None:
+        with lock.background(quiet=0.0):
+            entered.append(time.monotonic())
+
+    waiting = threading.Thread(target=later)
+    waiting.start()
+    time.sleep(0.1)
+    assert not entered  # not while the visitor holds it
+    lock.__exit__(None, None, None)
+    released = time.monotonic()
+    waiting.join(10)
+    assert entered[0] - released < 2.0  # not the lock's 5 s of quiet
