@@ -25,6 +25,9 @@ reach the server from this process.
 4. Second wave: the same scenes again (all cached): correct again, and the live RSS after it
    within ``RESIDUE_MIB`` + ``RESIDUE_PER_SESSION_MIB`` per session of the RSS before it.
 
+The server runs with ``OPTVIZ_TIMING=1`` (app/run_timing.py): for each wave, the time from a
+session's first script run to its document sent, read from the server's log.
+
 Writes tables (``--out``) and exits 1 when a gating check fails.
 """
 
