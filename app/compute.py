@@ -72,9 +72,9 @@ def shown(e: Experiment) -> labels.Shown:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def surface_picture(name: str, params_json: str) -> surface_image.SurfaceImage:
-    """The surface's heatmap: one small evaluation on a grid (a tenth of a second, its compile
-    included), so it does not queue for the engine's lock, where a class's pages waited
-    seconds for it behind other scenes' kernels (benchmarks/RESULTS.md, The class)."""
+    """The surface's heatmap: one small evaluation on a grid (a tenth of a second on a quiet
+    machine, its compile included), so it does not queue for the engine's lock, where a class's
+    pages waited seconds for it behind other scenes' kernels (benchmarks/RESULTS.md, The class)."""
     with run_timing.phase("picture"):
         return surface_image.render(surfaces.get(name, **json.loads(params_json)))
 
