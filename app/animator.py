@@ -280,7 +280,9 @@ def animator(
 
     handlers["on_resync_change"] = on_resync
     with run_timing.phase("mount"):
-        return mount(key=key, data=data, **handlers)
+        out = mount(key=key, data=data, **handlers)
+    run_timing.sent()
+    return out
 
 
 _THEMES = {

@@ -51,12 +51,19 @@ class VisitorsFirst:
             return self._visitors
 
     @contextlib.contextmanager
-    def background(self) -> Iterator[None]:
+    def background(self, most: float = math.inf, quiet: float | None = None) -> Iterator[None]:
+        """The lock once no visitor has used it for ``quiet`` seconds (default: the lock's),
+        or after ``most`` seconds of waiting for that (then it queues as a visitor's
+        computation does). ``quiet=0``: as soon as no visitor holds it or waits for it."""
+        quiet = self.quiet if quiet is None else quiet
+        deadline = time.monotonic() + most
         with self._changed:
             while True:
-                idle = time.monotonic() - self._last_visit
-                if self._visitors == 0 and idle >= self.quiet:
+                now = time.monotonic()
+                idle = now - self._last_visit
+                if (self._visitors == 0 and idle >= quiet) or now >= deadline:
                     break
-                self._changed.wait(None if self._visitors else self.quiet - idle)
+                timeout = min(math.inf if self._visitors else quiet - idle, deadline - now)
+                self._changed.wait(None if math.isinf(timeout) else timeout)
         with self._lock:
             yield

@@ -301,7 +301,29 @@ def height_grid(image: SurfaceImage, n: int = HEIGHT_GRID) -> dict[str, Any]:
     }
 
 
-def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
+def has_fans(result: Result) -> bool:
+    """A stochastic surface the document draws inline: each optimizer has its minibatch fan."""
+    return result.surface.dim <= INLINE_DIM and result.surface.grad_estimate_fn is not None
+
+
+def fan(result: Result, a: int) -> dict[str, Any]:
+    """Instance ``a``'s minibatch-gradient fan at its first start's recorded points (a kernel
+    of the surface's own: compiled once per surface and record count)."""
+    s = result.surface
+    fans = drawn.gradient_fans(s, result.position[a, 0], result.steps, result.experiment.seed)
+    return array(_view_vectors(result, fans))
+
+
+def with_fans(doc: dict[str, Any], result: Result) -> dict[str, Any]:
+    """``doc`` built with ``fans=False``, with the fans added (a shallow copy)."""
+    if not has_fans(result):
+        return doc
+    out = dict(doc)
+    out["optimizers"] = [{**o, "fan": fan(result, a)} for a, o in enumerate(doc["optimizers"])]
+    return out
+
+
+def _optimizer(result: Result, a: int, inline: bool, fans: bool = True) -> dict[str, Any]:
     s = result.surface
     info = result.experiment.optimizers[a].info
     pos = result.position[a]  # (S, R, dim)
@@ -338,9 +360,8 @@ def _optimizer(result: Result, a: int, inline: bool) -> dict[str, Any]:
     momentum = optimizers.momentum_arrow(info, spec.values(), state, result.steps)
     if momentum is not None:  # the declared buffer, signed and in weight units (no guessing)
         out["arrows"]["momentum"] = array(_view_vectors(result, momentum))
-    if inline and s.grad_estimate_fn is not None:  # a stochastic surface: the minibatch fan
-        fans = drawn.gradient_fans(s, pos[0], result.steps, result.experiment.seed)
-        out["fan"] = array(_view_vectors(result, fans))
+    if fans and has_fans(result):
+        out["fan"] = fan(result, a)
     if inline:
         out["lr"] = array(result.lr[a])
         # lr travels once (above) and the ratio -update/g is computed in the browser
@@ -360,9 +381,10 @@ def with_labels(doc: dict[str, Any], names: list[str], colors: list[str]) -> dic
     return out
 
 
-def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
+def build(result: Result, image: SurfaceImage, fans: bool = True) -> dict[str, Any]:
     """The whole document for one run, labelled as :func:`app.labels.of` says (a
-    :class:`~app.labels.Shown` result its names and colours; an engine result its kinds)."""
+    :class:`~app.labels.Shown` result its names and colours; an engine result its kinds).
+    ``fans=False``: without the minibatch fans (:func:`with_fans` adds them)."""
     s = result.surface
     inline = s.dim <= INLINE_DIM
 
@@ -395,7 +417,7 @@ def build(result: Result, image: SurfaceImage) -> dict[str, Any]:
             "height": height_grid(image),
         },
         "weights": _weight_names(result),
-        "optimizers": [_optimizer(result, a, inline) for a in range(len(result.kinds))],
+        "optimizers": [_optimizer(result, a, inline, fans) for a in range(len(result.kinds))],
         "lr_layers": None if inline else _lr_layers(result),
         "fit": _fit(result),
     }

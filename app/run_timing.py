@@ -25,6 +25,8 @@ class Run:
         self.t0, self.c0 = time.perf_counter(), time.thread_time()
         self.epoch = time.time()  # to line runs up with the page's timeline
         self.phases: list[tuple[str, float, float]] = []
+        self.sent: float | None = None  # ms from the start to the first document handed over
+        self.session = _session_id()
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -41,7 +43,8 @@ class Run:
         cpu = (time.thread_time() - self.c0) * 1e3
         parts = [f"{n} {w:.1f}/{c:.1f}" for n, w, c in self.phases]
         head = f"optviz-run at {self.epoch:.3f} wall/cpu ms: total {wall:.1f}/{cpu:.1f}"
-        return " · ".join([head, *parts])
+        tail = [f"sent {self.sent:.1f}"] if self.sent is not None else []
+        return " · ".join([head, *parts, *tail, f"session {self.session}"])
 
 
 @contextlib.contextmanager
@@ -56,6 +59,26 @@ def run() -> Iterator[None]:
     finally:
         print(_CURRENT.run.report(), file=sys.stderr, flush=True)
         _CURRENT.run = None
+
+
+def sent() -> None:
+    """The run's document has been handed to Streamlit's queue to the browser (the animator's
+    mount returned): the first such moment of the run is logged as ``sent MS``, from the run's
+    start (benchmarks/load.py reads it: the time from a script run to its document sent)."""
+    r = getattr(_CURRENT, "run", None)
+    if r is not None and r.sent is None:
+        r.sent = (time.perf_counter() - r.t0) * 1e3
+
+
+def _session_id() -> str:
+    """The Streamlit session running this thread's script ("-" outside one)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+    except ImportError:  # pragma: no cover - Streamlit is a runtime dependency
+        ctx = None
+    return ctx.session_id if ctx is not None else "-"
 
 
 def phase(name: str) -> contextlib.AbstractContextManager:

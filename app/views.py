@@ -73,6 +73,18 @@ def inspected() -> tuple[int, str | None]:
     return (a if isinstance(a, int) else 0), (name if isinstance(name, str) else None)
 
 
+# Session key: this page's document went out without its live family or minibatch fans
+# (other visitors were waiting for the engine: app.compute.live_document); the page runs
+# again at once for them.
+_REST_FOLLOWS = "document_rest_follows"
+
+
+def _rest_follows() -> None:
+    """At the end of a view with the animator: the run that brings what the chart left out."""
+    if st.session_state.get(_REST_FOLLOWS):
+        st.rerun()
+
+
 # Session key: an animator event that the whole page must see (a new start, a released live
 # slider, a paused frame, another optimizer inspected), so the fragment reruns the app.
 _WHOLE_PAGE = "animator_needs_page"
@@ -112,7 +124,10 @@ def _animator(e: Experiment, options: dict) -> None:
         ss.pop(drag.ANSWER, None)
         st.rerun(scope="app")
     a, name = inspected()
-    doc = compute.live_document(e, a, name)
+    later = ss.pop(_REST_FOLLOWS, False)
+    doc = compute.live_document(e, a, name, "later" if later else "if idle")
+    if doc.get("pending"):
+        ss[_REST_FOLLOWS] = True  # the chart first; the page's next run brings the rest
     answer = ss.pop(drag.ANSWER, None)
     if answer is not None:
         doc = animator.Ready(id=doc["id"], drag=answer)
@@ -151,6 +166,7 @@ def paths(e: Experiment, options: dict | None = None) -> None:
     from app import sharpness_view
 
     sharpness_view.panel(e)
+    _rest_follows()
 
 
 def paused_frame() -> int | None:
@@ -265,6 +281,7 @@ def three_d(e: Experiment, options: dict | None = None) -> None:
     options["show"] = ["surface3d"]
     options["hide"] = list(dict.fromkeys([*options.get("hide", ()), *THREE_D_HIDDEN]))
     _animator(e, options)
+    _rest_follows()
 
 
 def summary(e: Experiment) -> None:

@@ -25,6 +25,9 @@ reach the server from this process.
 4. Second wave: the same scenes again (all cached): correct again, and the live RSS after it
    within ``RESIDUE_MIB`` + ``RESIDUE_PER_SESSION_MIB`` per session of the RSS before it.
 
+The server runs with ``OPTVIZ_TIMING=1`` (app/run_timing.py): for each wave, the time from a
+session's first script run to its document sent, read from the server's log.
+
 Writes tables (``--out``) and exits 1 when a gating check fails.
 """
 
@@ -134,6 +137,34 @@ def scene(i: int) -> Experiment:
     )
 
 
+def script_runs(log: str) -> list[dict]:
+    """The server's ``OPTVIZ_TIMING=1`` lines (app/run_timing.py): per script run, its start
+    (epoch s), session, and when its document was sent (ms from its start; None: none sent)."""
+    runs = []
+    for line in log.splitlines():
+        if not line.startswith("optviz-run at "):
+            continue
+        head, *parts = line.split(" · ")
+        fields = dict(p.rsplit(" ", 1) for p in parts)
+        sent = fields.get("sent")
+        runs.append({"at": float(head.split()[2]), "session": fields.get("session", "-"),
+                     "sent": None if sent is None else float(sent)})  # fmt: skip
+    return runs
+
+
+def to_document(runs: list[dict], t0: float, t1: float) -> list[float]:
+    """Per session whose first run started in ``[t0, t1]`` (epoch s): seconds from that run's
+    start to the session's first document sent (its own run's or a later one's)."""
+    first: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    for r in sorted(runs, key=lambda r: r["at"]):
+        s = r["session"]
+        first.setdefault(s, r["at"])
+        if r["sent"] is not None and s not in sent:
+            sent[s] = r["at"] + r["sent"] / 1000
+    return [sent[s] - t for s, t in first.items() if t0 <= t <= t1 and s in sent]
+
+
 def live_rss() -> float:
     """This process's RSS after ``gc.collect()`` and ``malloc_trim(0)``, MiB."""
     gc.collect()
@@ -206,12 +237,16 @@ class Server:
     def __init__(self, stack: Any, timeout: float):
         self.heap_file = Path(tempfile.mkstemp(prefix="load-heap-", suffix=".jsonl")[1])
         os.environ["BENCH_HEAP_FILE"] = str(self.heap_file)
+        os.environ["OPTVIZ_TIMING"] = "1"  # each script run's phases, in the server's log
         self.s = stack.enter_context(
             streamlit_process(
                 ("-m", "benchmarks.heap_probe"), log_name="load-server", timeout=timeout
             )
         )
         self.url, self.pid = self.s.url, self.s.proc.pid
+
+    def runs(self) -> list[dict]:
+        return script_runs(self.s.log.read_text(errors="replace"))
 
     def rss(self) -> float:
         return sessions.rss_mib(self.pid)
@@ -281,7 +316,7 @@ def measure(n: int, reruns: int, budget: float, log) -> dict:
         settle(server, most=30, window=5)
         r["warm"] = server.trimmed()
         log(f"warm: {r['warm']}; {n} sessions at once")
-        t0 = time.monotonic()
+        t0, epoch0 = time.monotonic(), time.time()
         r["load"] = sessions.concurrent(
             browser,
             server.url,
@@ -294,9 +329,11 @@ def measure(n: int, reruns: int, budget: float, log) -> dict:
             time.monotonic() - t0,
             monitor.latency(t0, time.monotonic()),
         )
+        epoch1 = time.time()
         log(f"load: {sum(x['ok'] for x in r['load'])}/{n} correct, {r['latency load']}")
         r["RSS after"] = settle(server, most=60)
         r["after"] = server.trimmed()
+        r["to document load"] = to_document(server.runs(), epoch0, epoch1)  # runs logged by now
         log(f"after the load: RSS {r['RSS after']:.1f} MiB, trimmed {r['after']}")
         every = max(1, reruns // 10)
         r["soak"] = sessions.soak(
@@ -306,13 +343,15 @@ def measure(n: int, reruns: int, budget: float, log) -> dict:
         log(f"soak: {r['soak']['reruns']} reruns, {r['soak growth']:+.1f} MiB {r['soak']['error']}")
         settle(server, most=15, window=5)
         r["before wave 2"] = server.trimmed()
-        t2 = time.monotonic()
+        t2, epoch2 = time.monotonic(), time.time()
         r["wave 2"] = sessions.concurrent(
             browser, server.url, scenes, refs, timeout=max(30.0, min(300.0, deadline - t2 - 40))
         )
+        epoch3 = time.time()
         r["latency wave 2"] = monitor.latency(t2, time.monotonic())
         settle(server, most=15, window=5)
         r["after wave 2"] = server.trimmed()
+        r["to document wave 2"] = to_document(server.runs(), epoch2, epoch3)
         log(f"second wave: {sum(x['ok'] for x in r['wave 2'])}/{n} correct")
         monitor.halt.set()
         browser.close()
@@ -397,6 +436,10 @@ def tables(r: dict, info: dict) -> str:
         lines += ["", f"**{wave}**: time to chart (navigation to drawn) median {np.median(t):.1f}"
                   f" s, p95 {np.percentile(t, 95):.1f} s, max {max(t):.1f} s; opened within "
                   f"{spread:.1f} s.", ""]  # fmt: skip
+        d = r.get(f"to document {wave}") or [math.nan]
+        lines += [f"In the server, a session's first script run to its document sent "
+                  f"(OPTVIZ_TIMING, {len(d)} sessions): median {np.median(d):.1f} s, p95 "
+                  f"{np.percentile(d, 95):.1f} s, max {max(d):.1f} s.", ""]  # fmt: skip
     lines += [f"One session alone on the warm server: {r['single s']:.1f} s; the cold server's "
               f"first: {r['warm-up s']:.1f} s.", ""]  # fmt: skip
     rows = [(i, f"{e.surface} {e.surface_params or ''}".strip() + ": " + ", ".join(
