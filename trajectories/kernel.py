@@ -325,6 +325,9 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
             )
         if gate_state:
             state = jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state)
+        # final_only reports a stopped path's stop alone (its loss is inf whatever it ends
+        # at): its position need not freeze either, one select a step fewer, and XLA then fuses
+        # the check's reduction into the stop's select (benchmarks/RESULTS.md)
         new = Carry(
             w=w if plan.final_only else jnp.where(move, w, c.w),
             state=state,
@@ -634,7 +637,8 @@ class _Entry(NamedTuple):
 # and a hyperparameter grid's (S3's, lean or full: the same warm CPU time, 3.5 of 3.5 ms a chunk
 # of 1,024 cells, and 0.11 against 0.19 CPU s of XLA compile, "Final-loss sweeps"; both of a
 # grid's modes must use the same emitters, which round some operations differently). The other
-# summary-only sweeps (basins, fair comparison) keep XLA's defaults: not measured.
+# summary-only sweeps (basins, fair comparison) keep XLA's defaults: not measured. A grid's
+# pieces are those with ``shared_counters`` (sweeps.hyperparameter_grid sets it in both modes).
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
