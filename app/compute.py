@@ -235,11 +235,27 @@ def _one(experiment_json: str, instance: int) -> tuple[Experiment, int, str]:
     return one, 0, one.computation().key
 
 
-def grid(experiment_json: str, instance: int, axes: tuple, progress=None) -> sweeps.GridResult:
+def grid(
+    experiment_json: str, instance: int, axes: tuple, progress=None, metric: str | None = None
+) -> sweeps.GridResult:
+    """The grid's cells; ``metric``: the one the page draws. ``final_loss`` alone runs the lean
+    kernel (``sweeps.hyperparameter_grid(metrics=...)``); the other two come from the full
+    kernel, which computes all three at once, so the grid keeps all three (``None``: all)."""
     one, index, key = _one(experiment_json, instance)
+    lean = metric == "final_loss"
+    if metric is not None and metric not in sweeps.CRITERIA:
+        raise ValueError(f"grid: unknown metric {metric!r}; choose from {sweeps.CRITERIA}")
+    full_key = ("grid", key, axes, sweeps.CRITERIA)
+    with _SWEEPS_LOCK:
+        if lean and full_key in _SWEEPS:  # a full grid of the same cells has it already
+            _SWEEPS.move_to_end(full_key)
+            return _SWEEPS[full_key]
+    metrics = ("final_loss",) if lean else sweeps.CRITERIA
     return _sweep(
-        ("grid", key, axes),
-        lambda: sweeps.hyperparameter_grid(one, index, [sweeps.Axis(*a) for a in axes], progress),
+        ("grid", key, axes, metrics),
+        lambda: sweeps.hyperparameter_grid(
+            one, index, [sweeps.Axis(*a) for a in axes], progress, metrics=metrics
+        ),
     )
 
 

@@ -90,6 +90,11 @@ def grid_page(grid: GridResult, *, metric: str = "final_loss", title: str | None
     """The grid's cells coloured by ``metric`` (log10 for the losses), the best cell outlined."""
     if metric not in METRICS:
         raise ValueError(f"grid page: unknown metric {metric!r}; choose one of {METRICS}")
+    if getattr(grid, metric) is None:
+        raise ValueError(
+            f"grid page: {metric} was not computed for this grid (it has "
+            f"{', '.join(grid.metrics)}: run hyperparameter_grid with metrics including it)"
+        )
     values = np.asarray(getattr(grid, metric), np.float64)
     if values.ndim == 1:
         values = values[None, :]  # a strip: the one axis across
@@ -165,10 +170,11 @@ def grid_page(grid: GridResult, *, metric: str = "final_loss", title: str | None
 
 def _grid_table(grid: GridResult, metric: str) -> str:
     name = grid.axes[0].name
-    head = f"<tr><th>{html.escape(name)}</th>" + "".join(f"<th>{m}</th>" for m in METRICS)
+    shown = [m for m in METRICS if getattr(grid, m) is not None]  # the metrics computed
+    head = f"<tr><th>{html.escape(name)}</th>" + "".join(f"<th>{m}</th>" for m in shown)
     rows = "".join(
         f"<tr><td>{float(v):.4g}</td>"
-        + "".join(f"<td>{_fmt(float(getattr(grid, m)[k]))}</td>" for m in METRICS)
+        + "".join(f"<td>{_fmt(float(getattr(grid, m)[k]))}</td>" for m in shown)
         + "</tr>"
         for k, v in enumerate(grid.values[0])
     )

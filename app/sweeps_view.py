@@ -113,12 +113,13 @@ def grid_section(e: Experiment) -> None:
     if st.button("Run grid", key="grid_run", icon=":material/grid_on:", type="primary"):
         try:
             with _progress_bar("Sweeping") as report:
-                g = compute.grid(e.to_json(), instance, tuple(axes), report)
+                g = compute.grid(e.to_json(), instance, tuple(axes), report, metric)
         except ValueError as err:
             st.error(str(err), icon=":material/error:")
             return
         st.session_state["grid_result"] = {
             "axes": [(a[0], a[4]) for a in axes],
+            "swept": tuple(axes),
             "result": g,
             "instance": instance,
             "experiment": e.to_json(),
@@ -131,6 +132,16 @@ def grid_section(e: Experiment) -> None:
         )
         return
     g: sweeps.GridResult = stored["result"]
+    if metric not in g.metrics:  # the grid ran for another metric: compute this one
+        try:
+            with _progress_bar("Sweeping") as report:
+                g = compute.grid(
+                    stored["experiment"], stored["instance"], stored["swept"], report, metric
+                )
+        except ValueError as err:
+            st.error(str(err), icon=":material/error:")
+            return
+        stored["result"] = g
     values = np.asarray(getattr(g, metric), np.float64)
     shown = np.where(np.isfinite(values), values, np.nan)
     if metric != "steps_to_target":

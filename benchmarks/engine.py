@@ -226,11 +226,12 @@ def experiment(scene: str, cfg: Config):
 
 
 def sweep(e, cfg: Config, lo=1e-4, hi=1.0, b_lo=0.0, b_hi=0.99):
-    """S3 as the engine runs it: ``hyperparameter_grid`` over learning rate x beta_1."""
+    """S3 as the engine runs it: ``hyperparameter_grid`` over learning rate x beta_1, asked for
+    the final loss alone, as the app's grid asks for the metric it draws (``app/compute.py``)."""
     from trajectories.sweeps import Axis, hyperparameter_grid
 
     axes = [Axis("learning_rate", lo, hi, cfg.side, log=True), Axis("beta_1", b_lo, b_hi, cfg.side)]
-    return lambda: hyperparameter_grid(e, 0, axes)
+    return lambda: hyperparameter_grid(e, 0, axes, metrics=("final_loss",))
 
 
 def build_ours(scene: str, cfg: Config):

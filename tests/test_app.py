@@ -828,6 +828,44 @@ def test_hyperparameter_grid_and_loading_a_cell():
     assert query(at)["v"] == ["sweeps"]
 
 
+def test_the_grid_computes_the_metric_it_draws_and_a_switch_computes_the_next(monkeypatch):
+    from app import compute
+
+    calls = []
+    real = compute.sweeps.hyperparameter_grid
+
+    def counted(*args, metrics=None, **kw):
+        calls.append(tuple(metrics))
+        return real(*args, metrics=metrics, **kw)
+
+    monkeypatch.setattr(compute.sweeps, "hyperparameter_grid", counted)
+    monkeypatch.setattr(compute, "_SWEEPS", type(compute._SWEEPS)())
+    at = sweeps_page()
+    at.slider(key="grid_n_learning_rate").set_value(5)
+    at.button(key="grid_run").click().run()
+    assert_ok(at)
+    assert calls == [("final_loss",)]  # the lean kernel for the metric drawn by default
+    final = plotly_array(plotly_spec(at, "grid_chart")["data"][0]["y"])
+    # a switch computes the metric switched to (all three: they come from one kernel)
+    at.radio(key="grid_metric").set_value("loss_auc").run()
+    assert_ok(at)
+    assert_no_progress_bar(at)
+    assert calls == [("final_loss",), compute.sweeps.CRITERIA]
+    auc = plotly_array(plotly_spec(at, "grid_chart")["data"][0]["y"])
+    np.testing.assert_array_equal(auc, at.session_state["grid_result"]["result"].loss_auc)
+    assert not np.array_equal(auc, final)
+    # back to the final loss: the full grid has it, the same values, nothing computed
+    at.radio(key="grid_metric").set_value("final_loss").run()
+    assert_ok(at)
+    assert len(calls) == 2
+    again = plotly_array(plotly_spec(at, "grid_chart")["data"][0]["y"])
+    np.testing.assert_array_equal(again, final)
+    # the same grid run again for its final loss: the full grid's cells serve it
+    at.button(key="grid_run").click().run()
+    assert_ok(at)
+    assert len(calls) == 2
+
+
 def test_basins_of_attraction():
     at = sweeps_page()
     at.slider(key="basins_n").set_value(8)

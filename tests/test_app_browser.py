@@ -450,6 +450,32 @@ def test_sweep_cell_click_loads_the_setting(browser, app_url):
     screenshot(page, "app_sweep_loaded", full_page=False)
 
 
+def test_sweep_grid_metric_switch_draws_the_metric_switched_to(browser, app_url):
+    """The grid runs for the metric it draws (the final loss); switching "Colour by" computes
+    and draws the new metric, with no exception and the progress bar gone."""
+    page, log = open_app(browser, app_url)
+    open_tab(page, "Sweeps")
+    _run_grid(page, 5)
+    chart = main_area(page).locator("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    chart.wait_for()
+    final = chart.evaluate("gd => Array.from(gd._fullData[0].y)")
+    screenshot(page, "app_sweep_final_loss", full_page=False)
+    main_area(page).get_by_text("loss auc", exact=True).click()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector("
+        "'[data-testid=stMain] [data-testid=stPlotlyChart] .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData[0].name === 'loss_auc'; }",
+        timeout=60_000,
+    )
+    settle(page)
+    screenshot(page, "app_sweep_loss_auc", full_page=False)
+    log.assert_clean()
+    assert_no_exception(page)
+    assert page.locator("[data-testid='stProgress']").count() == 0
+    auc = chart.evaluate("gd => Array.from(gd._fullData[0].y)")
+    assert len(auc) == len(final) == 5 and auc != final
+
+
 def test_sweep_grid_runs_twice(browser, app_url):
     """Running the same grid again (a cache hit) shows it again."""
     page, log = open_app(browser, app_url)

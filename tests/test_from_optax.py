@@ -68,8 +68,13 @@ def test_sweeping_the_learning_rate_compiles_once(lion):
     before = kernel.compile_count()
     assert before - start == 1  # eight learning rates, one executable
     again = sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("learning_rate", 2e-3, 3e-2, 8)])
+    assert kernel.compile_count() == before  # new values: no compile
+    # another swept float: one kernel of its own (a grid's unswept values are scalars every
+    # cell shares, so which names vary per cell is structure), then none for its new values
+    sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("b1", 0.6, 0.9, 8)])
+    assert kernel.compile_count() == before + 1
     b1 = sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("b1", 0.5, 0.95, 8)])
-    assert kernel.compile_count() == before  # new values, another float: no compile
+    assert kernel.compile_count() == before + 1
     assert not np.array_equal(first.final_loss, again.final_loss)
     assert len(set(np.round(b1.final_loss, 12))) > 1
     rows = sweeps.fair_comparison(e.replace(stride=0), trials=4)

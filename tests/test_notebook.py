@@ -94,6 +94,22 @@ def test_html_refuses_what_it_cannot_show():
         )
 
 
+def test_the_heatmap_page_of_a_final_loss_grid_shows_what_was_computed():
+    e = Experiment(optimizers=(OptimizerSpec("SGD"),), steps=20)
+    axes = [Axis("learning_rate", 1e-3, 1e-1, 3, log=True)]
+    lean = hyperparameter_grid(e, 0, axes, metrics=["final_loss"])
+    page = nb.html(lean)
+    table = page[page.index("<table") :]
+    assert "<th>final_loss</th>" in table and "loss_auc" not in table
+    assert table.count("<tr>") == 4  # a head and one row a cell
+    full = hyperparameter_grid(e, 0, axes)
+    assert full.diverged.any() and not full.diverged.all()
+    for v in full.final_loss:  # the lean grid's cells are the full grid's (a dash: diverged)
+        assert (f"<td>{v:.4g}</td>" if np.isfinite(v) else "<td>—</td>") in table
+    with pytest.raises(ValueError, match="loss_auc was not computed for this grid"):
+        nb.html(lean, metric="loss_auc")
+
+
 # ---- show() and the formatters ----------------------------------------------------------------
 def test_importing_registers_the_html_formatter_of_an_ipython_shell(result):
     from IPython.core.interactiveshell import InteractiveShell

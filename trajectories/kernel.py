@@ -103,6 +103,12 @@ class Plan:
     stride: int  # steps per record (summary mode: total scan length)
     record: bool
     record_state: bool
+    # summary mode only: each path's final loss and divergence, no hit / loss area / settling
+    # (a grid asked for its final loss alone: the lean loop, :func:`_trajectories`)
+    final_only: bool = False
+    # summary mode only: the optimizer state's step counters carried once for every path
+    # (:func:`_counters_unbatched`; a grid's pieces, in both of its modes)
+    shared_counters: bool = False
 
     def pieces(self) -> tuple[Piece, ...]:
         """One piece per group: what is compiled (summary mode's loop bound is traced, so its
@@ -110,7 +116,7 @@ class Plan:
         stride = self.stride if self.record else 0
         return tuple(
             Piece(self.fn, self.grad_estimate_fn, self.layers, g, self.n_chunks, stride,
-                  self.record, self.record_state)
+                  self.record, self.record_state, self.final_only, self.shared_counters)
             for g in self.groups
         )  # fmt: skip
 
@@ -128,6 +134,8 @@ class Piece:
     stride: int
     record: bool
     record_state: bool
+    final_only: bool = False
+    shared_counters: bool = False
 
 
 class Tracked(NamedTuple):
@@ -213,7 +221,7 @@ def _extra_names(record: bool, record_state: bool, group: Group) -> tuple[str, .
 def tracks_in_loop(plan: Plan) -> bool:
     """Whether hit, loss area and settling are tracked step by step: not when every step is
     recorded, then they are read off the records after the loop (a smaller loop body)."""
-    return not (plan.record and plan.stride == 1)
+    return not (plan.record and plan.stride == 1) and not plan.final_only
 
 
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=False):
@@ -317,8 +325,11 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
             )
         if gate_state:
             state = jax.tree.map(lambda a, b: jnp.where(move, a, b), state, c.state)
+        # final_only reports a stopped path's stop alone (its loss is inf whatever it ends
+        # at): its position need not freeze either, one select a step fewer, and XLA then fuses
+        # the check's reduction into the stop's select (benchmarks/RESULTS.md)
         new = Carry(
-            w=jnp.where(move, w, c.w),
+            w=w if plan.final_only else jnp.where(move, w, c.w),
             state=state,
             diverged=diverged,
             t=None if c.t is None else c.t + active.astype(c.t.dtype),
@@ -362,27 +373,39 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         return n if gate_state else jnp.where(c.diverged < 0, n, -1)
 
     def summary_one(c: Carry, last_loss, hit):
+        tr = _unset(c.diverged, last_loss) if c.tracked is None else c.tracked
         return {
             "evaluations": evaluations(c),
             "final_position": c.w,
             "final_loss": last_loss,
             "diverged": c.diverged,
             "hit": hit,
-            "loss_sum": jnp.where(c.diverged < 0, c.tracked.loss_sum + last_loss, jnp.inf),
-            "settled": c.tracked.settled,
+            "loss_sum": jnp.where(c.diverged < 0, tr.loss_sum + last_loss, jnp.inf),
+            "settled": tr.settled,
         }
 
-    def step(c, t=None):  # the step of every path; ``t``: the loop's index (summary mode)
+    def step(c, t=None, axes=0):  # every path's step; ``t``: the loop's index (summary mode)
         if t is None:
             return jax.vmap(step_one)(hp, key, c, c.t)
-        return jax.vmap(step_one, in_axes=(0, 0, 0, None))(hp, key, c, t)
+        vmapped = jax.vmap(step_one, in_axes=(hp_axes, 0, axes, None), out_axes=(axes, 0))
+        return vmapped(hp, key, c, t)
+
+    def init(axes):
+        return jax.vmap(init_one, in_axes=(hp_axes, 0), out_axes=axes)(hp, w0)
+
+    # A hyperparameter every path shares (a grid's unswept ones) comes as a scalar: unbatched,
+    # what it alone determines (Adam's 1 - beta_2^t) is one scalar a step, not one per path.
+    hp_axes = {k: 0 if v.ndim else None for k, v in hp.items()}
+    axes = 0
+    if plan.shared_counters and not plan.record:
+        axes = _counters_unbatched(init, lambda c, a: step(c, jnp.int32(0), a))
 
     def plain(c, n):
         if n <= 0:
             return c
         return jax.lax.scan(lambda c, _: (step(c)[0], None), c, None, length=n)[0]
 
-    c = jax.vmap(init_one)(hp, w0)
+    c = init(axes)
     recs = None, None
     if plan.record:
         record = jax.vmap(record_one)
@@ -409,11 +432,40 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
     else:
         # exactly n_steps moves (a loop bound that is traced: no frozen tail), then the loss
         # at the end point (the loss alone: no second copy of the step)
-        c = jax.lax.fori_loop(0, inp.n_steps, lambda t, c: step(c, t)[0], c)
+        c = jax.lax.fori_loop(0, inp.n_steps, lambda t, c: step(c, t, axes)[0], c)
         last_loss = jax.vmap(fn, in_axes=(0, None))(c.w, theta)
-        reached = (c.tracked.hit < 0) & (c.diverged < 0) & (last_loss <= inp.target)
-        hit = jnp.where(reached, inp.n_steps, c.tracked.hit)
-    return recs, jax.vmap(summary_one)(c, last_loss, hit)
+        if track:
+            reached = (c.tracked.hit < 0) & (c.diverged < 0) & (last_loss <= inp.target)
+            hit = jnp.where(reached, inp.n_steps, c.tracked.hit)
+        else:  # final_only: not tracked
+            hit = jnp.full_like(c.diverged, -1)
+    return recs, jax.vmap(summary_one, in_axes=(axes, 0, 0))(c, last_loss, hit)
+
+
+def _counters_unbatched(init: Callable, step: Callable) -> Any:
+    """vmap axes of a summary-mode carry with the optimizer state's integer scalars unbatched,
+    or 0 (everything batched) where a step makes one of them differ between paths.
+
+    Summary mode gates no optimizer state and gives every path the loop's index as its step,
+    so a step counter in the state (Adam's ``t``, the options' update count) holds the same
+    number in every path. Carried unbatched it is one scalar a step (XLA then sees that it is
+    the loop index) instead of a per-path array with its own increment and loop copy: 2 of the
+    16 fused kernels and 2 of the 5 copies of S3's loop body (benchmarks/RESULTS.md). vmap
+    refuses an unbatched output that depends on the path: that counter stays batched."""
+    shapes = jax.eval_shape(lambda: init(0))
+
+    def axis(a):
+        return None if a.ndim == 1 and jnp.issubdtype(a.dtype, jnp.integer) else 0
+
+    state = jax.tree.map(axis, shapes.state)
+    if None not in jax.tree.leaves(state, is_leaf=lambda a: a is None):
+        return 0
+    axes = Carry(0, state, 0, None, None if shapes.tracked is None else 0)
+    try:
+        jax.eval_shape(lambda: step(init(axes), axes))
+    except ValueError:
+        return 0
+    return axes
 
 
 def _unset(diverged, loss) -> Tracked:
@@ -523,7 +575,7 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
     for i in new:
         entries[i].seen.add(signatures[i])
     joined = _join(list(_to_host(outs)), np.concatenate)
-    if tracks_in_loop(plan):
+    if plan.final_only or tracks_in_loop(plan):  # nothing to read off records
         return joined
     return summaries_from_records(joined, inp, starts.shape[-1])
 
@@ -582,12 +634,16 @@ class _Entry(NamedTuple):
 # MLIR fusion emitters add a fixed lowering cost to each: without them a recording MLP piece
 # compiles in about 35% less CPU time, a 2-D one in about 25% less, and runs no slower
 # (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option. Recording programs
-# only: a summary-only sweep (S3) keeps XLA's defaults until its warm speed is measured with it.
+# and a hyperparameter grid's (S3's, lean or full: the same warm CPU time, 3.5 of 3.5 ms a chunk
+# of 1,024 cells, and 0.11 against 0.19 CPU s of XLA compile, "Final-loss sweeps"; both of a
+# grid's modes must use the same emitters, which round some operations differently). The other
+# summary-only sweeps (basins, fair comparison) keep XLA's defaults: not measured. A grid's
+# pieces are those with ``shared_counters`` (sweeps.hyperparameter_grid sets it in both modes).
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
 def _options(plan: Plan | Piece) -> dict:
-    return COMPILER_OPTIONS if plan.record else {}
+    return COMPILER_OPTIONS if plan.record or plan.shared_counters else {}
 
 
 MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
@@ -647,8 +703,8 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     ``extras`` the group's own fields (optimizer state, weight average) stacked, one array
     (:func:`extra_names`; :func:`unpack_outputs` names them again)."""
     n_s, n_k = starts.shape[0], keys.shape[0]
-    n_i = next(iter(hp.values())).shape[0] if hp else 1
-    hp_b = {k: jnp.repeat(v, n_s * n_k) for k, v in hp.items()}
+    n_i = next((v.shape[0] for v in hp.values() if v.ndim), 1)
+    hp_b = {k: jnp.repeat(v, n_s * n_k) if v.ndim else v for k, v in hp.items()}
     w0 = jnp.tile(jnp.repeat(starts, n_k, axis=0), (n_i, 1))
     key = jnp.tile(keys, (n_i * n_s, 1))
     out = _trajectories(piece, piece.group, inp, hp_b, w0, key, summarise)

@@ -16,6 +16,7 @@ Long sweeps run in equal chunks (one compile) and report ``progress(done, total)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -107,7 +108,8 @@ def _shard_leading(tree: Any) -> Any:
         return tree
     mesh = Mesh(np.array(devices), ("d",))
     sharding = NamedSharding(mesh, PartitionSpec("d"))
-    return jax.tree.map(lambda x: jax.device_put(x, sharding), tree)
+    everywhere = NamedSharding(mesh, PartitionSpec())  # a scalar: one copy on each device
+    return jax.tree.map(lambda x: jax.device_put(x, sharding if np.ndim(x) else everywhere), tree)
 
 
 def _chunk_size(total: int) -> int:
@@ -129,17 +131,25 @@ def _many_instances(
     seeds: Sequence[int],
     progress: Progress | None,
     surface=None,
+    final_only: bool = False,
+    shared_counters: bool = False,
 ) -> dict[str, np.ndarray]:
     """Summaries ``(n_rows, n_starts, n_seeds)`` of ``spec`` at each row of traced values:
-    ``traced`` is one dict per row, or one column (array) per name; ``surface``: the
-    experiment's, when the caller has built it already."""
+    ``traced`` is one dict per row, or one column (array) per name, where a 0-d array is one
+    value every row shares (kept unbatched in the kernel); ``surface``: the
+    experiment's, when the caller has built it already; ``final_only``: the final loss and
+    divergence alone (hit -1, loss sum and settling 0: the lean kernel, ``Plan.final_only``);
+    ``shared_counters``: ``Plan.shared_counters``."""
     surface = experiment.build_surface() if surface is None else surface
     one = experiment.replace(optimizers=(spec,), starts=())
     p = prepare(one, surface, record=False, starts=starts)
+    plan = dataclasses.replace(p.plan, final_only=final_only, shared_counters=shared_counters)
+    p = dataclasses.replace(p, plan=plan)
     (group,) = p.plan.groups
     dtype = dtype_of(experiment)
     columns = traced if isinstance(traced, dict) else _columns(traced, group.traced_names)
-    n_traced = len(traced) if isinstance(traced, list) else len(next(iter(columns.values())))
+    shared = {n for n, v in columns.items() if np.ndim(v) == 0}
+    n_traced = len(traced) if isinstance(traced, list) else max(map(np.size, columns.values()))
     # Instances are chunked; when there is a single instance, starts are chunked instead.
     by_starts = n_traced == 1
     total = len(starts) if by_starts else n_traced
@@ -156,7 +166,9 @@ def _many_instances(
             pts = kernel.pad_rows(np.asarray(starts), kernel.pow2(len(starts)))
         # a column cast as a whole rounds each value as the rows' Python floats did
         hp = {
-            n: kernel.pad_rows(np.asarray(columns[n][cut], dtype), n_rows)
+            n: np.asarray(columns[n], dtype)
+            if n in shared
+            else kernel.pad_rows(np.asarray(columns[n][cut], dtype), n_rows)
             for n in group.traced_names
         }
         pts = np.asarray(pts, dtype)
@@ -192,17 +204,22 @@ def _steps_to_target(hit: np.ndarray) -> np.ndarray:
 class GridResult:
     axes: list[Axis]
     values: list[np.ndarray]  # grid coordinates per axis
-    final_loss: np.ndarray  # shape (n1,) or (n1, n2)
-    loss_auc: np.ndarray
-    steps_to_target: np.ndarray  # NaN where never reached
+    final_loss: np.ndarray | None  # shape (n1,) or (n1, n2); inf where diverged
+    loss_auc: np.ndarray | None
+    steps_to_target: np.ndarray | None  # NaN where never reached
     diverged: np.ndarray  # bool
     diverged_step: np.ndarray
     # loss-and-gradient evaluations of each cell's run: its steps, or more for an optimizer
     # with a line search (L-BFGS); -1 where a line-search run diverged (no count kept)
     evaluations: np.ndarray | None = None
+    metrics: tuple[str, ...] = CRITERIA  # the metrics computed; the others are None
 
     def best(self, criterion: str = "final_loss") -> dict[str, float]:
         """The grid point with the best score (ties: the first)."""
+        if criterion in CRITERIA and criterion not in self.metrics:
+            raise ValueError(
+                f"grid: {criterion} was not computed (this grid has {', '.join(self.metrics)})"
+            )
         score = np.where(np.isnan(_score(self, criterion)), np.inf, _score(self, criterion))
         if not np.isfinite(score).any():
             raise ValueError(f"grid: no cell has a finite {criterion} (every run diverged?)")
@@ -215,9 +232,66 @@ def hyperparameter_grid(
     instance: int,
     axes: Sequence[Axis],
     progress: Progress | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> GridResult:
     """Sweep one or two hyperparameters of ``experiment.optimizers[instance]`` from the first
-    start point (the experiment's seed, noise and steps)."""
+    start point (the experiment's seed, noise and steps).
+
+    ``metrics``: which of ``CRITERIA`` to compute (default: all three); the others are
+    ``None`` in the result. Asking for ``final_loss`` alone runs a lean kernel that tracks
+    nothing else per step (no first hit, loss area or settling: ``kernel.Plan.final_only``),
+    with the same final losses to the bit. Divergence is found as in the full mode, step by
+    step with the same checks, so ``diverged`` and ``diverged_step`` are the full mode's; a
+    diverged cell is not frozen there (nothing of it is reported but that it diverged, and
+    when), and its ``final_loss`` is ``inf`` in both modes.
+
+    Changing any value (ranges, unswept hyperparameters, steps, seed, surface values) compiles
+    nothing; the unswept hyperparameters go to the kernel as one scalar each (every cell shares
+    them), so a grid over other names compiles its own kernel once.
+    """
+    metrics = _metrics(metrics)
+    surface, spec, base = _checked_grid(experiment, instance, tuple(axes))
+    values = [a.values() for a in axes]
+    mesh = np.meshgrid(*values, indexing="ij")
+    # one column per swept name (the cells in row-major order), not one dict per cell; the
+    # unswept ones one scalar each, shared by every cell (the kernel keeps it unbatched)
+    columns = {name: np.asarray(value) for name, value in base.items()}
+    columns.update({a.name: m.ravel() for a, m in zip(axes, mesh, strict=True)})
+    starts = experiment.start_points(surface)[:1]
+    final_only = metrics == ("final_loss",)
+    # Both modes share the counters (the same loop but for what final_only drops, so the same
+    # bits: XLA may round an expression of a shared scalar otherwise than a per-cell one)
+    s = _many_instances(
+        experiment, spec, columns, starts, [experiment.seed], progress, surface, final_only, True
+    )
+    shape = tuple(a.n for a in axes)
+
+    def cell(k):
+        return s[k][:, 0, 0].reshape(shape)
+
+    diverged = cell("diverged")
+    taken = np.where(diverged >= 0, diverged, experiment.steps)
+    asked = {
+        "final_loss": lambda: np.where(diverged >= 0, np.inf, cell("final_loss")),
+        "loss_auc": lambda: cell("loss_sum") / (taken + 1),
+        "steps_to_target": lambda: _steps_to_target(cell("hit")),
+    }
+    return GridResult(
+        axes=list(axes),
+        values=values,
+        **{m: asked[m]() if m in metrics else None for m in CRITERIA},
+        diverged=diverged >= 0,
+        diverged_step=diverged,
+        evaluations=cell("evaluations"),
+        metrics=metrics,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_grid(experiment: Experiment, instance: int, axes: tuple[Axis, ...]):
+    """The grid's surface, optimizer and unswept values, once its checks pass: once per
+    (experiment, instance, axes), as the checks build the optimizer at each axis end and the
+    surface (a warm S3 spent about 1.5 of its 18 CPU ms here)."""
     surface = experiment.validate()
     if not 0 <= instance < len(experiment.optimizers):
         raise ValueError(f"grid: no optimizer instance {instance}")
@@ -226,38 +300,27 @@ def hyperparameter_grid(
     spec = experiment.optimizers[instance]
     for a in axes:
         _check_axis(spec, a)
-    n_cells = math.prod(a.n for a in axes)
     limits.check(
         "sweep work (cells x steps x weights)",
-        n_cells * experiment.steps * surface.dim,
+        math.prod(a.n for a in axes) * experiment.steps * surface.dim,
         limits.MAX_SWEEP_WORK,
         "use fewer grid points or steps",
     )
-    base = _traced_values(spec)
-    values = [a.values() for a in axes]
-    mesh = np.meshgrid(*values, indexing="ij")
-    # one column per traced name (the cells in row-major order), not one dict per cell
-    columns = {name: np.full(n_cells, value) for name, value in base.items()}
-    columns.update({a.name: m.ravel() for a, m in zip(axes, mesh, strict=True)})
-    starts = experiment.start_points(surface)[:1]
-    s = _many_instances(experiment, spec, columns, starts, [experiment.seed], progress, surface)
-    shape = tuple(a.n for a in axes)
+    return surface, spec, _traced_values(spec)
 
-    def cell(k):
-        return s[k][:, 0, 0].reshape(shape)
 
-    diverged = cell("diverged")
-    taken = np.where(diverged >= 0, diverged, experiment.steps)
-    return GridResult(
-        axes=list(axes),
-        values=values,
-        final_loss=np.where(diverged >= 0, np.inf, cell("final_loss")),
-        loss_auc=cell("loss_sum") / (taken + 1),
-        steps_to_target=_steps_to_target(cell("hit")),
-        diverged=diverged >= 0,
-        diverged_step=diverged,
-        evaluations=cell("evaluations"),
-    )
+def _metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """The asked metrics in ``CRITERIA`` order (all of them for ``None``)."""
+    if metrics is None:
+        return CRITERIA
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    unknown = [m for m in metrics if m not in CRITERIA]
+    if unknown:
+        raise ValueError(f"grid: unknown metric {unknown[0]!r}; choose from {', '.join(CRITERIA)}")
+    if not metrics:
+        raise ValueError(f"grid: ask for at least one metric of {', '.join(CRITERIA)}")
+    return tuple(m for m in CRITERIA if m in metrics)
 
 
 # ---- basins of attraction ----------------------------------------------------------------------
