@@ -234,9 +234,16 @@ def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
         if h.name in info.fixed:
             continue
         widgets.param(h, state.hp_key(uid, h.name))
-    with st.popover("Schedule & options", width="stretch"):
-        schedule_controls(uid)
-        option_controls(uid, info)
+    # Built only while open, like the cards: closed, its dozen widgets cost every rerun of an
+    # open card (a notch) their share of the page's render (benchmarks/RESULTS.md), and
+    # state.keep_widget_values keeps their values meanwhile.
+    more = st.popover(
+        "Schedule & options", width="stretch", key=state.opt_key(uid, "more"), on_change="rerun"
+    )
+    with more:
+        if more.open:
+            schedule_controls(uid)
+            option_controls(uid, info)
     cols = st.columns(2)
     cols[0].button(
         "Duplicate",
