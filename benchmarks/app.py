@@ -299,6 +299,53 @@ class Page:
         return self.page.evaluate(FPS_JS, [None, seconds * 1000, 50])["fps"]
 
 
+# Arm a floor rerun: the next click's time, then the first frame where ``text`` is on the page.
+FLOOR_JS = """(text) => {
+  const H = (window.__floor = {click: null, seen: null});
+  document.addEventListener('click', () => { H.click = performance.now(); },
+                            {capture: true, once: true});
+  const poll = () => {
+    if (document.body.innerText.includes(text)) H.seen = performance.now();
+    else requestAnimationFrame(poll);
+  };
+  requestAnimationFrame(poll);
+}"""
+
+
+def floor(browser: Any, times: int, widgets: int = 0) -> dict:
+    """Streamlit's floor (benchmarks/fragment_floor.py): button click to the rerun's new text,
+    for a fragment rerun and a whole-script rerun, in ms; with ``widgets``, also a whole-script
+    rerun of a page with that many widgets in its sidebar (``app, N widgets``)."""
+    out: dict[str, list[float]] = {}
+    script = HERE / "fragment_floor.py"
+    with streamlit_process(("-m", "streamlit", "run", str(script)), log_name="bench-floor") as srv:
+        pages = [("", ("fragment", "app"))] + [(f"?widgets={widgets}", ("app",))] * bool(widgets)
+        for query, kinds in pages:
+            context = browser.new_context(viewport={"width": 1000, "height": 700})
+            page = context.new_page()
+            page.goto(srv.url + query)
+            page.get_by_text("app run 1").wait_for(timeout=60_000)
+            for kind in kinds:
+                name = f"app, {widgets} widgets" if query else kind
+                out[name] = _floor_runs(page, kind, times)
+            context.close()
+    return out
+
+
+def _floor_runs(page: Any, kind: str, times: int) -> list[float]:
+    """``times`` clicks on the ``kind`` rerun button (after one warm-up): click to new text."""
+    out = []
+    for k in range(times + 1):
+        n = page.evaluate(f"() => document.body.innerText.match(/{kind} run (\\d+)/)[1]")
+        page.evaluate(FLOOR_JS, f"{kind} run {int(n) + 1}")
+        page.get_by_role("button", name=f"{kind} rerun").click()
+        page.wait_for_function("() => window.__floor.seen !== null", timeout=60_000)
+        h = page.evaluate("window.__floor")
+        if k:  # the first is a warm-up
+            out.append(h["seen"] - h["click"])
+    return out
+
+
 # Surfaces for the "new surface" row, one per repeat, none of them the default scene's (the
 # server computes that before it answers): the classic 2-D ones, in the registry's order.
 NEW_SURFACES = (
@@ -364,12 +411,20 @@ def bench(
                     f"() => {FIND_JS}.__optviz.state().playing"
                 )
                 log(f"changes {[r[k] for k in ('new', 'cached', 'paused new', 'paused cached')]}")
+                r["sidebar elements"] = p.page.evaluate(
+                    "() => document.querySelectorAll("
+                    "'[data-testid=stSidebar] [data-testid=stElementContainer]').length"
+                )
                 r["new surface"] = [p.new_surface(t) for t in NEW_SURFACES[:new_surfaces]]
                 r["timelines new surface"] = p.surface_timelines
                 log(f"new surfaces {r['new surface']}")
                 r["fps 3-D"] = p.three_d_rate(seconds)
                 log(f"fps 3-D tab {r['fps 3-D']:.1f}")
                 p.context.close()
+        # Streamlit's floor in the same minutes: a near-empty rerun, and one of a page with as
+        # many widgets in its sidebar as the app's had during the changes
+        r["floor"] = floor(browser, changes, r["sidebar elements"])
+        log(f"floor {r['floor']}")
         browser.close()
     return r
 
@@ -411,6 +466,10 @@ def tables(r: dict, info: dict) -> str:
         "sent": 0, "document MB": r["document MB"], "family KB": 0.0,
     }  # fmt: skip
     timed = r["timelines playing"] + r["timelines paused"]
+    n_widgets, floor_s = (
+        r["sidebar elements"],
+        {k: [t / 1e3 for t in v] for k, v in r["floor"].items()},
+    )
     changes = [
         ("... where a change's time went (medians)", split(timed), ""),
         (
@@ -435,6 +494,12 @@ def tables(r: dict, info: dict) -> str:
         ("change, cached value, paused", spread(r["paused cached"]), "< 0.5 s"),
         ("paused changes left the animation paused", str(r["stayed paused"]), "True"),
         *changes,
+        (
+            "Streamlit's floor: a whole-script rerun, near empty / with as many sidebar widgets"
+            f" ({n_widgets}), click to new text",
+            f"{spread(floor_s['app'])} / {spread(floor_s[f'app, {n_widgets} widgets'])}",
+            "",
+        ),
         (
             "new surface (never computed in this server), paused",
             spread(r["new surface"]),

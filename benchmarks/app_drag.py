@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 # As in benchmarks/app.py: the repository's root first, so that the app package is found.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from benchmarks.app import ARM_JS, FIND_JS, LAUNCH_ARGS, Page  # noqa: E402
+from benchmarks.app import ARM_JS, FIND_JS, LAUNCH_ARGS, Page, floor  # noqa: E402
 from benchmarks.machine import describe, git_revision, loadavg, now  # noqa: E402
 from tests.browser import chromium_path, streamlit_process  # noqa: E402
 
@@ -139,42 +139,6 @@ class DragPage(Page):
         self.idle()
         self.clicks += times
         return {k: [r[k] for r in out] for k in out[0]}
-
-
-# Arm a floor rerun: the next click's time, then the first frame where ``text`` is on the page.
-FLOOR_JS = """(text) => {
-  const H = (window.__floor = {click: null, seen: null});
-  document.addEventListener('click', () => { H.click = performance.now(); },
-                            {capture: true, once: true});
-  const poll = () => {
-    if (document.body.innerText.includes(text)) H.seen = performance.now();
-    else requestAnimationFrame(poll);
-  };
-  requestAnimationFrame(poll);
-}"""
-
-
-def floor(browser: Any, times: int) -> dict:
-    """Streamlit's floor (benchmarks/fragment_floor.py): button click to the rerun's new text,
-    for a fragment rerun and a whole-script rerun, in ms."""
-    out: dict[str, list[float]] = {"fragment": [], "app": []}
-    script = HERE / "fragment_floor.py"
-    with streamlit_process(("-m", "streamlit", "run", str(script)), log_name="bench-floor") as srv:
-        context = browser.new_context(viewport={"width": 1000, "height": 700})
-        page = context.new_page()
-        page.goto(srv.url)
-        page.get_by_text("app run 1").wait_for(timeout=60_000)
-        for kind in ("fragment", "app"):
-            for k in range(times + 1):
-                n = page.evaluate(f"() => document.body.innerText.match(/{kind} run (\\d+)/)[1]")
-                page.evaluate(FLOOR_JS, f"{kind} run {int(n) + 1}")
-                page.get_by_role("button", name=f"{kind} rerun").click()
-                page.wait_for_function("() => window.__floor.seen !== null", timeout=60_000)
-                h = page.evaluate("window.__floor")
-                if k:  # the first is a warm-up
-                    out[kind].append(h["seen"] - h["click"])
-        context.close()
-    return out
 
 
 def bench(steps: int, log) -> dict:
