@@ -1,11 +1,12 @@
-"""The web app in headless chromium: loads, a hyperparameter change, frame rate, payload.
+"""The web app in headless chromium: loads, a hyperparameter change, a new surface, frame
+rate, payload.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/app.py [--quick] [--plain] [--out FILE]
+    PYTHONPATH=. .venv/bin/python benchmarks/app.py [--quick | --notch] [--plain] [--repo DIR]
+        [--out FILE]
 
 Targets: the default scene from page load to an animated chart under 4 s cold and 2 s warm; the
 updated chart within 0.5 s of one hyperparameter change; 30 fps or more with every panel drawn
-in every sampled frame; the figure payload under 1 MB. On loopback only (every other request of
-a page is aborted and counted).
+in every sampled frame; the figure payload under 1 MB. On loopback only (see the end).
 
 * **cold load**: a fresh ``python -m app.serve`` (``--plain``: ``streamlit run app/main.py``,
   no warm-up), a new browser context; navigation start to the first frame the animator draws
@@ -18,9 +19,11 @@ a page is aborted and counted).
   to the rerun request, to the first message back, to the largest (the animator's mount), to the
   animator's render called (``optviz-render`` mark of app/animator/entry.js) and returned
   (``optviz-rendered``), to the frame drawn; and the largest message each change brought (a
-  patch after the first mount, app/doc_patch.py). ``--notch``: only these, on one server
-  (start it with ``OPTVIZ_BACKGROUND_WARMUP=0`` so that the warm-up's compiles do not hold the
-  engine during the new values).
+  patch after the first mount, app/doc_patch.py). ``--notch``: the loads, these and a new
+  surface, on one server, no frame rates (start it with ``OPTVIZ_BACKGROUND_WARMUP=0`` so that
+  the warm-up's compiles do not hold the engine during the new values). Streamlit's floor in
+  the same run (benchmarks/fragment_floor.py): a near-empty whole-script rerun and one of a page
+  with as many sidebar widgets as the app had, click to new text.
 * **frame rate**: frames drawn per second over ``--seconds``, then again while sampling the
   surface, learning-rate and loss canvases every 250 ms (each must be non-blank).
 * **payload**: the animator's document as JSON, and the largest websocket message.
@@ -28,7 +31,6 @@ a page is aborted and counted).
   mouse for ``--seconds``: members swapped in (and drawn) per second, what one swap costs, and
   the websocket messages the page sent between pointer-down and release (0 by design); the
   document's size with and without its family of runs.
-
 * **new surface**: a surface this server never computed picked in the sidebar's "Loss surface"
   box (``--surfaces`` times, a different one each time, paused): the pointer pressing the
   option to the first frame drawn from the new document (its kernels compiled, run, encoded).
