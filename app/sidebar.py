@@ -234,9 +234,17 @@ def card_controls(uid: int, info: optimizers.OptimizerInfo) -> None:
         if h.name in info.fixed:
             continue
         widgets.param(h, state.hp_key(uid, h.name))
-    with st.popover("Schedule & options", width="stretch"):
-        schedule_controls(uid)
-        option_controls(uid, info)
+    # Built only while open, like the cards: closed, its widgets are not sent and drawn again
+    # on every rerun of an open card, a notch among them (7 messages per open card;
+    # benchmarks/RESULTS.md). state.keep_widget_values keeps their values meanwhile; opening it
+    # takes a rerun.
+    more = st.popover(
+        "Schedule & options", width="stretch", key=state.opt_key(uid, "more"), on_change="rerun"
+    )
+    with more:
+        if more.open:
+            schedule_controls(uid)
+            option_controls(uid, info)
     cols = st.columns(2)
     cols[0].button(
         "Duplicate",

@@ -67,9 +67,10 @@ def hp_key(uid: int, name: str) -> str:
     return f"o{uid}.hp.{name}"
 
 
-# Widgets in sections built only while open (the optimizer cards, Run): not the expanders
-# themselves, not buttons (whose values cannot be set).
-_KEPT_WIDGET = re.compile(r"o\d+\.(?!open$|dup$|rm$)|(steps|noise|seed)$")
+# Widgets in sections built only while open (the optimizer cards and their "Schedule & options"
+# popovers, Run): not the expanders and popovers themselves, not buttons (whose values cannot
+# be set).
+_KEPT_WIDGET = re.compile(r"o\d+\.(?!open$|more$|dup$|rm$)|(steps|noise|seed)$")
 
 
 def keep_widget_values(state: State) -> None:

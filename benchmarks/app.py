@@ -1,11 +1,12 @@
-"""The web app in headless chromium: loads, a hyperparameter change, frame rate, payload.
+"""The web app in headless chromium: loads, a hyperparameter change, a new surface, frame
+rate, payload.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/app.py [--quick] [--plain] [--out FILE]
+    PYTHONPATH=. .venv/bin/python benchmarks/app.py [--quick | --notch] [--plain] [--repo DIR]
+        [--out FILE]
 
 Targets: the default scene from page load to an animated chart under 4 s cold and 2 s warm; the
 updated chart within 0.5 s of one hyperparameter change; 30 fps or more with every panel drawn
-in every sampled frame; the figure payload under 1 MB. On loopback only (every other request of
-a page is aborted and counted).
+in every sampled frame; the figure payload under 1 MB. On loopback only (see the end).
 
 * **cold load**: a fresh ``python -m app.serve`` (``--plain``: ``streamlit run app/main.py``,
   no warm-up), a new browser context; navigation start to the first frame the animator draws
@@ -18,9 +19,11 @@ a page is aborted and counted).
   to the rerun request, to the first message back, to the largest (the animator's mount), to the
   animator's render called (``optviz-render`` mark of app/animator/entry.js) and returned
   (``optviz-rendered``), to the frame drawn; and the largest message each change brought (a
-  patch after the first mount, app/doc_patch.py). ``--notch``: only these, on one server
-  (start it with ``OPTVIZ_BACKGROUND_WARMUP=0`` so that the warm-up's compiles do not hold the
-  engine during the new values).
+  patch after the first mount, app/doc_patch.py). ``--notch``: the loads, these and a new
+  surface, on one server, no frame rates (start it with ``OPTVIZ_BACKGROUND_WARMUP=0`` so that
+  the warm-up's compiles do not hold the engine during the new values). Streamlit's floor in
+  the same run (benchmarks/fragment_floor.py): a near-empty whole-script rerun and one of a page
+  with as many sidebar widgets as the app had, click to new text.
 * **frame rate**: frames drawn per second over ``--seconds``, then again while sampling the
   surface, learning-rate and loss canvases every 250 ms (each must be non-blank).
 * **payload**: the animator's document as JSON, and the largest websocket message.
@@ -28,15 +31,19 @@ a page is aborted and counted).
   mouse for ``--seconds``: members swapped in (and drawn) per second, what one swap costs, and
   the websocket messages the page sent between pointer-down and release (0 by design); the
   document's size with and without its family of runs.
+* **new surface**: a surface this server never computed picked in the sidebar's "Loss surface"
+  box (``--surfaces`` times, a different one each time, paused): the pointer pressing the
+  option to the first frame drawn from the new document (its kernels compiled, run, encoded).
+  The background warm-up (app/warmup.py) compiles other scenes; run without it
+  (``OPTVIZ_BACKGROUND_WARMUP=0``) to time a visitor who meets it idle.
+* ``--repo PATH``: serve another checkout's app (e.g. the base branch) with this script, to
+  compare two versions in the same minutes.
 
-* **start drag** (``--drag N``, alone: one fresh ``python -m app.serve`` without its background
-  warm-up, whose runs hold the engine's lock for minutes after a start): the first start's
-  marker dragged N steps, each answered and drawn before the next; per step, page times from the
-  pointer event to the trigger sent, the answer's websocket frame in, the animator called, its
-  swap and the frame drawn (``dragTrace`` in app/animator/drag.js, the websocket's frames).
-  Then N clicks on the surface: click to the new paths drawn, and to the committed document
-  drawn. Streamlit's floor from benchmarks/fragment_floor.py in the same run: a fragment's and
-  a whole script's rerun, click to new text. Written to artifacts/APP_DRAG.md.
+The start drag and the surface click: benchmarks/app_drag.py.
+
+Outside requests are counted from the page's request events (nothing is intercepted: a route
+handler in the benchmark's process slowed every one of a page's ~100 requests) and cannot leave
+the machine (chromium resolves no host but 127.0.0.1).
 
 Prints and writes (``--out``) tables only.
 """
@@ -44,7 +51,6 @@ Prints and writes (``--out``) tables only.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -60,6 +66,9 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from benchmarks.machine import describe, git_revision, loadavg, now  # noqa: E402
 from tests.browser import ARGS, CANVAS_STATS_JS, chromium_path, streamlit_process  # noqa: E402
+
+# No host but the server's resolves: nothing a page asks for can leave the machine.
+LAUNCH_ARGS = [*ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 FIND_JS = (  # the animator's root inside the component's shadow root, or null
     "([...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]"
@@ -84,11 +93,12 @@ INIT_JS = f"""(() => {{
   }};
   requestAnimationFrame(poll);
 }})();"""
-# Arm a change: the next keydown's time, then the first frame drawn from a document whose id
-# is not ``old``.
-ARM_JS = f"""(old) => {{
+# Arm a change: the next ``event``'s time (a keydown unless named), then the first frame drawn
+# from a document whose id is not ``old``.
+ARM_JS = f"""(old, event = 'keydown') => {{
+  if (Array.isArray(old)) [old, event] = old;
   const H = (window.__change = {{keydown: null, drawn: null}});
-  document.addEventListener('keydown', () => {{ H.keydown = performance.now(); }},
+  document.addEventListener(event, () => {{ H.keydown = performance.now(); }},
                             {{capture: true, once: true}});
   const poll = () => {{
     const r = {FIND_JS}, s = r && r.__optviz && r.__optviz.state();
@@ -113,23 +123,6 @@ TIMELINE_JS = """() => {
           render: render.length ? render[render.length - 1] : null,
           rendered: rendered.length ? rendered[rendered.length - 1] : null};
 }"""
-# Arm a click on the surface: its time, the first frame drawn whose first path starts elsewhere
-# than now, and the first frame drawn from a document whose id is not ``old`` (the commit).
-CLICK_JS = f"""(old) => {{
-  const H = (window.__click = {{click: null, paths: null, committed: null}});
-  const start = () => {{ const i = {FIND_JS}.__optvizInstance, d = i && i.model
-    && i.model.opts[0].path.data; return d ? d[0] + ',' + d[1] : ''; }};
-  const before = start();
-  document.addEventListener('click', () => {{ H.click = performance.now(); }},
-                            {{capture: true, once: true}});
-  const poll = () => {{
-    const r = {FIND_JS}, s = r && r.__optviz && r.__optviz.state(), now = performance.now();
-    if (H.click !== null && H.paths === null && start() !== before) H.paths = now;
-    if (s && s.id !== old && s.drawn > 0) {{ H.committed = now; H.paths = H.paths ?? now; }}
-    else requestAnimationFrame(poll);
-  }};
-  requestAnimationFrame(poll);
-}}"""
 # True once the script has not been running for ``quiet`` ms.
 IDLE_JS = """(quiet) => {
   const app = document.querySelector('[data-testid=stApp]'), now = performance.now();
@@ -158,28 +151,26 @@ FPS_JS = f"""async ([stats, ms, every]) => {{
 
 
 class Page:
-    """A new context at ``url`` with INIT_JS; anything but the server is aborted and counted,
-    page and console errors collected."""
+    """A new context at ``url`` with INIT_JS; requests to anywhere but the server counted (the
+    browser, launched with LAUNCH_ARGS, resolves no other host), page and console errors
+    collected."""
 
     def __init__(self, browser: Any, url: str, outside: list[str], errors: list[str]):
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         base, self.messages = url.split("?")[0], []
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith(base):
-                r.continue_()
-            else:
-                outside.append(r.request.url[:120])
-                r.abort()
-
-        self.context.route("**/*", route)
+        # a passive listener: a route handler would hold every request until this process
+        # answered it (about 0.3 s of a warm load here)
+        self.context.on(
+            "request",
+            lambda q: None if q.url.startswith(base) else outside.append(q.url[:120]),
+        )
         self.context.add_init_script(INIT_JS)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: errors.append(str(e)))
         self.page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         self.sent: list[int] = []
         self.timelines: list[dict] = []  # per change: TIMELINE_JS
-        self.clicks = 0  # surface clicks so far
+        self.surface_timelines: list[dict] = []  # per new surface: TIMELINE_JS
 
         def listen(ws: Any) -> None:
             ws.on("framereceived", lambda p: self.messages.append(len(p)))
@@ -209,14 +200,35 @@ class Page:
         slider = summary.locator("xpath=..").locator("[data-testid='stSlider'] input").first
         slider.wait_for()
         self.idle()
-        self.page.evaluate(ARM_JS, self.page.evaluate(f"() => {FIND_JS}.__optviz.state().id"))
         slider.focus()
-        self.page.keyboard.press(key)
-        self.page.wait_for_function("() => window.__change.drawn !== null", timeout=60_000)
-        self.idle()
-        h = self.page.evaluate(TIMELINE_JS)
+        h = self.timed("keydown", lambda: self.page.keyboard.press(key))
         self.timelines.append(h)
         return (h["drawn"] - h["keydown"]) / 1000
+
+    def new_surface(self, title: str) -> float:
+        """Pick the surface titled ``title`` in the sidebar: the pointer pressing its option to
+        the first frame drawn from the new document, in s."""
+        box = self.page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+            has_text="Loss surface"
+        )
+        self.idle()
+        box.locator("input").click()
+        self.page.keyboard.type(title)  # the list shows what matches
+        option = self.page.get_by_role("option", name=re.compile(rf"^{re.escape(title)} ·"))
+        option.wait_for()
+        h = self.timed("pointerdown", option.click)
+        self.surface_timelines.append(h)
+        return (h["drawn"] - h["keydown"]) / 1000
+
+    def timed(self, event: str, act: Any) -> dict:
+        """``act()``, then wait for a new document drawn: TIMELINE_JS from the first ``event``."""
+        self.page.evaluate(
+            ARM_JS, [self.page.evaluate(f"() => {FIND_JS}.__optviz.state().id"), event]
+        )
+        act()
+        self.page.wait_for_function("() => window.__change.drawn !== null", timeout=120_000)
+        self.idle()
+        return self.page.evaluate(TIMELINE_JS)
 
     def live_drag(self, seconds: float) -> dict:
         """Drag the live learning-rate slider back and forth for ``seconds`` (page time)."""
@@ -254,89 +266,6 @@ class Page:
             "document MB": sizes["all"] / 1e6,
             "family KB": sizes["fam"] / 1e3,
         }
-
-    def start_drag(self, steps: int) -> dict:
-        """Drag the first start's marker ``steps`` times by a few pixels, each step answered and
-        drawn before the next: per step, page times (ms) from the pointer event to the trigger
-        sent, to the answer's websocket frame in, to the answer applied and to its frame drawn."""
-        inst = f"{FIND_JS}.__optvizInstance"
-        self.idle()
-        sx, sy = self.page.evaluate(f"() => Array.from({inst}.model.opts[0].px[0].slice(0, 2))")
-        box = self.page.locator("[data-testid='ov-surface']").bounding_box()
-        old = self.page.evaluate(f"() => {FIND_JS}.__optviz.state().id")
-        self.page.mouse.move(box["x"] + sx, box["y"] + sy)
-        self.page.mouse.down()
-        n0 = self.page.evaluate(f"() => {inst}.dragTrace.length")
-        for k in range(1, steps + 1):
-            self.page.mouse.move(box["x"] + sx + 7 * k, box["y"] + sy + 3 * k)
-            self.page.wait_for_function(
-                f"(n) => {inst}.dragTrace.length >= n && {inst}.dragTrace[n - 1].drawn !== null",
-                arg=n0 + k,
-                timeout=60_000,
-            )
-        trace = self.page.evaluate(f"() => {inst}.dragTrace.slice({n0})")
-        b = self.page.evaluate("window.__bench")
-        self.page.evaluate(ARM_JS, old)
-        self.page.mouse.up()
-        self.page.wait_for_function("() => window.__change.drawn !== null", timeout=60_000)
-        self.idle()
-        rows = []
-        for q in trace:
-            sent = next(t for t, _ in b["sent"] if t >= q["sent"])
-            # the answer: the largest frame between the trigger and the answer applied
-            frames = [(n, t) for t, n in b["received"] if sent <= t <= q["answered"]]
-            first = min(t for _, t in frames)
-            answer = max(frames)[1]
-            rows.append(
-                {
-                    "pointer to sent": sent - q["pointer"],
-                    "sent to first frame in": first - sent,
-                    "sent to answer in": answer - sent,
-                    "answer in to the animator called": q["answered"] - answer,
-                    "the animator's swap and rebuild": q["applied"] - q["answered"],
-                    "applied to drawn": q["drawn"] - q["applied"],
-                    "pointer to drawn": q["drawn"] - q["pointer"],
-                    "answer bytes": max(frames)[0],
-                }
-            )
-        return {k: [r[k] for r in rows] for k in rows[0]}
-
-    def surface_click(self, times: int) -> dict:
-        """Click the surface ``times`` times (each moves the start): page times (ms) from the
-        click to the first frame drawing paths from the new start, and to the first frame drawn
-        from the committed document (a new id), and where they go."""
-        st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
-        box = self.page.locator("[data-testid='ov-surface']").bounding_box()
-        p, out = st["plot"], []
-        for k in range(self.clicks, self.clicks + times):  # every click somewhere new
-            self.idle()
-            self.page.evaluate(CLICK_JS, st["id"])
-            fx, fy = (0.3, 0.6) if k % 2 else (0.6, 0.35)
-            fx += 0.02 * (k % 10)
-            self.page.mouse.click(box["x"] + p["x"] + fx * p["w"], box["y"] + p["y"] + fy * p["h"])
-            self.page.wait_for_function(
-                "() => window.__click.paths !== null && window.__click.committed !== null",
-                timeout=60_000,
-            )
-            h, b = self.page.evaluate("[window.__click, window.__bench]")
-            sent = [t for t, _ in b["sent"] if t >= h["click"]]
-            frames = [(n, t) for t, n in b["received"] if sent and sent[0] <= t <= h["committed"]]
-            big = max(frames) if frames else (0, h["committed"])
-            out.append(
-                {
-                    "click to paths drawn": h["paths"] - h["click"],
-                    "click to committed": h["committed"] - h["click"],
-                    "click to sent": sent[0] - h["click"] if sent else float("nan"),
-                    "sent to the largest frame in": big[1] - sent[0] if sent else float("nan"),
-                    "largest frame in to drawn": h["committed"] - big[1],
-                    "largest frame bytes": big[0],
-                    "frames in": len(frames),
-                }
-            )
-            st = self.page.evaluate(f"() => {FIND_JS}.__optviz.state()")
-        self.idle()
-        self.clicks += times
-        return {k: [r[k] for r in out] for k in out[0]}
 
     def frame_rate(self, seconds: float) -> dict:
         self.page.wait_for_timeout(500)  # warm up
@@ -385,135 +314,71 @@ FLOOR_JS = """(text) => {
 }"""
 
 
-def floor(browser: Any, times: int) -> dict:
+def floor(browser: Any, times: int, widgets: int = 0) -> dict:
     """Streamlit's floor (benchmarks/fragment_floor.py): button click to the rerun's new text,
-    for a fragment rerun and a whole-script rerun, in ms."""
-    out: dict[str, list[float]] = {"fragment": [], "app": []}
+    for a fragment rerun and a whole-script rerun, in ms; with ``widgets``, also a whole-script
+    rerun of a page with that many widgets in its sidebar (``app, N widgets``)."""
+    out: dict[str, list[float]] = {}
     script = HERE / "fragment_floor.py"
     with streamlit_process(("-m", "streamlit", "run", str(script)), log_name="bench-floor") as srv:
-        context = browser.new_context(viewport={"width": 1000, "height": 700})
-        page = context.new_page()
-        page.goto(srv.url)
-        page.get_by_text("app run 1").wait_for(timeout=60_000)
-        for kind in ("fragment", "app"):
-            for k in range(times + 1):
-                n = page.evaluate(f"() => document.body.innerText.match(/{kind} run (\\d+)/)[1]")
-                page.evaluate(FLOOR_JS, f"{kind} run {int(n) + 1}")
-                page.get_by_role("button", name=f"{kind} rerun").click()
-                page.wait_for_function("() => window.__floor.seen !== null", timeout=60_000)
-                h = page.evaluate("window.__floor")
-                if k:  # the first is a warm-up
-                    out[kind].append(h["seen"] - h["click"])
-        context.close()
+        pages = [("", ("fragment", "app"))] + [(f"?widgets={widgets}", ("app",))] * bool(widgets)
+        for query, kinds in pages:
+            context = browser.new_context(viewport={"width": 1000, "height": 700})
+            page = context.new_page()
+            page.goto(srv.url + query)
+            page.get_by_text("app run 1").wait_for(timeout=60_000)
+            for kind in kinds:
+                name = f"app, {widgets} widgets" if query else kind
+                out[name] = _floor_runs(page, kind, times)
+            context.close()
     return out
 
 
-def bench_drag(steps: int, log) -> dict:
-    """Only the start drag, the surface click and Streamlit's floor (one fresh server)."""
-    from playwright.sync_api import sync_playwright
-
-    r: dict[str, Any] = {"outside": [], "errors": []}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        r["chromium"] = browser.version
-        r["floor"] = floor(browser, steps)
-        log(f"floor {r['floor']}")
-        # without the background warm-up (app/warmup.py), which holds the engine's lock a run
-        # at a time for minutes after the start: measured as a visitor meets it after that
-        os.environ["OPTVIZ_BACKGROUND_WARMUP"] = "0"
-        with streamlit_process(("-m", "app.serve"), log_name="bench-app", timeout=180) as srv:
-            p = Page(browser, srv.url, r["outside"], r["errors"])
-            p.loaded()
-            p.surface_click(1)  # warm-up: the first answers of a session
-            r["click"] = p.surface_click(steps)
-            log(f"click {r['click']}")
-            p.start_drag(2)
-            r["drag"] = p.start_drag(steps)
-            log(f"drag {r['drag']}")
-            p.context.close()
-        browser.close()
-    return r
+def _floor_runs(page: Any, kind: str, times: int) -> list[float]:
+    """``times`` clicks on the ``kind`` rerun button (after one warm-up): click to new text."""
+    out = []
+    for k in range(times + 1):
+        n = page.evaluate(f"() => document.body.innerText.match(/{kind} run (\\d+)/)[1]")
+        page.evaluate(FLOOR_JS, f"{kind} run {int(n) + 1}")
+        page.get_by_role("button", name=f"{kind} rerun").click()
+        page.wait_for_function("() => window.__floor.seen !== null", timeout=60_000)
+        h = page.evaluate("window.__floor")
+        if k:  # the first is a warm-up
+            out.append(h["seen"] - h["click"])
+    return out
 
 
-def pct(xs: list[float], q: float) -> float:
-    return float(statistics.quantiles(xs, n=10, method="inclusive")[int(q * 10) - 1])
-
-
-def drag_tables(r: dict, info: dict) -> str:
-    """The start drag's timeline (p50 / p90 per phase) against Streamlit's floor."""
-    d, fl, p50 = r["drag"], r["floor"], statistics.median
-    f50 = statistics.median(fl["fragment"])
-    a50 = statistics.median(fl["app"])
-    c = r["click"]
-
-    def row(name: str, xs: list[float], target: str = "", unit: str = "ms") -> tuple[str, str, str]:
-        return name, f"{p50(xs):.0f} / {pct(xs, 0.9):.0f} {unit} (n = {len(xs)})", target
-
-    rows = [
-        row("start drag: pointer event to the answer drawn", d["pointer to drawn"], "<= 150 ms"),
-        row("... pointer event to the trigger sent", d["pointer to sent"]),
-        row("... trigger sent to the first frame back", d["sent to first frame in"]),
-        row("... trigger sent to the answer's frame in (server)", d["sent to answer in"]),
-        row(
-            "... answer in to the animator called (Streamlit's frontend)",
-            d["answer in to the animator called"],
-        ),
-        row("... the animator's swap and static layers", d["the animator's swap and rebuild"]),
-        row("... applied to the frame drawn", d["applied to drawn"]),
-        row(
-            "start drag: the answer's websocket frame",
-            [b / 1e3 for b in d["answer bytes"]],
-            unit="KB",
-        ),
-        row("Streamlit floor: a fragment rerun (click to new text)", fl["fragment"]),
-        ("start drag p50 / fragment floor p50", f"{p50(d['pointer to drawn']) / f50:.2f}", ""),
-        row(
-            "click on the surface (moves the start) to the new paths drawn",
-            c["click to paths drawn"],
-            "<= 150 ms",
-        ),
-        row("click to the committed document drawn", c["click to committed"]),
-        row("... click to the first trigger sent", c["click to sent"]),
-        row("... first trigger sent to the largest frame in", c["sent to the largest frame in"]),
-        row("... largest frame in to the committed document drawn", c["largest frame in to drawn"]),
-        row(
-            "click: the largest websocket frame",
-            [b / 1e3 for b in c["largest frame bytes"]],
-            unit="KB",
-        ),
-        row("Streamlit floor: a whole-script rerun (click to new text)", fl["app"]),
-        (
-            "click to new paths p50 / fragment floor p50",
-            f"{p50(c['click to paths drawn']) / f50:.2f}",
-            "",
-        ),
-        (
-            "click to committed p50 / whole-script floor p50",
-            f"{p50(c['click to committed']) / a50:.2f}",
-            "",
-        ),
-        ("page and console errors", "; ".join(r["errors"])[:300] or "0", "0"),
-    ]
-    lines = ["# App benchmark: start drag and click", "", "| machine | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in info.items()]
-    lines += ["", "| figure | p50 / p90 | target |", "|---|---|---|"]
-    return "\n".join(lines + [f"| {a} | {b} | {c} |" for a, b, c in rows]) + "\n"
+# Surfaces for the "new surface" row, one per repeat, none of them the default scene's (the
+# server computes that before it answers): the classic 2-D ones, in the registry's order.
+NEW_SURFACES = (
+    "Beale", "Himmelblau", "Booth", "Matyas", "Three-hump camel", "Six-hump camel",
+    "Goldstein–Price", "Ackley", "Styblinski–Tang", "Saddle", "Monkey saddle",
+)  # fmt: skip
 
 
 def bench(
-    cold: int, warm: int, changes: int, seconds: float, plain: bool, log, notch: bool = False
+    cold: int,
+    warm: int,
+    changes: int,
+    seconds: float,
+    plain: bool,
+    log,
+    notch: bool = False,
+    new_surfaces: int = 5,
+    repo: Path = ROOT,
 ) -> dict:
     from playwright.sync_api import sync_playwright
 
     launcher = ("-m", "streamlit", "run", "app/main.py") if plain else ("-m", "app.serve")
+    where = {"cwd": repo, "pythonpath": (repo,)}
     r: dict[str, Any] = {"cold": [], "warm": [], "health": [], "outside": [], "errors": []}
     with sync_playwright() as pw:
         if chromium_path() is None:
             raise RuntimeError("no chromium (apt-get install -y chromium)")
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         r["chromium"] = browser.version
         for i in range(cold):
-            with streamlit_process(launcher, log_name="bench-app", timeout=180) as srv:
+            with streamlit_process(launcher, log_name="bench-app", timeout=180, **where) as srv:
                 r["health"].append(srv.health_s)
                 p = Page(browser, srv.url, r["outside"], r["errors"])
                 r["cold"].append(p.loaded())
@@ -548,9 +413,20 @@ def bench(
                     f"() => {FIND_JS}.__optviz.state().playing"
                 )
                 log(f"changes {[r[k] for k in ('new', 'cached', 'paused new', 'paused cached')]}")
+                r["sidebar elements"] = p.page.evaluate(
+                    "() => document.querySelectorAll("
+                    "'[data-testid=stSidebar] [data-testid=stElementContainer]').length"
+                )
+                r["new surface"] = [p.new_surface(t) for t in NEW_SURFACES[:new_surfaces]]
+                r["timelines new surface"] = p.surface_timelines
+                log(f"new surfaces {r['new surface']}")
                 r["fps 3-D"] = p.three_d_rate(seconds)
                 log(f"fps 3-D tab {r['fps 3-D']:.1f}")
                 p.context.close()
+        # Streamlit's floor in the same minutes: a near-empty rerun, and one of a page with as
+        # many widgets in its sidebar as the app's had during the changes
+        r["floor"] = floor(browser, changes, r["sidebar elements"])
+        log(f"floor {r['floor']}")
         browser.close()
     return r
 
@@ -592,6 +468,10 @@ def tables(r: dict, info: dict) -> str:
         "sent": 0, "document MB": r["document MB"], "family KB": 0.0,
     }  # fmt: skip
     timed = r["timelines playing"] + r["timelines paused"]
+    n_widgets, floor_s = (
+        r["sidebar elements"],
+        {k: [t / 1e3 for t in v] for k, v in r["floor"].items()},
+    )
     changes = [
         ("... where a change's time went (medians)", split(timed), ""),
         (
@@ -616,6 +496,18 @@ def tables(r: dict, info: dict) -> str:
         ("change, cached value, paused", spread(r["paused cached"]), "< 0.5 s"),
         ("paused changes left the animation paused", str(r["stayed paused"]), "True"),
         *changes,
+        (
+            "Streamlit's floor: a whole-script rerun, near empty / with as many sidebar widgets"
+            f" ({n_widgets}), click to new text",
+            f"{spread(floor_s['app'])} / {spread(floor_s[f'app, {n_widgets} widgets'])}",
+            "",
+        ),
+        (
+            "new surface (never computed in this server), paused",
+            spread(r["new surface"]),
+            "<= 0.5 s",
+        ),
+        ("... where its time went (medians)", split(r["timelines new surface"]), ""),
         (
             "frames drawn per second",
             f"{fps['fps']:.1f} ({fps['fps sampled']:.1f} while sampling pixels every 250 ms)",
@@ -647,9 +539,9 @@ def tables(r: dict, info: dict) -> str:
     ]
     lines = ["# App benchmark: tables", "", "| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
-    if notch:  # --notch: only the changes were measured
-        keep = ("change", "paused", "...", "the largest", "page and")
-        rows = [row for row in rows if row[0].startswith(keep) and "live family" not in row[0]]
+    if notch:  # --notch: no frame rates, no live drag
+        unmeasured = ("frames drawn", "sampled frames", "payload", "live drag", "... of which the")
+        rows = [row for row in rows if not row[0].startswith(unmeasured)]
     lines += ["", "| figure | measured: median (min – max, n) | target |", "|---|---|---|"]
     return "\n".join(lines + [f"| {a} | {b} | {c} |" for a, b, c in rows]) + "\n"
 
@@ -666,9 +558,10 @@ def main() -> None:
         "--notch", action="store_true", help="only the changes (one server, one page; no fps)"
     )
     ap.add_argument(
-        "--drag", type=int, metavar="N",
-        help="only the start drag (N steps), N surface clicks and Streamlit's floor",
+        "--surfaces", type=int, default=5,
+        help=f"new surfaces picked (at most {len(NEW_SURFACES)}; default 5)",
     )  # fmt: skip
+    ap.add_argument("--repo", type=Path, default=ROOT, help="the checkout served (default: this)")
     ap.add_argument("--out", type=Path, help="default: APP_RESULTS.md (--quick: artifacts/)")
     a = ap.parse_args()
     base = (1, 2, 2, 2.0) if a.quick else (3, 5, 5, 3.0)
@@ -679,14 +572,14 @@ def main() -> None:
     t0, load0 = time.perf_counter(), loadavg()
     info = {
         **describe(("streamlit", "jax", "playwright")),
-        "code": git_revision("app", "trajectories"),
+        "code": git_revision("app", "trajectories", repo=a.repo.resolve()),
         "date": now(),
     }
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    if a.drag:
-        r = bench_drag(a.drag, log)
-    else:
-        r = bench(cold, warm, changes, seconds, a.plain, log, notch=a.notch)
+    r = bench(
+        cold, warm, changes, seconds, a.plain, log, a.notch, min(a.surfaces, len(NEW_SURFACES)),
+        a.repo.resolve(),
+    )  # fmt: skip
     info.update(
         {
             "chromium": r["chromium"],
@@ -696,13 +589,9 @@ def main() -> None:
             f"{(time.perf_counter() - t0) / 60:.1f} min",
         }
     )
-    text = drag_tables(r, info) if a.drag else tables(r, info)
+    text = tables(r, info)
     out = a.out or ROOT / (
-        "artifacts/APP_DRAG.md"
-        if a.drag
-        else "artifacts/APP_RESULTS_quick.md"
-        if a.quick or a.notch
-        else "benchmarks/APP_RESULTS.md"
+        "artifacts/APP_RESULTS_quick.md" if a.quick or a.notch else "benchmarks/APP_RESULTS.md"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -44,13 +44,14 @@ def describe(packages: Iterable[str]) -> dict[str, str]:
     }
 
 
-def git_revision(*paths: str) -> str:
-    """``git <short hash>``, noting uncommitted changes (to tracked files under ``paths``)."""
+def git_revision(*paths: str, repo: Path = ROOT) -> str:
+    """``git <short hash>`` of ``repo``, noting uncommitted changes (to tracked files under
+    ``paths``)."""
     try:
 
         def git(*args: str) -> str:
             return subprocess.run(
-                ["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10
+                ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10
             ).stdout.strip()
 
         rev = git("rev-parse", "--short", "HEAD")

@@ -70,9 +70,11 @@ def page(
 
 
 def open_controls(at: AppTest) -> AppTest:
-    """Open every optimizer card and the Start points and Run sections, as clicking them does
-    (closed, they build no widgets)."""
-    keys = [f"o{u}.open" for u in at.session_state["instances"]] + ["starts_open", "run_open"]
+    """Open every optimizer card, its "Schedule & options" popover and the Start points and Run
+    sections, as clicking them does (closed, they build no widgets)."""
+    cards = at.session_state["instances"]
+    keys = [f"o{u}.{part}" for u in cards for part in ("open", "more")]
+    keys += ["starts_open", "run_open"]
     closed = [k for k in keys if not (k in at.session_state and at.session_state[k])]  # noqa: RUF019 (AppTest state: no .get)
     for key in closed:
         at.session_state[key] = True

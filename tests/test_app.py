@@ -494,6 +494,30 @@ def test_weight_decay_option_of_an_instance():
     assert doc(at)["id"] == before["id"]
 
 
+def test_a_closed_schedule_popover_builds_no_widgets_and_keeps_its_values():
+    """The "Schedule & options" popover builds its widgets only while open (as the cards do):
+    closed, the schedule and the options set in it still hold, and opened again it shows them."""
+    at = light()  # cards and popovers opened
+    adam, sgd = uids(at)
+    at.selectbox(key=f"o{adam}.sched").set_value("cosine_decay").run()
+    at.checkbox(key=f"o{sgd}.opt.weight_decay.on").check().run()
+    before = doc(at)["id"]
+    for uid in (adam, sgd):  # closed, as a click outside it does
+        at.session_state[f"o{uid}.more"] = False
+    at.run().run()  # a second run: Streamlit drops what a run did not draw after the first
+    assert_ok(at)
+    keys = widget_keys(at.sidebar)
+    assert f"o{adam}.hp.learning_rate" in keys  # the cards are open ...
+    assert not [k for k in keys if ".sched" in k or ".opt." in k]  # ... their popovers closed
+    assert doc(at)["id"] == before
+    adam_lr, sgd_hp = (o.hyperparams for o in experiment(at).optimizers)
+    assert adam_lr["learning_rate"]["schedule"] == "cosine_decay"
+    assert sgd_hp == {"learning_rate": 0.001, "weight_decay": 0.01}
+    open_controls(at)
+    assert at.selectbox(key=f"o{adam}.sched").value == "cosine_decay"
+    assert at.checkbox(key=f"o{sgd}.opt.weight_decay.on").value
+
+
 def test_an_optimizer_hyperparameter_that_may_be_off_has_a_toggle():
     """Prodigy's beta_3 (off by default: sqrt(beta_2)) and Muon's rms_rate (0.2, may be off)."""
     at = page({**LIGHT, "o": ["Prodigy", "Muon"]})

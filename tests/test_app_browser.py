@@ -387,6 +387,36 @@ def test_optimizer_card_stays_open_when_its_rate_changes(browser, app_url):
     assert summary.locator("xpath=..").get_attribute("open") is not None, "the card closed"
 
 
+def test_schedule_popover_builds_its_widgets_only_while_open(browser, app_url):
+    """A card's "Schedule & options" popover builds its widgets when a click opens it (a
+    rerun; closed, it has none): a schedule chosen there changes Adam's paths and the link,
+    and closing it keeps the schedule (the same document, the same link)."""
+    from playwright.sync_api import expect
+
+    page, log = open_app(browser, app_url)
+    details = card(page, "Adam · lr")
+    body = page.locator("[data-testid='stPopoverBody']")
+    schedule = body.locator("[data-testid='stSelectbox']").filter(has_text="Learning-rate schedule")
+    details.locator("[data-testid='stPopoverButton']").click()
+    schedule.wait_for()
+    settle(page)
+    before = state(page)
+    schedule.locator("input").click()
+    page.get_by_role("option", name="cosine decay", exact=True).click()
+    wait_new_data(page, before["id"])
+    settle(page)
+    screenshot(page, "app_schedule_popover", full_page=False)
+    adam = [o for o in wait_query(page, "o", lambda o: "cosine_decay" in str(o)) if "Adam" in o]
+    assert adam and "cosine_decay(" in adam[0], adam
+    after = state(page)
+    page.keyboard.press("Escape")  # closes the popover: a rerun without its widgets
+    expect(schedule).to_have_count(0, timeout=20_000)
+    settle(page)
+    assert state(page)["id"] == after["id"]  # nothing set in it was lost
+    assert [o for o in query(page)["o"] if "Adam" in o] == adam
+    log.assert_clean()
+
+
 # ---------------------------------------------------------------- sweeps
 
 
