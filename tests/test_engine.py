@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import jax
 import jax.numpy as jnp
@@ -110,6 +111,32 @@ def test_a_first_run_compiles_its_pieces_and_nothing_else():
     compiles = sum(ev.endswith("backend_compile_duration") for ev in events)
     groups = len({s.kind for s in SIX})  # the two Adams share one piece
     assert compiles == groups
+
+
+def test_the_garbage_collector_waits_while_new_pieces_compile():
+    """Tracing makes many short-lived objects; with the collector running, a first S2-like run
+    made about 50 collections, each walking every object in the process."""
+    collections: list[str] = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        kernel.clear_compiled()
+        run(scene(seed=4243))
+    finally:
+        gc.callbacks.remove(count)
+    assert len(collections) <= 3  # the host work after the compiles may make one or two
+    assert gc.isenabled()
+    gc.disable()  # a collector that is off stays off
+    try:
+        kernel.clear_compiled()
+        run(scene(seed=4244))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 4242, 2**31 - 1, limits.MAX_SEED])

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
+import gc
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -521,21 +523,39 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
         i for i, (e, sig) in enumerate(zip(entries, signatures, strict=True)) if sig not in e.seen
     ]
     outs: list = [None] * len(pieces)
-    if len(new) > 1:
-        futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
-    else:
-        futures = {}
-    for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
-        if i not in futures:
-            outs[i] = e.fn(inp, hp, starts, keys)
-    for i, f in futures.items():
-        outs[i] = f.result()
+    with _collector_paused(bool(new)):
+        if len(new) > 1:
+            futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
+        else:
+            futures = {}
+        for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
+            if i not in futures:
+                outs[i] = e.fn(inp, hp, starts, keys)
+        for i, f in futures.items():
+            outs[i] = f.result()
     for i in new:
         entries[i].seen.add(signatures[i])
     joined = _join(_split_records(_to_host(outs), plan, starts.shape[-1]), np.concatenate)
     if tracks_in_loop(plan):
         return joined
     return summaries_from_records(joined, inp, starts.shape[-1])
+
+
+@contextlib.contextmanager
+def _collector_paused(pause: bool):
+    """Python's cyclic garbage collector paused while new pieces trace and compile. Tracing
+    makes many short-lived objects, so collections come often, and each older-generation one
+    walks every object the process holds (JAX's included): S2's first run made about 50, 0.1 s
+    of CPU (benchmarks/RESULTS.md). Reference counting still frees what tracing drops; the
+    collector runs again when the pause ends. A collector already off stays off."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _to_host(outs: list):
