@@ -351,7 +351,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         # Packed here, one row per step, the group's own fields in the same row as the common
         # records, rather than after the loop: every separate loop output is a buffer of its
         # own to zero, update in place, transpose and join, each compiled (S2's eight pieces:
-        # about 12% less trace, lower and compile time for the one row than for two).
+        # 5-12% less trace, lower and compile time for the one row than for two).
         # :func:`_split_records` cuts the row in two after the program.
         names = _extra_names(plan.record, plan.record_state, group)
         row = pack(out, COMMON_RECORDS)
