@@ -104,10 +104,17 @@ def test_a_first_run_compiles_its_pieces_and_nothing_else():
     """No seeding or scalar-staging programs on a first run (each a compile of its own): the
     key is built on the host, the surface's parameters are put on the device as they are."""
     events: list[str] = []
-    jax.monitoring.register_event_duration_secs_listener(lambda ev, secs, **kw: events.append(ev))
-    jax.clear_caches()  # JAX's own programs (seeding, staging) compile again if used
-    kernel.clear_compiled()
-    run(scene(seed=4242, surface_params={"b": 50.0}))
+
+    def listen(ev, secs, **kw):
+        events.append(ev)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        jax.clear_caches()  # JAX's own programs (seeding, staging) compile again if used
+        kernel.clear_compiled()
+        run(scene(seed=4242, surface_params={"b": 50.0}))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
     compiles = sum(ev.endswith("backend_compile_duration") for ev in events)
     groups = len({s.kind for s in SIX})  # the two Adams share one piece
     assert compiles == groups
