@@ -16,6 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -71,7 +72,9 @@ class Classic:
             reference=self.reference,
             dim=2,
             fn=self.fn,
-            theta={k: jnp.asarray(float(v)) for k, v in values.items()},
+            # device_put, not jnp.asarray: the same weakly typed scalar, without compiling a
+            # program on the first build
+            theta={k: jax.device_put(float(v)) for k, v in values.items()},
             static_key=static_key(self.name, self.params, values),
             bounds=np.array(self.bounds, dtype=float),
             window=geometry.fit_window(self.window, np.concatenate([starts, minima, local])),

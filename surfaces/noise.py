@@ -43,7 +43,7 @@ def with_gradient_noise(surface: Surface, scale: float) -> Surface:
     surface that already has gradient noise, only the scale is replaced.
     """
     scale = check(surface.name, SCALE, scale)
-    theta = {**surface.theta, NOISE_KEY: jnp.asarray(float(scale))}
+    theta = {**surface.theta, NOISE_KEY: jax.device_put(float(scale))}  # no program compiled
     if NOISE_MARKER in surface.static_key:
         return dataclasses.replace(surface, theta=theta)
     return dataclasses.replace(

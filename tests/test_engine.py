@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +14,7 @@ import pytest
 import surfaces
 import trajectories
 from trajectories import Experiment, OptimizerSpec, kernel, limits, run
+from trajectories.run import keys_for
 
 ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
 SIX = (
@@ -96,6 +98,60 @@ def test_changing_values_never_recompiles():
     run(scene(seed=7))
     run(scene(steps=290))  # same bucket of records
     assert kernel.compile_count() == before
+
+
+def test_a_first_run_compiles_its_pieces_and_nothing_else():
+    """No seeding or scalar-staging programs on a first run (each a compile of its own): the
+    key is built on the host, the surface's parameters are put on the device as they are."""
+    events: list[str] = []
+
+    def listen(ev, secs, **kw):
+        events.append(ev)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        jax.clear_caches()  # JAX's own programs (seeding, staging) compile again if used
+        kernel.clear_compiled()
+        run(scene(seed=4242, surface_params={"b": 50.0}))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    compiles = sum(ev.endswith("backend_compile_duration") for ev in events)
+    groups = len({s.kind for s in SIX})  # the two Adams share one piece
+    assert compiles == groups
+
+
+def test_the_garbage_collector_waits_while_new_pieces_compile():
+    """Tracing makes many short-lived objects; with the collector running, a first S2-like run
+    made about 50 collections, each walking every object in the process."""
+    collections: list[str] = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        kernel.clear_compiled()
+        run(scene(seed=4243))
+    finally:
+        gc.callbacks.remove(count)
+    assert len(collections) <= 3  # the host work after the compiles may make one or two
+    assert gc.isenabled()
+    gc.disable()  # a collector that is off stays off
+    try:
+        kernel.clear_compiled()
+        run(scene(seed=4244))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 4242, 2**31 - 1, limits.MAX_SEED])
+def test_keys_built_on_the_host_are_jaxs_keys(seed):
+    (key,) = keys_for([seed])
+    expected = np.asarray(jax.random.PRNGKey(seed))
+    assert key.dtype == expected.dtype
+    np.testing.assert_array_equal(key, expected)
 
 
 def test_compiled_kernels_are_bounded_and_a_dropped_piece_compiles_again(monkeypatch):

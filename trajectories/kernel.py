@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
+import gc
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -227,7 +229,9 @@ def tracks_in_loop(plan: Plan) -> bool:
 def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=False):
     """A batch of trajectories of one group: ``hp`` leaves, ``w0`` and ``key`` share axis 0.
     Returns ``((records, extras), summaries)``: the records packed (:func:`pack`, one row per
-    record), the group's own fields stacked (``None`` for either where there are none).
+    record) and, in the same row after them, the group's own fields (``extras`` is ``None``
+    then; it is a separate stacked array only where their dtype differs; ``None`` for either
+    where there are none; :func:`_split_records`).
 
     At recording stride 1, hit, loss area and settling are left unset (-1, 0, 0) for
     :func:`summaries_from_records` to fill in on the host, unless ``summarise`` (the fused
@@ -355,11 +359,19 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
                 out[f"state/{f}"] = _record_field(layers, group.info, f, value, like)
         if group.uses_ema:
             out["ema"] = _ravel(layers, after.state.ema)
-        # Packed here, one row per step, rather than after the loop: every separate loop
-        # output is its own update-in-place kernel, transpose and join (compile time).
+        # Packed here, one row per step, the group's own fields in the same row as the common
+        # records, rather than after the loop: every separate loop output is a buffer of its
+        # own to zero, update in place, transpose and join, each compiled (S2's eight pieces:
+        # 5-12% less trace, lower and compile time for the one row than for two).
+        # :func:`_split_records` cuts the row in two after the program.
         names = _extra_names(plan.record, plan.record_state, group)
-        extras = jnp.stack([out[k] for k in names]) if names else None
-        return pack(out, COMMON_RECORDS), extras
+        row = pack(out, COMMON_RECORDS)
+        if not names:
+            return row, None
+        extras = jnp.stack([out[k] for k in names])
+        if extras.dtype != row.dtype:
+            return row, extras
+        return jnp.concatenate([row, extras.ravel()]), None
 
     def evaluations(c: Carry):
         """Loss-and-gradient evaluations of the steps taken: one a step, or what the optimizer
@@ -563,21 +575,39 @@ def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.A
         i for i, (e, sig) in enumerate(zip(entries, signatures, strict=True)) if sig not in e.seen
     ]
     outs: list = [None] * len(pieces)
-    if len(new) > 1:
-        futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
-    else:
-        futures = {}
-    for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
-        if i not in futures:
-            outs[i] = e.fn(inp, hp, starts, keys)
-    for i, f in futures.items():
-        outs[i] = f.result()
+    with _collector_paused(bool(new)):
+        if len(new) > 1:
+            futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
+        else:
+            futures = {}
+        for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
+            if i not in futures:
+                outs[i] = e.fn(inp, hp, starts, keys)
+        for i, f in futures.items():
+            outs[i] = f.result()
     for i in new:
         entries[i].seen.add(signatures[i])
-    joined = _join(list(_to_host(outs)), np.concatenate)
+    joined = _join(_split_records(_to_host(outs), plan, starts.shape[-1]), np.concatenate)
     if plan.final_only or tracks_in_loop(plan):  # nothing to read off records
         return joined
     return summaries_from_records(joined, inp, starts.shape[-1])
+
+
+@contextlib.contextmanager
+def _collector_paused(pause: bool):
+    """Python's cyclic garbage collector paused while new pieces trace and compile. Tracing
+    makes many short-lived objects, so collections come often, and each older-generation one
+    walks every object the process holds (JAX's included): S2's first run made about 50, 0.1 s
+    of CPU (benchmarks/RESULTS.md). Reference counting still frees what tracing drops; the
+    collector runs again when the pause ends. A collector already off stays off."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _to_host(outs: list):
@@ -613,7 +643,7 @@ def _fused(plan: Plan) -> Callable:
     def run_all(inp, hps, starts, keys):
         pieces = zip(plan.pieces(), hps, strict=True)
         parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
-        return _join(parts, jnp.concatenate)
+        return _join(_split_records(parts, plan, starts.shape[-1]), jnp.concatenate)
 
     return jax.jit(run_all, compiler_options=_options(plan))
 
@@ -701,7 +731,8 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     every group records packed into one array, the summaries two (few arrays cross to the
     host: each transfer has a fixed cost, which dominated warm runs, benchmarks/RESULTS.md);
     ``extras`` the group's own fields (optimizer state, weight average) stacked, one array
-    (:func:`extra_names`; :func:`unpack_outputs` names them again)."""
+    (:func:`extra_names`; :func:`unpack_outputs` names them again), or ``None`` with those
+    fields at the end of each record row (:func:`_split_records` cuts them off)."""
     n_s, n_k = starts.shape[0], keys.shape[0]
     n_i = next((v.shape[0] for v in hp.values() if v.ndim), 1)
     hp_b = {k: jnp.repeat(v, n_s * n_k) if v.ndim else v for k, v in hp.items()}
@@ -710,6 +741,21 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     out = _trajectories(piece, piece.group, inp, hp_b, w0, key, summarise)
     (records, extras), s = jax.tree.map(lambda a: a.reshape((n_i, n_s, n_k, *a.shape[1:])), out)
     return records, (pack(s, SUMMARY_FLOATS), pack(s, SUMMARY_INTS)), extras
+
+
+def _split_records(parts, plan: Plan, dim: int) -> list:
+    """Each group's outputs with its own recorded fields apart from the common records: a
+    recording program writes both into one row per step (:func:`_trajectories`), cut here
+    (views on the host, slices in a program)."""
+    width = sum(dim if n in VECTOR_FIELDS else 1 for n in COMMON_RECORDS)
+    out = []
+    for (records, summaries, extras), group in zip(parts, plan.groups, strict=True):
+        names = extra_names(plan, group)
+        if records is not None and extras is None and names:
+            extras = records[..., width:].reshape(*records.shape[:-1], len(names), dim)
+            records = records[..., :width]
+        out.append((records, summaries, extras))
+    return out
 
 
 def _join(parts: list, concatenate: Callable) -> tuple:
