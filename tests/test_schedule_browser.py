@@ -51,8 +51,14 @@ def _open(browser, tmp_path, doc, **options):
 
 
 def _cursor_after_seek(page, frame: int) -> float:
+    """The schedule cursor's x once the seeked frame is drawn: ``frame`` changes at the seek,
+    the cursor at the next draw (waiting on the frame alone read the previous frame's)."""
+    before = page.evaluate(f"{STATE}.drawn")
     page.evaluate(f"document.querySelector('{ROOT}').__optviz.seek({frame})")
-    page.wait_for_function(f"() => {STATE}.frame === {frame} && {STATE}.scheduleCursor !== null")
+    page.wait_for_function(
+        f"() => {{ const s = {STATE}; "
+        f"return s.frame === {frame} && s.drawn > {before} && s.scheduleCursor !== null; }}"
+    )
     return page.evaluate(f"{STATE}.scheduleCursor")
 
 
