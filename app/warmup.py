@@ -26,10 +26,10 @@ from collections.abc import Iterator
 
 import optimizers
 from app.engine_lock import VisitorsFirst
-from trajectories import Experiment, OptimizerSpec, kernel, run
+from trajectories import Experiment, OptimizerSpec, pieces, run
 
 BUDGET_SECONDS = 180.0
-KINDS_PER_RUN = 2  # two new kernels compile side by side (kernel.simulate's pool)
+KINDS_PER_RUN = 2  # two new kernels compile side by side (pieces.simulate's pool)
 
 
 def scenes() -> Iterator[Experiment]:
@@ -49,7 +49,7 @@ def scenes() -> Iterator[Experiment]:
 
 def warm(lock: VisitorsFirst, budget: float = BUDGET_SECONDS, log=print) -> dict:
     """Run :func:`scenes` under ``lock`` until done or past ``budget`` seconds."""
-    start, before, done, failed = time.perf_counter(), kernel.compile_count(), 0, []
+    start, before, done, failed = time.perf_counter(), pieces.compile_count(), 0, []
     for e in scenes():
         if time.perf_counter() - start > budget:
             break
@@ -61,7 +61,7 @@ def warm(lock: VisitorsFirst, budget: float = BUDGET_SECONDS, log=print) -> dict
             failed.append(f"{[o.kind for o in e.optimizers]}: {err}")
     report = {
         "scenes": done,
-        "kernels": kernel.compile_count() - before,
+        "kernels": pieces.compile_count() - before,
         "seconds": round(time.perf_counter() - start, 1),
         "failed": failed,
     }

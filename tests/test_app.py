@@ -46,7 +46,7 @@ from tests.app_scenarios import (
     texts,
     widget_keys,
 )
-from trajectories import Experiment, OptimizerSpec, as_code, kernel, limits, run, snapshot
+from trajectories import Experiment, OptimizerSpec, as_code, limits, pieces, run, snapshot
 
 STALE = "Showing the last run that could be computed"
 
@@ -242,11 +242,11 @@ def test_learning_rate_slider_changes_only_its_instance_without_recompiling():
     at = light()
     before = doc(at)
     sgd = uids(at)[1]
-    compiles = kernel.compile_count()
+    compiles = pieces.compile_count()
     at.select_slider(key=f"o{sgd}.hp.learning_rate").set_value(0.002).run()
     assert_ok(at)
     after = doc(at)
-    assert kernel.compile_count() == compiles  # hyperparameters are traced
+    assert pieces.compile_count() == compiles  # hyperparameters are traced
     np.testing.assert_array_equal(path(after, "Adam"), path(before, "Adam"))
     assert not np.array_equal(path(after, "SGD"), path(before, "SGD"))
     assert query(at)["o"] == ["Adam(learning_rate=0.05)", "SGD(learning_rate=0.002)"]
@@ -410,7 +410,7 @@ def test_a_rename_or_a_new_colour_computes_nothing(monkeypatch):
 
     monkeypatch.setattr(compute, "run", counted(compute.run, "run"))
     monkeypatch.setattr(compute.payload, "build", counted(compute.payload.build, "build"))
-    compiles = kernel.compile_count()
+    compiles = pieces.compile_count()
     adam, sgd = uids(at)
     at.text_input(key=f"o{adam}.name").set_value("renamed").run()
     assert_ok(at)
@@ -419,7 +419,7 @@ def test_a_rename_or_a_new_colour_computes_nothing(monkeypatch):
     for view in ("inside", "3d", "summary", "paths"):  # every view of the run
         open_view(at, view)
         assert_ok(at)
-    assert calls == [] and kernel.compile_count() == compiles
+    assert calls == [] and pieces.compile_count() == compiles
     d = doc(at)
     assert names(d) == ["renamed", "SGD"] and d["optimizers"][1]["color"] == "#654321"
     assert d["id"] != before["id"]  # the browser is told: the labels changed

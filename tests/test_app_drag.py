@@ -27,7 +27,7 @@ from tests.test_app_browser import (
     wait_new_data,
     wait_query,
 )
-from trajectories import kernel, run
+from trajectories import pieces, run
 from trajectories.experiment import Experiment
 
 SCENE = Experiment.from_json(
@@ -38,7 +38,7 @@ SCENE = Experiment.from_json(
 
 def test_answer_is_the_run_from_the_new_start_and_never_compiles():
     drag.answer(SCENE, -1.0, 1.5, 1)  # warm: the scene's kernels
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     for seq, (x, y) in enumerate([(0.3, 0.4), (-0.7, 2.2), (1.1, -0.3)], start=2):
         out = drag.answer(SCENE, x, y, seq)
         assert out["seq"] == seq
@@ -50,7 +50,7 @@ def test_answer_is_the_run_from_the_new_start_and_never_compiles():
             loss = payload.decode(o["loss"])
             np.testing.assert_allclose(loss, direct.loss[a], rtol=1e-5, atol=1e-6)
             assert o["diverged"] == direct.diverged_step[a].tolist()
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
 
 
 def test_answer_is_paths_only_no_family_document_or_picture(monkeypatch):

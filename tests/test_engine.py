@@ -13,7 +13,7 @@ import pytest
 
 import surfaces
 import trajectories
-from trajectories import Experiment, OptimizerSpec, kernel, limits, run
+from trajectories import Experiment, OptimizerSpec, kernel, limits, pieces, run
 from trajectories.run import keys_for
 
 ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
@@ -90,14 +90,14 @@ def test_recorded_quantities_are_consistent():
 
 def test_changing_values_never_recompiles():
     run(scene())  # warm
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     changed = (*SIX[:1], OptimizerSpec("Adam", {"learning_rate": 0.2, "beta_1": 0.5}), *SIX[2:])
     run(scene(optimizers=changed))
     run(scene(surface_params={"b": 10.0}))
     run(scene(starts=((0.3, 0.3),)))
     run(scene(seed=7))
     run(scene(steps=290))  # same bucket of records
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
 
 
 def test_a_first_run_compiles_its_pieces_and_nothing_else():
@@ -111,7 +111,7 @@ def test_a_first_run_compiles_its_pieces_and_nothing_else():
     jax.monitoring.register_event_duration_secs_listener(listen)
     try:
         jax.clear_caches()  # JAX's own programs (seeding, staging) compile again if used
-        kernel.clear_compiled()
+        pieces.clear_compiled()
         run(scene(seed=4242, surface_params={"b": 50.0}))
     finally:
         jax.monitoring.unregister_event_duration_listener(listen)
@@ -131,7 +131,7 @@ def test_the_garbage_collector_waits_while_new_pieces_compile():
 
     gc.callbacks.append(count)
     try:
-        kernel.clear_compiled()
+        pieces.clear_compiled()
         run(scene(seed=4243))
     finally:
         gc.callbacks.remove(count)
@@ -139,7 +139,7 @@ def test_the_garbage_collector_waits_while_new_pieces_compile():
     assert gc.isenabled()
     gc.disable()  # a collector that is off stays off
     try:
-        kernel.clear_compiled()
+        pieces.clear_compiled()
         run(scene(seed=4244))
         assert not gc.isenabled()
     finally:
@@ -157,7 +157,7 @@ def test_keys_built_on_the_host_are_jaxs_keys(seed):
 def test_compiled_kernels_are_bounded_and_a_dropped_piece_compiles_again(monkeypatch):
     """A server meets new pieces without end (each typed formula is one): past
     MAX_COMPILED_PIECES the least recently used kernel is dropped, and comes back on demand."""
-    monkeypatch.setattr(kernel, "MAX_COMPILED_PIECES", 2)
+    monkeypatch.setattr(pieces, "MAX_COMPILED_PIECES", 2)
 
     def formula(k: int) -> Experiment:
         return Experiment(
@@ -168,24 +168,24 @@ def test_compiled_kernels_are_bounded_and_a_dropped_piece_compiles_again(monkeyp
         )
 
     first = run(formula(101))
-    count = kernel.compile_count()
+    count = pieces.compile_count()
     run(formula(102))
     run(formula(103))  # the third piece: the first is dropped
-    assert len(kernel._COMPILED) == 2
-    assert kernel.compile_count() == count + 2
+    assert len(pieces._COMPILED) == 2
+    assert pieces.compile_count() == count + 2
     again = run(formula(101))  # compiles again, the same result bit for bit
-    assert kernel.compile_count() == count + 3
+    assert pieces.compile_count() == count + 3
     np.testing.assert_array_equal(again.position, first.position)
     run(formula(101))  # now kept: no compile
-    assert kernel.compile_count() == count + 3
+    assert pieces.compile_count() == count + 3
 
 
 def test_steps_are_bucketed():
-    base = kernel.compile_count()
+    base = pieces.compile_count()
     for steps in range(200, 260, 7):  # 9 step counts
         run(scene(steps=steps))
-    pieces = len({s.kind for s in SIX})  # one kernel per optimizer group
-    assert kernel.compile_count() - base <= 2 * pieces  # two buckets of records
+    groups = len({s.kind for s in SIX})  # one kernel per optimizer group
+    assert pieces.compile_count() - base <= 2 * groups  # two buckets of records
 
 
 def test_divergence_stops_one_path_and_spoils_no_other():
@@ -228,9 +228,9 @@ def test_names_colours_and_switched_off_instances_are_not_part_of_the_computatio
     assert relabelled.computation() == e.computation()
     assert hash(relabelled.computation()) == hash(e.computation())
     first = run(e)
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     again = run(relabelled)
-    assert kernel.compile_count() == before  # nothing compiled: the same prepared plan
+    assert pieces.compile_count() == before  # nothing compiled: the same prepared plan
     assert again.computation == first.computation
     for f in ("position", "loss", "grad", "update", "lr", "final_loss"):
         np.testing.assert_array_equal(getattr(again, f), getattr(first, f))
@@ -381,10 +381,10 @@ def test_schedules_run_and_trace():
              "decay_rate": 0.5}  # fmt: skip
     e = scene(optimizers=(OptimizerSpec("Adam", {"learning_rate": sched}),), steps=100)
     r = run(e)
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     faster = {**sched, "decay_rate": 0.9}
     r2 = run(e.replace(optimizers=(OptimizerSpec("Adam", {"learning_rate": faster}),)))
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
     assert not np.allclose(r.position, r2.position)
 
 
@@ -411,7 +411,7 @@ def test_summaries_read_off_the_records_equal_those_tracked_in_the_loop(noise):
     def summary(record: bool):
         p = prepare(e, surface, record=record)
         assert kernel.tracks_in_loop(p.plan) is not record
-        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
+        outs = jax.device_get(pieces.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
         return kernel.unpack_outputs(outs, surface.dim)[1]
 
     recorded, tracked = summary(True), summary(False)
@@ -433,9 +433,9 @@ def test_a_summary_run_compiles_once_for_every_number_of_steps():
     finals, compiles = {}, []
     for steps in (37, 300, 1000):
         p = prepare(scene(steps=steps), surface, record=False)
-        before = kernel.compile_count()
-        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
-        compiles.append(kernel.compile_count() - before)
+        before = pieces.compile_count()
+        outs = jax.device_get(pieces.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
+        compiles.append(pieces.compile_count() - before)
         finals[steps] = kernel.unpack_outputs(outs, surface.dim)[1]["final_position"]
     assert compiles[1:] == [0, 0]
     for steps, final in finals.items():

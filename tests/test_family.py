@@ -10,7 +10,7 @@ import pytest
 
 import optimizers
 from app import live, payload
-from trajectories import Experiment, OptimizerSpec, kernel, run
+from trajectories import Experiment, OptimizerSpec, pieces, run
 from trajectories.family import FAMILY_SIZE, family, readable_grid
 
 
@@ -54,10 +54,10 @@ def test_a_lone_instance_matches_to_float32_rounding():
 
 def test_a_family_compiles_once_per_structure():
     e = _scene(OptimizerSpec("Nesterov", {"learning_rate": 3e-3}), steps=200)
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     first = family(e, 0, "learning_rate")
-    assert kernel.compile_count() - before <= 1
-    compiled = kernel.compile_count()
+    assert pieces.compile_count() - before <= 1
+    compiled = pieces.compile_count()
     # another hyperparameter, another current value (another grid), a short grid, more steps:
     # all traced, the same executable
     family(e, 0, "momentum")
@@ -65,7 +65,7 @@ def test_a_family_compiles_once_per_structure():
     other = family(moved, 0, "learning_rate")
     family(e, 0, "learning_rate", values=[1e-3, 2e-3, 4e-3])
     family(e.replace(steps=230), 0, "learning_rate")
-    assert kernel.compile_count() == compiled
+    assert pieces.compile_count() == compiled
     assert not np.array_equal(first.position, other.position)
 
 

@@ -15,7 +15,7 @@ import pytest
 import optimizers
 from app import share
 from tests.peers import assert_same_path
-from trajectories import Experiment, OptimizerSpec, kernel, run, snapshot, sweeps
+from trajectories import Experiment, OptimizerSpec, pieces, run, snapshot, sweeps
 
 jax.config.update("jax_enable_x64", True)
 
@@ -63,18 +63,18 @@ def test_path_is_optax_own_loop(lion):
 
 def test_sweeping_the_learning_rate_compiles_once(lion):
     e = _scene()
-    start = kernel.compile_count()
+    start = pieces.compile_count()
     first = sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("learning_rate", 1e-3, 1e-2, 8)])
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     assert before - start == 1  # eight learning rates, one executable
     again = sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("learning_rate", 2e-3, 3e-2, 8)])
-    assert kernel.compile_count() == before  # new values: no compile
+    assert pieces.compile_count() == before  # new values: no compile
     # another swept float: one kernel of its own (a grid's unswept values are scalars every
     # cell shares, so which names vary per cell is structure), then none for its new values
     sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("b1", 0.6, 0.9, 8)])
-    assert kernel.compile_count() == before + 1
+    assert pieces.compile_count() == before + 1
     b1 = sweeps.hyperparameter_grid(e, 0, [sweeps.Axis("b1", 0.5, 0.95, 8)])
-    assert kernel.compile_count() == before + 1
+    assert pieces.compile_count() == before + 1
     assert not np.array_equal(first.final_loss, again.final_loss)
     assert len(set(np.round(b1.final_loss, 12))) > 1
     rows = sweeps.fair_comparison(e.replace(stride=0), trials=4)

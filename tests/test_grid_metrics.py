@@ -7,7 +7,7 @@ import jax.monitoring
 import numpy as np
 import pytest
 
-from trajectories import Experiment, OptimizerSpec, kernel, sweeps
+from trajectories import Experiment, OptimizerSpec, pieces, sweeps
 
 ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
 # learning rates up to 30 on Rosenbrock: the top rows leave the divergence box or overflow
@@ -69,7 +69,7 @@ def test_the_full_grid_still_computes_every_metric_as_individual_runs_do():
 def test_value_changes_of_a_lean_grid_compile_nothing():
     scene = Experiment(surface="rosenbrock", optimizers=(ADAM,), steps=100)
     sweeps.hyperparameter_grid(scene, 0, AXES, metrics=["final_loss"])  # compiles once
-    before, events = kernel.compile_count(), len(_COMPILES)
+    before, events = pieces.compile_count(), len(_COMPILES)
     eps = OptimizerSpec("Adam", {"learning_rate": 0.01, "epsilon": 1e-5, "beta_2": 0.99})
     for e, axes in [
         (scene, [sweeps.Axis("learning_rate", 1e-3, 0.5, 12, log=True), AXES[1]]),
@@ -79,7 +79,7 @@ def test_value_changes_of_a_lean_grid_compile_nothing():
     ]:
         g = sweeps.hyperparameter_grid(e, 0, axes, metrics=["final_loss"])
         assert g.final_loss.shape == (12, 5)
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
     assert len(_COMPILES) == events
 
 

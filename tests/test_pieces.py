@@ -1,7 +1,7 @@
 """Compiled per piece: one kernel per (surface structure, optimizer group), joined on the host.
 
 A new optimizer compiles its own piece only; the pieces give what one program for the whole
-scene (``kernel.fused``, the engine's program before it compiled per piece) gives, bit for bit.
+scene (``pieces.fused``, the engine's program before it compiled per piece) gives, bit for bit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from trajectories import Experiment, OptimizerSpec, kernel, run
+from trajectories import Experiment, OptimizerSpec, pieces, run
 from trajectories.run import keys_for, prepare
 
 EIGHT = tuple(
@@ -29,16 +29,16 @@ def scene(optimizers=EIGHT, **changes) -> Experiment:
 
 def test_a_ninth_optimizer_of_a_new_kind_compiles_only_its_own_piece():
     eight = run(scene())
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     nine = run(scene(optimizers=(*EIGHT, OptimizerSpec("WAME", {"learning_rate": 1e-3}))))
-    assert kernel.compile_count() == before + 1
+    assert pieces.compile_count() == before + 1
     # the eight others ran their kept kernels: the same paths, bit for bit
     np.testing.assert_array_equal(nine.position[:8], eight.position)
     np.testing.assert_array_equal(nine.update[:8], eight.update)
     assert nine.kinds[8] == "WAME" and np.isfinite(nine.position[8]).all()
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     run(scene(optimizers=(EIGHT[5], EIGHT[0])))  # a subset, in another order: nothing new
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
 
 
 def outputs(e: Experiment, fused: bool):
@@ -46,8 +46,8 @@ def outputs(e: Experiment, fused: bool):
     p = prepare(e, surface)
     keys = keys_for([e.seed])
     if fused:
-        return p, jax.device_get(kernel.fused(p.plan)(p.inputs, p.hps, p.starts, keys))
-    return p, kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys)
+        return p, jax.device_get(pieces.fused(p.plan)(p.inputs, p.hps, p.starts, keys))
+    return p, pieces.simulate(p.plan, p.inputs, p.hps, p.starts, keys)
 
 
 SCENES = {
@@ -81,7 +81,7 @@ def test_each_piece_equals_the_fused_program_of_its_group_bit_for_bit(name):
     rows = 0
     for g, (group, hp) in enumerate(zip(p.plan.groups, p.hps, strict=True)):
         alone = dataclasses.replace(p.plan, groups=(group,))
-        rec, (fl, it), (ex,) = jax.device_get(kernel.fused(alone)(p.inputs, (hp,), p.starts, keys))
+        rec, (fl, it), (ex,) = jax.device_get(pieces.fused(alone)(p.inputs, (hp,), p.starts, keys))
         n = fl.shape[0]  # the group's padded instances
         np.testing.assert_array_equal(records[rows : rows + n], rec, err_msg=group.kind)
         np.testing.assert_array_equal(floats[rows : rows + n], fl, err_msg=group.kind)
@@ -116,9 +116,9 @@ def test_pieces_give_what_the_fused_program_of_the_whole_scene_gives():
 def test_compiled_again_the_pieces_give_the_same_bits():
     e = scene(noise=0.3, seed=11)
     first = run(e)
-    kernel.clear_compiled()
-    before = kernel.compile_count()
+    pieces.clear_compiled()
+    before = pieces.compile_count()
     again = run(e)
-    assert kernel.compile_count() == before + len(EIGHT)  # every piece compiled again
+    assert pieces.compile_count() == before + len(EIGHT)  # every piece compiled again
     for name in ("position", "loss", "grad", "update", "lr", "final_loss", "loss_auc"):
         np.testing.assert_array_equal(getattr(again, name), getattr(first, name), err_msg=name)

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from trajectories import Experiment, OptimizerSpec, kernel, run, sweeps
+from trajectories import Experiment, OptimizerSpec, pieces, run, sweeps
 from trajectories.run import keys_for, prepare
 
 ADAM = OptimizerSpec("Adam", {"learning_rate": 0.01})
@@ -66,10 +66,10 @@ def test_a_128_by_128_grid_is_one_compile_and_reports_progress():
     ]
     short = SCENE.replace(steps=50)
     sweeps.hyperparameter_grid(short, 0, axes[:1])  # warm the chunk shape
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     g = sweeps.hyperparameter_grid(short, 0, axes, progress=lambda d, n: calls.append((d, n)))
     assert g.final_loss.shape == (128, 128)
-    assert kernel.compile_count() - before <= 1
+    assert pieces.compile_count() - before <= 1
     assert calls[-1] == (128 * 128, 128 * 128) and len(calls) > 1
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
@@ -211,5 +211,5 @@ def test_trajectory_loop_compiles_as_one_native_function():
     s = e.validate()
     p = prepare(e, s)
     for piece, hp in zip(p.plan.pieces(), p.hps, strict=True):
-        lowered = kernel.compiled(piece).lower(p.inputs, hp, p.starts, keys_for([0]))
+        lowered = pieces.compiled(piece).lower(p.inputs, hp, p.starts, keys_for([0]))
         assert 'xla_cpu_small_call="true"' in lowered.compile().as_text()

@@ -6,7 +6,7 @@ import itertools
 
 from app import lessons, state, warmup
 from app.engine_lock import VisitorsFirst
-from trajectories import OptimizerSpec, kernel, run
+from trajectories import OptimizerSpec, pieces, run
 
 
 def test_warmed_kernels_serve_an_added_optimizer_and_a_lesson_without_compiling(monkeypatch):
@@ -18,11 +18,11 @@ def test_warmed_kernels_serve_an_added_optimizer_and_a_lesson_without_compiling(
     assert report["scenes"] == 3 and not report["failed"]
     assert not lock.locked()
     run(state.DEFAULT)
-    before = kernel.compile_count()
+    before = pieces.compile_count()
     added = chosen[1].optimizers[0].kind  # a visitor adds it to the default scene
     run(state.DEFAULT.replace(optimizers=(*state.DEFAULT.optimizers, OptimizerSpec(added))))
     run(stage)
-    assert kernel.compile_count() == before
+    assert pieces.compile_count() == before
 
 
 def test_every_kind_is_warmed_and_the_budget_stops_it(monkeypatch):

@@ -26,7 +26,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from trajectories import kernel, limits
+from trajectories import kernel, limits, pieces
 from trajectories.experiment import Experiment, OptimizerSpec
 from trajectories.run import dtype_of, keys_for, prepare
 from trajectories.sweeps import Cancelled, _report, _shard_leading, _traced_values
@@ -126,7 +126,7 @@ def loss_curves(
     }
     keys = keys_for([experiment.seed + k for k in range(n_seeds)])
     pts = np.asarray(kernel.pad_rows(np.asarray(starts), 1), dtype)
-    outs = jax.device_get(kernel.simulate(p.plan, p.inputs, (_shard_leading(hp),), pts, keys))
+    outs = jax.device_get(pieces.simulate(p.plan, p.inputs, (_shard_leading(hp),), pts, keys))
     records, summary, extras = kernel.unpack_outputs(outs, surface.dim, p.plan)
     k, R = len(rows), p.n_records
     if group.uses_ema:

@@ -21,7 +21,7 @@ import math
 import jax
 import numpy as np
 
-from trajectories import hyperparams, kernel, limits
+from trajectories import hyperparams, kernel, limits, pieces
 from trajectories.experiment import Experiment, OptimizerSpec
 from trajectories.run import dtype_of, keys_for, prepare
 
@@ -132,7 +132,7 @@ def family(
     for n in group.traced_names:
         column = np.array([v if n == name else traced[n] for v in values], dtype)
         hp[n] = kernel.pad_rows(column, FAMILY_SIZE)
-    outs = kernel.simulate(p.plan, p.inputs, (hp,), p.starts, keys_for([experiment.seed]))
+    outs = pieces.simulate(p.plan, p.inputs, (hp,), p.starts, keys_for([experiment.seed]))
     records, summary, _ = kernel.unpack_outputs(jax.device_get(outs), surface.dim, p.plan)
     K, S, R = len(values), p.n_starts, p.n_records
 

@@ -5,9 +5,10 @@ group's structure, record layout, bucket sizes); every value (hyperparameters, s
 parameters, start points, keys, the number of steps) is a traced argument. A plan is compiled
 in pieces, one per (surface structure, optimizer group) (:class:`Piece`), run one after the
 other and joined on the host, so a scene that adds one optimizer compiles one small kernel
-and reuses the others, and a new scene's pieces compile concurrently (:func:`simulate`). Each
-piece has its jitted function, holding one executable per input shapes, the least recently
-used pieces dropped past ``limits.MAX_COMPILED_PIECES`` (memory stays bounded on a server), so:
+and reuses the others, and a new scene's pieces compile concurrently
+(:func:`trajectories.pieces.simulate`, which runs them). Each piece has its jitted function,
+holding one executable per input shapes, the least recently used pieces dropped past
+``limits.MAX_COMPILED_PIECES`` (memory stays bounded on a server), so:
 
 * changing any hyperparameter or surface value never recompiles;
 * the number of steps is traced: a summary-only run loops exactly that many times (a traced
@@ -35,14 +36,9 @@ after the stop, the end point's included, looks at the frozen point with one and
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures
-import contextlib
 import dataclasses
 import functools
-import gc
 import math
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -52,7 +48,7 @@ import numpy as np
 
 import optimizers
 from optimizers import schedules
-from trajectories import layout, limits
+from trajectories import layout
 from trajectories.hyperparams import unflatten
 from trajectories.packing import (  # noqa: F401  (kernel.bucket, kernel.pack, ...: callers)
     SUMMARY_FLOATS,
@@ -208,7 +204,7 @@ def _record_field(layers, info, name: str, value, like):
 
 
 def extra_names(plan: Plan, group: Group) -> tuple[str, ...]:
-    """A group's own recorded fields, in the order :func:`simulate` stacks them."""
+    """A group's own recorded fields, in the order a piece stacks them."""
     return _extra_names(plan.record, plan.record_state, group)
 
 
@@ -231,7 +227,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
     Returns ``((records, extras), summaries)``: the records packed (:func:`pack`, one row per
     record) and, in the same row after them, the group's own fields (``extras`` is ``None``
     then; it is a separate stacked array only where their dtype differs; ``None`` for either
-    where there are none; :func:`_split_records`).
+    where there are none; :func:`split_records`).
 
     At recording stride 1, hit, loss area and settling are left unset (-1, 0, 0) for
     :func:`summaries_from_records` to fill in on the host, unless ``summarise`` (the fused
@@ -363,7 +359,7 @@ def _trajectories(plan: Plan, group: Group, inp: Inputs, hp, w0, key, summarise=
         # records, rather than after the loop: every separate loop output is a buffer of its
         # own to zero, update in place, transpose and join, each compiled (S2's eight pieces:
         # 5-12% less trace, lower and compile time for the one row than for two).
-        # :func:`_split_records` cuts the row in two after the program.
+        # :func:`split_records` cuts the row in two after the program.
         names = _extra_names(plan.record, plan.record_state, group)
         row = pack(out, COMMON_RECORDS)
         if not names:
@@ -558,181 +554,14 @@ def summaries_from_records(outs: tuple, inp: Inputs, dim: int) -> tuple:
 COMMON_RECORDS = ("position", "loss", "grad", "update", "lr")
 
 
-def simulate(plan: Plan, inp: Inputs, hps: tuple, starts: jax.Array, keys: jax.Array):
-    """Run every group; arrays are ``(instances, starts, seeds, ...)``.
-
-    Each group runs its own compiled piece (:func:`compiled`), and their outputs are joined on
-    the host in group order, as :func:`fused` joins them in one program; each group's arrays
-    are those of its group's own program bit for bit (tests/test_pieces.py). Pieces that this
-    process has not run with these shapes yet are called from a small thread pool, so one's XLA
-    compile (which releases the GIL) overlaps the tracing and compiling of the next. Returns
-    host arrays (``(records, (floats, ints), extras)``).
-    """
-    pieces = _pieces(plan)
-    entries = [_entry(piece) for piece in pieces]
-    signatures = [_signature(hp, starts, keys) for hp in hps]
-    new = [
-        i for i, (e, sig) in enumerate(zip(entries, signatures, strict=True)) if sig not in e.seen
-    ]
-    outs: list = [None] * len(pieces)
-    with _collector_paused(bool(new)):
-        if len(new) > 1:
-            futures = {i: _pool().submit(entries[i].fn, inp, hps[i], starts, keys) for i in new}
-        else:
-            futures = {}
-        for i, (e, hp) in enumerate(zip(entries, hps, strict=True)):
-            if i not in futures:
-                outs[i] = e.fn(inp, hp, starts, keys)
-        for i, f in futures.items():
-            outs[i] = f.result()
-    for i in new:
-        entries[i].seen.add(signatures[i])
-    joined = _join(_split_records(_to_host(outs), plan, starts.shape[-1]), np.concatenate)
-    if plan.final_only or tracks_in_loop(plan):  # nothing to read off records
-        return joined
-    return summaries_from_records(joined, inp, starts.shape[-1])
-
-
-@contextlib.contextmanager
-def _collector_paused(pause: bool):
-    """Python's cyclic garbage collector paused while new pieces trace and compile. Tracing
-    makes many short-lived objects, so collections come often, and each older-generation one
-    walks every object the process holds (JAX's included): S2's first run made about 50, 0.1 s
-    of CPU (benchmarks/RESULTS.md). Reference counting still frees what tracing drops; the
-    collector runs again when the pause ends. A collector already off stays off."""
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _to_host(outs: list):
-    """The pieces' outputs as NumPy arrays: on the CPU ``np.asarray`` views each buffer (about
-    1 us an array, against ``jax.device_get``'s 10: S2's 32 arrays took 0.25-0.35 ms), elsewhere
-    ``jax.device_get`` starts every copy before it waits for the first."""
-    if jax.default_backend() != "cpu":
-        return jax.device_get(outs)
-    return [tuple(None if a is None else _host(a) for a in out) for out in outs]
-
-
-def _host(a):
-    if isinstance(a, tuple):  # the summaries' (floats, ints)
-        return tuple(np.asarray(x) for x in a)
-    return np.asarray(a)
-
-
-@functools.lru_cache(maxsize=256)
-def _pieces(plan: Plan) -> tuple[Piece, ...]:
-    return plan.pieces()
-
-
-def fused(plan: Plan) -> Callable:
-    """Every group in one jitted program (what :func:`simulate` did before it compiled per
-    piece): kept as the reference the pieces must equal bit for bit, and for measurements."""
-    if not plan.record:
-        plan = dataclasses.replace(plan, stride=0)
-    return _fused(plan)
-
-
-@functools.lru_cache(maxsize=4)
-def _fused(plan: Plan) -> Callable:
-    def run_all(inp, hps, starts, keys):
-        pieces = zip(plan.pieces(), hps, strict=True)
-        parts = [_group_outputs(p, inp, hp, starts, keys, summarise=True) for p, hp in pieces]
-        return _join(_split_records(parts, plan, starts.shape[-1]), jnp.concatenate)
-
-    return jax.jit(run_all, compiler_options=_options(plan))
-
-
-# Every compiled executable holds memory for as long as its jitted function lives (about
-# 6 MiB a piece on a 2-D surface: benchmarks/RESULTS.md), and a server meets new pieces
-# without end (each typed formula is one). One jitted function per piece, the least recently
-# used dropped past MAX_COMPILED_PIECES, bounds that memory; a dropped piece compiles again if
-# it comes back.
-class _Entry(NamedTuple):
-    fn: Any  # the piece's jitted function
-    seen: set  # argument signatures already run (compiled): those skip the thread pool
-
-
-# XLA's classic elemental emitters on CPU for the kernels' programs (and theirs only: plain JAX
-# code in the same process keeps XLA's defaults). The CPU backend compiles each fused kernel of
-# a loop that is not inlined as one function (the MLP's) as a module of its own, and the newer
-# MLIR fusion emitters add a fixed lowering cost to each: without them a recording MLP piece
-# compiles in about 35% less CPU time, a 2-D one in about 25% less, and runs no slower
-# (benchmarks/RESULTS.md, "Cold compile"). Other backends ignore the option. Recording programs
-# and a hyperparameter grid's (S3's, lean or full: the same warm CPU time, 3.5 of 3.5 ms a chunk
-# of 1,024 cells, and 0.11 against 0.19 CPU s of XLA compile, "Final-loss sweeps"; both of a
-# grid's modes must use the same emitters, which round some operations differently). The other
-# summary-only sweeps (basins, fair comparison) keep XLA's defaults: not measured. A grid's
-# pieces are those with ``shared_counters`` (sweeps.hyperparameter_grid sets it in both modes).
-COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-
-
-def _options(plan: Plan | Piece) -> dict:
-    return COMPILER_OPTIONS if plan.record or plan.shared_counters else {}
-
-
-MAX_COMPILED_PIECES = limits.MAX_COMPILED_PIECES
-_COMPILED: collections.OrderedDict[Piece, _Entry] = collections.OrderedDict()
-_COMPILED_LOCK = threading.Lock()
-_compiles_dropped = [0]  # executables of dropped pieces, for compile_count
-_POOL: list = []
-
-
-def _signature(hp: dict, starts, keys) -> tuple:
-    """What decides a piece's input shapes besides the piece (a guess is enough: it only
-    chooses whether to call from the pool; jit itself decides what compiles)."""
-    first = next(iter(hp.values()), None)
-    n_i = None if first is None else (first.shape, first.dtype)
-    return n_i, starts.shape, starts.dtype, keys.shape, getattr(starts, "sharding", None)
-
-
-def _pool():
-    with _COMPILED_LOCK:
-        if not _POOL:
-            _POOL.append(concurrent.futures.ThreadPoolExecutor(2, "trajectories-compile"))
-        return _POOL[0]
-
-
-def compiled(piece: Piece) -> Any:
-    """The jitted kernel of one piece (``fn(inputs, hp, starts, keys)``; ``.lower`` works)."""
-    return _entry(piece).fn
-
-
-def _entry(piece: Piece) -> _Entry:
-    with _COMPILED_LOCK:
-        entry = _COMPILED.get(piece)
-        if entry is not None:
-            _COMPILED.move_to_end(piece)
-            return entry
-        fn = jax.jit(functools.partial(_group_outputs, piece), compiler_options=_options(piece))
-        entry = _COMPILED[piece] = _Entry(fn, set())
-        while len(_COMPILED) > MAX_COMPILED_PIECES:
-            _, old = _COMPILED.popitem(last=False)
-            _compiles_dropped[0] += old.fn._cache_size()
-        return entry
-
-
-def clear_compiled() -> None:
-    """Drop every compiled kernel (their memory goes back; the next runs compile again)."""
-    with _COMPILED_LOCK:
-        _compiles_dropped[0] += sum(e.fn._cache_size() for e in _COMPILED.values())
-        _COMPILED.clear()
-    _fused.cache_clear()
-
-
-def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = False):
+def group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = False):
     """One group's trajectories: ``(records, (floats, ints), extras)``, its (instance, start,
     seed) combinations flattened into one batch axis and back. ``records`` are the fields
     every group records packed into one array, the summaries two (few arrays cross to the
     host: each transfer has a fixed cost, which dominated warm runs, benchmarks/RESULTS.md);
     ``extras`` the group's own fields (optimizer state, weight average) stacked, one array
     (:func:`extra_names`; :func:`unpack_outputs` names them again), or ``None`` with those
-    fields at the end of each record row (:func:`_split_records` cuts them off)."""
+    fields at the end of each record row (:func:`split_records` cuts them off)."""
     n_s, n_k = starts.shape[0], keys.shape[0]
     n_i = next((v.shape[0] for v in hp.values() if v.ndim), 1)
     hp_b = {k: jnp.repeat(v, n_s * n_k) if v.ndim else v for k, v in hp.items()}
@@ -743,7 +572,7 @@ def _group_outputs(piece: Piece, inp, hp: dict, starts, keys, summarise: bool = 
     return records, (pack(s, SUMMARY_FLOATS), pack(s, SUMMARY_INTS)), extras
 
 
-def _split_records(parts, plan: Plan, dim: int) -> list:
+def split_records(parts, plan: Plan, dim: int) -> list:
     """Each group's outputs with its own recorded fields apart from the common records: a
     recording program writes both into one row per step (:func:`_trajectories`), cut here
     (views on the host, slices in a program)."""
@@ -758,7 +587,7 @@ def _split_records(parts, plan: Plan, dim: int) -> list:
     return out
 
 
-def _join(parts: list, concatenate: Callable) -> tuple:
+def join(parts: list, concatenate: Callable) -> tuple:
     """The groups' outputs as one: fields every group has concatenated over the groups'
     (padded) instances, each group's own fields one array per group."""
 
@@ -772,8 +601,8 @@ def _join(parts: list, concatenate: Callable) -> tuple:
 
 
 def unpack_outputs(outs, dim: int, plan: Plan | None = None) -> tuple[dict, dict, tuple]:
-    """``(records, summary, extras)`` of :func:`simulate` as dicts of host arrays (``extras``,
-    one dict per group, only with ``plan``)."""
+    """``(records, summary, extras)`` of :func:`trajectories.pieces.simulate` as dicts of host
+    arrays (``extras``, one dict per group, only with ``plan``)."""
     records, (floats, ints), packed = outs
     recs = unpack(np.asarray(records), COMMON_RECORDS, dim) if records is not None else {}
     summary = unpack(np.asarray(floats), SUMMARY_FLOATS, dim)
@@ -785,12 +614,6 @@ def unpack_outputs(outs, dim: int, plan: Plan | None = None) -> tuple[dict, dict
             for a, group in zip(packed, plan.groups, strict=True)
         )
     return recs, summary, extras
-
-
-def compile_count() -> int:
-    """How many executables the kernel has compiled in this process (for no-recompile tests)."""
-    with _COMPILED_LOCK:
-        return _compiles_dropped[0] + sum(e.fn._cache_size() for e in _COMPILED.values())
 
 
 def divergence_box(bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 import surfaces
-from trajectories import hyperparams, kernel, limits
+from trajectories import hyperparams, kernel, limits, pieces
 from trajectories.experiment import Computation, Experiment
 
 # A path has settled once every later move is shorter than this fraction of the window.
@@ -259,9 +259,9 @@ def run(
         if isinstance(experiment, Experiment):
             experiment.validate()  # the same problem, as the description numbers and names it
         raise
-    before = kernel.compile_count() if on_compile is not None else 0
-    outs = kernel.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(c.experiment.seed))
-    if on_compile is not None and kernel.compile_count() > before:
+    before = pieces.compile_count() if on_compile is not None else 0
+    outs = pieces.simulate(p.plan, p.inputs, p.hps, p.starts, _device_key(c.experiment.seed))
+    if on_compile is not None and pieces.compile_count() > before:
         on_compile()
     return assemble(c, surface, p, outs)  # host arrays already
 

@@ -26,7 +26,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 import optimizers
-from trajectories import hyperparams, kernel, limits
+from trajectories import hyperparams, kernel, limits, pieces
 from trajectories.experiment import Experiment, OptimizerSpec
 from trajectories.run import dtype_of, instance_rows, keys_for, prepare
 
@@ -176,7 +176,7 @@ def _many_instances(
             pts = _shard_leading(pts)
         else:
             hp = _shard_leading(hp)
-        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, (hp,), pts, keys))
+        outs = jax.device_get(pieces.simulate(p.plan, p.inputs, (hp,), pts, keys))
         _, summary, _ = kernel.unpack_outputs(outs, surface.dim)
         for k, v in summary.items():
             v = np.asarray(v)
@@ -436,7 +436,7 @@ def seed_ensemble(
     losses, positions = [], []
     for lo in range(0, n_seeds, per_call):
         keys = keys_all[lo : lo + per_call]
-        outs = jax.device_get(kernel.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
+        outs = jax.device_get(pieces.simulate(p.plan, p.inputs, p.hps, p.starts, keys))
         losses.append(_gather_records(p, outs, "loss", surface.dim))
         positions.append(_gather_records(p, outs, "position", surface.dim))
         _report(progress, min(n_seeds, lo + per_call), n_seeds)
