@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from app import lessons, payload
 from tests.browser import (
@@ -227,10 +228,24 @@ def card_title(page, kind: str) -> str:
 
 
 def nudge_learning_rate(page, kind: str, key: str = "ArrowRight") -> None:
-    """Move an instance's learning-rate select slider one notch with the keyboard."""
-    slider = card(page, f"{kind} · lr").locator("[data-testid='stSlider'] input[type=range]")
-    slider.first.focus()
-    page.keyboard.press(key)
+    """Move an instance's learning-rate select slider one notch with the keyboard.
+
+    The slider's own value moves at the key press, before any message leaves: a press lost to
+    a re-render that took the focus (seen once in CI under load, after a tab switch) shows as
+    an unchanged value, and is pressed again; a press that landed is never repeated."""
+    slider = card(page, f"{kind} · lr").locator("[data-testid='stSlider'] input[type=range]").first
+    before = slider.input_value()
+    for _ in range(3):
+        slider.focus()
+        page.keyboard.press(key)
+        try:
+            page.wait_for_function(
+                "([el, v]) => el.value !== v", arg=[slider.element_handle(), before], timeout=5_000
+            )
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the {kind} learning-rate slider never moved from {before}")
 
 
 def open_tab(page, label: str) -> None:
