@@ -505,7 +505,7 @@ EDGE_OF_STABILITY = Lesson(
             "Classical theory says the step is stable only while it stays below "
             "$2/\\eta = 10$ (the dashed line). It starts at 5.48 and climbs as the network "
             "learns, reaches 9.5 at step 568, and then stops: for the remaining 2,400 steps it "
-            "hovers between 9.5 and 10.7, right at the edge. The loss does not stall: it "
+            "hovers between about 9.5 and 10.7, right at the edge. The loss does not stall: it "
             "falls from 0.341 to 0.0074 through three brief spikes, each coming when the "
             "sharpness has overshot the line and each knocking it back below.",
             _ripple(EOS_GD),
@@ -513,8 +513,8 @@ EDGE_OF_STABILITY = Lesson(
         Stage(
             "Each learning rate finds its own edge",
             "With $\\eta = 0.3$ the edge is $2/\\eta = 6.67$: the sharpness reaches it "
-            "by step 152 and hovers there, and the loss rises on 118 of the 750 recorded "
-            "stretches yet ends lower, at 0.0030. With $\\eta = 0.1$ the edge, 20, is far "
+            "by step 152 and hovers there, and the loss rises on about 115 of the 750 recorded "
+            "stretches yet ends lower, below 0.01. With $\\eta = 0.1$ the edge, 20, is far "
             "away: the sharpness is still climbing at step 3000 (11.6) and the loss falls "
             "from every recorded step to the next. Gradient descent does not avoid sharp "
             "regions: it trains until the curvature is as large as its step allows.",
@@ -526,8 +526,9 @@ EDGE_OF_STABILITY = Lesson(
             "threshold is the preconditioned sharpness, the top eigenvalue of "
             "$P^{-1}H$ (Cohen et al. 2022), whose edge is "
             "$(2 + 2\\beta_1)/((1 - \\beta_1)\\eta) = 38/\\eta = 3800$. From 149 at step "
-            "20 it rises to that edge by step 784 and then stays between 0.87 and 1.04 times it, "
-            "while the plain sharpness levels off near 11, with no line of its own to meet.",
+            "20 it rises to that edge by step 784 and then stays between about 0.87 and 1.04 "
+            "times it, while the plain sharpness levels off near 11, with no line of its own "
+            "to meet.",
             _ripple(EOS_GD, EOS_ADAM),
         ),
     ),

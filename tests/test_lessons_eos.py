@@ -41,6 +41,16 @@ def rises(loss) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
+def chaotic(value, quoted: float, rel: float) -> bool:
+    """A number the narration quotes from past the edge, where the path is chaotic: the last-bit
+    differences between CPUs' vector code (XLA's CPU kernels differ with AVX-512 or without)
+    grow there, so it is checked to ``rel`` rather than to its last quoted digit (measured: a
+    maximum of 10.77 for the quoted 10.7, 114 rises where the machine that wrote the narration
+    had 118, a ratio of 0.882 for 0.87, and a final loss of 0.0049 where it had 0.0030, on an
+    AMD EPYC without AVX-512)."""
+    return abs(float(value) / quoted - 1) <= rel
+
+
 def onset(values, threshold, fraction=0.95) -> int:
     above = values > fraction * threshold
     assert above.any()
@@ -54,9 +64,9 @@ def test_gradient_descent_sharpens_to_two_over_eta_and_hovers_there():
     assert rounds_to(s[0], "5.48")
     k = onset(s, threshold)
     assert at_step(steps[k], 568) and rounds_to(s[k], "9.5")
-    # "for the remaining 2,400 steps it hovers between 9.5 and 10.7"
+    # "for the remaining 2,400 steps it hovers between about 9.5 and 10.7"
     assert abs(3000 - steps[k] - 2400) < 50
-    assert rounds_to(s[k:].min(), "9.5") and rounds_to(s[k:].max(), "10.7")
+    assert chaotic(s[k:].min(), 9.5, 0.02) and chaotic(s[k:].max(), 10.7, 0.02)
     # "falls from 0.341 to 0.0074 through three brief spikes, each coming when the sharpness
     # has overshot the line and each knocking it back below"
     assert rounds_to(loss[0], "0.341") and rounds_to(loss[-1], "0.0074")
@@ -79,9 +89,9 @@ def test_each_learning_rate_finds_its_own_edge():
     k = onset(s, threshold)
     assert at_step(steps[k], 152)
     assert np.abs(s[k:].mean() / threshold[0] - 1) < 0.05
-    # "the loss rises on 118 of the 750 recorded stretches yet ends lower, at 0.0030"
-    assert len(steps) - 1 == 750 and at_step(np.sum(np.diff(loss) > 0), 118)
-    assert rounds_to(loss[-1], "0.0030")
+    # "the loss rises on about 115 of the 750 recorded stretches yet ends lower, below 0.01"
+    assert len(steps) - 1 == 750 and chaotic(np.sum(np.diff(loss) > 0), 115, 0.05)
+    assert loss[-1] < 0.01 and loss[-1] < loss[k]
     steps, loss, s, threshold = curve(1, "GD lr 0.1")
     # "the edge, 20, is far away: still climbing at step 3000 (11.6); the loss falls from
     # every recorded step to the next"
@@ -100,15 +110,15 @@ def test_adams_preconditioned_sharpness_meets_38_over_eta():
     steps, loss, p, threshold = curve(2, "Adam lr 0.01")
     # "(2 + 2 beta_1)/((1 - beta_1) eta) = 38/eta = 3800"
     np.testing.assert_allclose(threshold, 3800.0, rtol=1e-6)
-    # "From 149 at step 20 it rises to that edge by step 784 and then stays between 0.87 and
-    # 1.04 times it" (its first value, Adam's sign-like first step, is larger: 1,803)
+    # "From 149 at step 20 it rises to that edge by step 784 and then stays between about 0.87
+    # and 1.04 times it" (its first value, Adam's sign-like first step, is larger: 1,803)
     low = int(np.argmin(p[: len(p) // 4]))
     assert round(float(p[low])) == 149 and at_step(steps[low], 20) and p[0] > 1000
     k = onset(p, threshold)
     assert at_step(steps[k], 784)
     ratio = p[k:] / threshold[k:]
-    assert rounds_to(ratio.min(), "0.87")
-    assert rounds_to(ratio.max(), "1.04")
+    assert chaotic(ratio.min(), 0.87, 0.02)
+    assert chaotic(ratio.max(), 1.04, 0.02)
     # "while the plain sharpness levels off near 11"
     r, sh = measured(2)
     plain = sh.sharpness[r.names.index("Adam lr 0.01"), 0]
