@@ -152,7 +152,7 @@ def test_unreadable_paths_are_a_clear_error(tmp_path):
         snapshot.load(tmp_path)
 
 
-def test_snapshots_saved_by_earlier_versions_load_and_replay_exactly():
+def test_snapshots_saved_by_earlier_versions_replay_exactly_or_to_rounding():
     """Bit for bit on a CPU like the one that saved them; on another (XLA's CPU kernels differ
     with the vector instructions: AVX-512 or not) the arrays that differ differ by float32
     rounding alone, and the CLI says which (on an AMD EPYC without AVX-512: four arrays, at
