@@ -3,9 +3,11 @@
 The engine compiles one kernel per (surface structure, optimizer group) and joins them
 (``trajectories/kernel.py``), so the kernels a visitor's scene needs are mostly ones another
 scene compiled. ``python -m app.serve`` computes the default scene before it answers, then this
-thread compiles, while the server already answers, every optimizer kind with its declared
+thread compiles, while the server already answers, the default scene on a classic surface
+behind the classics' switch, with its picture and live family (``surfaces/classic_switch.py``:
+then picking any of those classics compiles nothing), every optimizer kind with its declared
 defaults on the default surface (what "add an optimizer" asks for) and every lesson stage's
-scene. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, and
+scene. Each step holds the engine's lock (``app.compute``), one or two new kernels at a time, and
 takes it only while no visitor has used it for a second (``app.engine_lock``), so a visitor's
 scene waits at most for one such run (about half a second at load 1) rather than for the
 whole warm-up.
@@ -19,17 +21,44 @@ so 50 of the 96 are kept, live memory +197 MiB, in 23 s on the 2-core VM at load
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import optimizers
 from app.engine_lock import VisitorsFirst
 from trajectories import Experiment, OptimizerSpec, pieces, run
+from trajectories.family import family
 
 BUDGET_SECONDS = 180.0
 KINDS_PER_RUN = 2  # two new kernels compile side by side (pieces.simulate's pool)
+# A classic that is a branch of the classics' switch (surfaces/classic_switch.py): the kernels
+# of the default scene on it, of its picture and of its live family serve every such classic.
+SWITCHED_CLASSIC = "beale"
+
+
+def switched_classic() -> Iterator[Callable[[], object]]:
+    """The default scene on :data:`SWITCHED_CLASSIC` (its kernels a few at a time), its
+    picture, and the live family a page asks for first (instance 0's first live
+    hyperparameter, at the scene's stride: ``app.compute.live_document``)."""
+    from app import live, state, surface_image
+
+    e = state.DEFAULT.replace(surface=SWITCHED_CLASSIC)
+    for i in range(0, len(e.optimizers), KINDS_PER_RUN):
+        yield functools.partial(run, e.replace(optimizers=e.optimizers[i : i + KINDS_PER_RUN]))
+
+    def picture_and_family() -> None:
+        r = run(e)  # computed by the steps before: nothing compiles
+        surface_image.render(r.surface)
+        spec = e.optimizers[0]
+        params = live.live_params(spec.info, spec.values())
+        if params:
+            one = e.replace(optimizers=(spec,))
+            family(one, 0, params[0]["name"], stride=int(r.stride))
+
+    yield picture_and_family
 
 
 def scenes() -> Iterator[Experiment]:
@@ -47,26 +76,43 @@ def scenes() -> Iterator[Experiment]:
             yield stage.experiment
 
 
-def warm(lock: VisitorsFirst, budget: float = BUDGET_SECONDS, log=print) -> dict:
-    """Run :func:`scenes` under ``lock`` until done or past ``budget`` seconds."""
-    start, before, done, failed = time.perf_counter(), pieces.compile_count(), 0, []
+def steps() -> Iterator[Callable[[], object]]:
+    """Everything the warm-up does, in order, each step a few new kernels at most."""
+    yield from switched_classic()
     for e in scenes():
+        yield functools.partial(run, e)
+
+
+def _what(step: Callable[[], object]) -> str:
+    e = step.args[0] if isinstance(step, functools.partial) and step.args else None
+    return f"{[o.kind for o in e.optimizers]} on {e.surface}" if e else step.__name__
+
+
+def warm(
+    lock: VisitorsFirst,
+    budget: float = BUDGET_SECONDS,
+    log=print,
+    todo: Iterable[Callable[[], object]] | None = None,
+) -> dict:
+    """Take :func:`steps` (or ``todo``) under ``lock`` until done or past ``budget`` seconds."""
+    start, before, done, failed = time.perf_counter(), pieces.compile_count(), 0, []
+    for step in steps() if todo is None else todo:
         if time.perf_counter() - start > budget:
             break
         try:
             with lock.background():  # gives way to visitors (app/engine_lock.py)
-                run(e)
+                step()
             done += 1
-        except Exception as err:  # a scene that cannot run must not stop the server's warm-up
-            failed.append(f"{[o.kind for o in e.optimizers]}: {err}")
+        except Exception as err:  # a step that cannot run must not stop the server's warm-up
+            failed.append(f"{_what(step)}: {err}")
     report = {
-        "scenes": done,
+        "steps": done,
         "kernels": pieces.compile_count() - before,
         "seconds": round(time.perf_counter() - start, 1),
         "failed": failed,
     }
     log(
-        f"Background warm-up: {report['kernels']} kernels for {done} scenes in "
+        f"Background warm-up: {report['kernels']} kernels in {done} steps in "
         f"{report['seconds']} s" + (f"; {len(failed)} failed: {failed}" if failed else ""),
         flush=True,
     )

@@ -4,7 +4,8 @@ A :class:`Surface` separates *code* from *values* so that the engine can jit onc
 surface and trace everything else:
 
 * ``fn(w, theta)`` is the loss, pure JAX, ``w`` of shape ``(dim,)``. Its identity is fixed by
-  ``static_key`` (the family name plus anything that changes shapes or code, such as ``dim``).
+  ``static_key`` (the family name plus anything that changes shapes or code, such as ``dim``;
+  the classics that share one switched function share its key: ``surfaces/classic_switch.py``).
 * ``theta`` is a pytree of arrays: the surface's numeric parameters (Rosenbrock's ``a`` and
   ``b``) and its data (a regression's samples). Changing a value never recompiles.
 * ``grad_estimate_fn(w, theta, key)``, for stochastic surfaces, returns a stochastic gradient

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces import geometry
+from surfaces import classic_switch, geometry
 from surfaces.base import Family, LossFn, Param, Surface
 from surfaces.losses import loss_function, safe_sqrt
 from surfaces.params import static_key
@@ -59,6 +59,10 @@ class Classic:
     smooth_at_minima: bool = True
     notes: str = ""
     summary: str = ""
+    # compiled as its own function rather than as a branch of the classics' switch
+    # (surfaces/classic_switch.py): for the surface most scenes use, whose kernels are compiled
+    # before the first visitor anyway and run a little faster without the switch
+    own_kernel: bool = False
 
     def build(self, **values: Any) -> Surface:
         minima = self.minima(values) if callable(self.minima) else self.minima
@@ -71,11 +75,7 @@ class Classic:
             latex=self.latex,
             reference=self.reference,
             dim=2,
-            fn=self.fn,
-            # device_put, not jnp.asarray: the same weakly typed scalar, without compiling a
-            # program on the first build
-            theta={k: jax.device_put(float(v)) for k, v in values.items()},
-            static_key=static_key(self.name, self.params, values),
+            **self._code(values),
             bounds=np.array(self.bounds, dtype=float),
             window=geometry.fit_window(self.window, np.concatenate([starts, minima, local])),
             minima=minima,
@@ -87,6 +87,19 @@ class Classic:
             smooth_at_minima=self.smooth_at_minima,
             notes=self.notes,
         )
+
+    def _code(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``fn``, ``theta`` and ``static_key``: the classic's own, or the shared switch's."""
+        if not self.own_kernel:
+            return {"fn": SWITCH.fn, "theta": SWITCH.theta(self.name, values),
+                    "static_key": classic_switch.KEY}  # fmt: skip
+        return {
+            "fn": self.fn,
+            # device_put, not jnp.asarray: the same weakly typed scalar, without compiling a
+            # program on the first build
+            "theta": {k: jax.device_put(float(v)) for k, v in values.items()},
+            "static_key": static_key(self.name, self.params, values),
+        }
 
     def family(self) -> Family:
         return Family(
@@ -265,6 +278,7 @@ CLASSICS = (
         optimal_value=0.0,
         log_scale=True,
         summary="A curved, flat-bottomed valley: easy to find, slow to follow.",
+        own_kernel=True,
     ),
     Classic(
         name="beale",
@@ -527,4 +541,5 @@ CLASSICS = (
     ),
 )
 
+SWITCH = classic_switch.Switch(tuple(c for c in CLASSICS if not c.own_kernel))
 FAMILIES = tuple(c.family() for c in CLASSICS)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
-from app import lessons, state, warmup
+import numpy as np
+
+import surfaces.classic
+from app import lessons, live, state, surface_image, warmup
 from app.engine_lock import VisitorsFirst
 from trajectories import OptimizerSpec, pieces, run
+from trajectories.family import family
 
 
 def test_warmed_kernels_serve_an_added_optimizer_and_a_lesson_without_compiling(monkeypatch):
     chosen = list(itertools.islice(warmup.scenes(), 2))  # the first kinds, on the default surface
     stage = lessons.LESSONS["momentum"].stages[0].experiment
-    monkeypatch.setattr(warmup, "scenes", lambda: iter([*chosen, stage]))
     lock = VisitorsFirst(quiet=0.0)
-    report = warmup.warm(lock, log=lambda *a, **k: None)
-    assert report["scenes"] == 3 and not report["failed"]
+    todo = [functools.partial(run, e) for e in (*chosen, stage)]
+    report = warmup.warm(lock, log=lambda *a, **k: None, todo=todo)
+    assert report["steps"] == 3 and not report["failed"]
     assert not lock.locked()
     run(state.DEFAULT)
     before = pieces.compile_count()
@@ -33,7 +38,30 @@ def test_every_kind_is_warmed_and_the_budget_stops_it(monkeypatch):
     ran = []
     monkeypatch.setattr(warmup, "run", ran.append)
     report = warmup.warm(VisitorsFirst(), budget=-1.0, log=lambda *a, **k: None)
-    assert ran == [] and report["scenes"] == 0  # past its budget: nothing more is compiled
+    assert ran == [] and report["steps"] == 0  # past its budget: nothing more is compiled
+
+
+def test_after_the_switched_classic_a_page_on_any_other_classic_compiles_nothing():
+    """Its scene, picture and live family: what a visitor who picks a new surface waits for."""
+    report = warmup.warm(VisitorsFirst(quiet=0.0), log=lambda *a, **k: None,
+                         todo=warmup.switched_classic())  # fmt: skip
+    assert report["steps"] >= 2 and not report["failed"] and report["kernels"] > 0
+    switched = [n for n in surfaces.classic.SWITCH.names if n != warmup.SWITCHED_CLASSIC]
+    assert len(switched) >= 10
+    before, grids = pieces.compile_count(), surface_image._grid_fn.cache_info().currsize
+    for name in switched[:4]:  # the new-surface benchmark's first picks among them
+        e = state.DEFAULT.replace(surface=name)
+        r = run(e)
+        grid_fn = surface_image._grid_fn(r.surface.fn, r.surface.static_key)
+        compiled = grid_fn._cache_size()
+        surface_image.render(r.surface)
+        assert grid_fn._cache_size() == compiled == 1
+        spec = e.optimizers[0]
+        name_ = live.live_params(spec.info, spec.values())[0]["name"]
+        fam = family(e.replace(optimizers=(spec,)), 0, name_, stride=int(r.stride))
+        assert np.isfinite(fam.loss[fam.current, :, 0]).all()
+    assert surface_image._grid_fn.cache_info().currsize == grids
+    assert pieces.compile_count() == before
 
 
 def test_the_warmup_can_be_turned_off(monkeypatch):
