@@ -42,9 +42,7 @@ class Switch:
     def __init__(self, classics: tuple) -> None:
         self.names = tuple(c.name for c in classics)
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.defaults = {
-            f"{c.name}.{p.name}": float(p.default) for c in classics for p in c.params
-        }
+        self.defaults = {f"{c.name}.{p.name}": float(p.default) for c in classics for p in c.params}
         values = tuple(_value_branch(c) for c in classics)
         with_grads = tuple(_value_and_grad_branch(c) for c in classics)
 
@@ -61,9 +59,12 @@ class Switch:
                 # a derivative in the surface's parameters (nothing in the app asks for one):
                 # forward mode through the value switch
                 dparams = jax.tree.map(_instantiate, dparams, params)
-                out = out + jax.jvp(
-                    lambda p: jax.lax.switch(index, values, w, p), (params,), (dparams,)
-                )[1]
+                out = (
+                    out
+                    + jax.jvp(lambda p: jax.lax.switch(index, values, w, p), (params,), (dparams,))[
+                        1
+                    ]
+                )
             return value, out
 
         switched.defjvp(switched_jvp, symbolic_zeros=True)

@@ -49,7 +49,9 @@ def test_values_and_gradients_are_the_formulas_own(dtype):
         formula = jax.jit(jax.vmap(jax.value_and_grad(c.fn), in_axes=(0, None)))
         want_value, want_grad = formula(w, own(c))
         assert value.dtype == grad.dtype == dtype
-        tol = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-14, "atol": 1e-12}
+        tol = (
+            {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-14, "atol": 1e-12}
+        )
         np.testing.assert_allclose(value, want_value, **tol, err_msg=c.name)
         np.testing.assert_allclose(grad, want_grad, **tol, err_msg=c.name)
 
