@@ -19,14 +19,18 @@ APP = Path(__file__).resolve().parent / "main.py"
 
 
 def warm() -> float:
-    """Run the default scene through the engine, the surface picture and the payload."""
+    """Run the default scene through the engine, the surface picture and the payload; then the
+    classics' switch (``app.warmup.switched_classic``), so that a visitor's first pick of a
+    classic surface, the sidebar's first box, compiles nothing."""
     start = time.perf_counter()
     import trajectories  # first: XLA flags before JAX starts
-    from app import jax_cache, payload, state, surface_image
+    from app import jax_cache, payload, state, surface_image, warmup
 
     with jax_cache.persistent():
         r = trajectories.run(state.DEFAULT)
         picture = surface_image.render(r.surface)
+        for step in warmup.switched_classic():
+            step()
     payload.build(r, picture)
     return time.perf_counter() - start
 

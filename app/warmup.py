@@ -3,11 +3,12 @@
 The engine compiles one kernel per (surface structure, optimizer group) and joins them
 (``trajectories/kernel.py``), so the kernels a visitor's scene needs are mostly ones another
 scene compiled. ``python -m app.serve`` computes the default scene before it answers, then this
-thread compiles, while the server already answers, the default scene on a classic surface
-behind the classics' switch, with its picture and live family (``surfaces/classic_switch.py``:
-then picking any of those classics compiles nothing), every optimizer kind with its declared
+thread compiles, while the server already answers, every optimizer kind with its declared
 defaults on the default surface (what "add an optimizer" asks for) and every lesson stage's
-scene. Each step holds the engine's lock (``app.compute``), one or two new kernels at a time, and
+scene. ``python -m app.serve`` also runs :func:`switched_classic` before it answers: the
+default scene on a classic surface behind the classics' switch, with its picture and live
+family (``surfaces/classic_switch.py``), so that picking any of those classics compiles
+nothing. Each step holds the engine's lock (``app.compute``), one or two new kernels at a time, and
 takes it only while no visitor has used it for a second (``app.engine_lock``), so a visitor's
 scene waits at most for one such run (about half a second at load 1) rather than for the
 whole warm-up.
@@ -77,8 +78,8 @@ def scenes() -> Iterator[Experiment]:
 
 
 def steps() -> Iterator[Callable[[], object]]:
-    """Everything the warm-up does, in order, each step a few new kernels at most."""
-    yield from switched_classic()
+    """Everything the warm-up does, in order, each step a few new kernels at most (the
+    server's foreground warm-up, ``app.serve.warm``, took :func:`switched_classic`)."""
     for e in scenes():
         yield functools.partial(run, e)
 

@@ -43,28 +43,23 @@ class Switch:
         self.names = tuple(c.name for c in classics)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.defaults = {f"{c.name}.{p.name}": float(p.default) for c in classics for p in c.params}
-        values = tuple(_value_branch(c) for c in classics)
-        with_grads = tuple(_value_and_grad_branch(c) for c in classics)
+        values = _points_switch(tuple(_value_branch(c) for c in classics))
+        with_grads = _points_switch(tuple(_value_and_grad_branch(c) for c in classics))
 
         @jax.custom_jvp
         def switched(w, index, params):
-            return jax.lax.switch(index, values, w, params)
+            return with_grads(index, w, params)[0]
 
         def switched_jvp(primals, tangents):
             w, index, params = primals
             dw, _, dparams = tangents
-            value, grad = jax.lax.switch(index, with_grads, w, params)
+            value, grad = with_grads(index, w, params)
             out = jnp.zeros_like(value) if isinstance(dw, SymbolicZero) else jnp.sum(grad * dw, -1)
             if not all(isinstance(d, SymbolicZero) for d in jax.tree.leaves(dparams)):
                 # a derivative in the surface's parameters (nothing in the app asks for one):
                 # forward mode through the value switch
                 dparams = jax.tree.map(_instantiate, dparams, params)
-                out = (
-                    out
-                    + jax.jvp(lambda p: jax.lax.switch(index, values, w, p), (params,), (dparams,))[
-                        1
-                    ]
-                )
+                out = out + jax.jvp(lambda p: values(index, w, p), (params,), (dparams,))[1]
             return value, out
 
         switched.defjvp(switched_jvp, symbolic_zeros=True)
@@ -83,6 +78,48 @@ class Switch:
             "index": jax.device_put(np.int32(self.index[name])),
             "params": {k: jax.device_put(v) for k, v in params.items()},
         }
+
+
+def _points_switch(branches: tuple) -> Callable:
+    """``lax.switch(index, branches, w, params)`` that a ``vmap`` over points leaves alone.
+
+    Every branch takes a batch of points ``(..., 2)`` already, so vmapping over ``w`` alone
+    (the engine's paths, a family's members) passes the batch straight through instead of
+    batching each branch's program: JAX's batching of a switch rewrites every branch, each time
+    a kernel is traced, which was most of the tracing time of a kernel on a switched classic.
+    A batched index or parameter (nothing in the app does that) takes JAX's own rule, and so do
+    derivatives of it (the Hessians of the sharpness view): JAX cannot differentiate a
+    ``custom_vmap`` function, so a JVP goes through the plain switch."""
+
+    def plain(index, w, params):
+        return jax.lax.switch(index, branches, w, params)
+
+    @jax.custom_batching.custom_vmap
+    def call(index, w, params):
+        return plain(index, w, params)
+
+    @call.def_vmap
+    def call_batched(axis_size, in_batched, index, w, params):
+        index_batched, w_batched, params_batched = in_batched
+        if index_batched or any(jax.tree.leaves(params_batched)):
+            axes = (0 if index_batched else None, 0 if w_batched else None,
+                    jax.tree.map(lambda b: 0 if b else None, params_batched))  # fmt: skip
+            out = jax.vmap(plain, in_axes=axes)(index, w, params)
+        else:  # the batch axis leads; every branch handles it as more points
+            out = call(index, w, params)
+        return out, jax.tree.map(lambda _: True, out)
+
+    @jax.custom_jvp
+    def differentiable(index, w, params):
+        return call(index, w, params)
+
+    @differentiable.defjvp
+    def differentiable_jvp(primals, tangents):
+        index, w, params = primals
+        _, dw, dparams = tangents
+        return jax.jvp(lambda v, p: plain(index, v, p), (w, params), (dw, dparams))
+
+    return differentiable
 
 
 def _own_theta(classic, params: Mapping[str, Any]) -> dict:
