@@ -8,7 +8,7 @@ defaults on the default surface (what "add an optimizer" asks for) and every les
 scene. ``python -m app.serve`` also runs :func:`switched_classic` before it answers: the
 default scene on a classic surface behind the classics' switch, with its picture and live
 family (``surfaces/classic_switch.py``), so that picking any of those classics compiles
-nothing. Each step holds the engine's lock (``app.compute``), one or two new kernels at a time, and
+nothing. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, and
 takes it only while no visitor has used it for a second (``app.engine_lock``), so a visitor's
 scene waits at most for one such run (about half a second at load 1) rather than for the
 whole warm-up.
@@ -22,11 +22,10 @@ so 50 of the 96 are kept, live memory +197 MiB, in 23 s on the 2-core VM at load
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 
 import optimizers
 from app.engine_lock import VisitorsFirst
@@ -40,26 +39,19 @@ KINDS_PER_RUN = 2  # two new kernels compile side by side (pieces.simulate's poo
 SWITCHED_CLASSIC = "beale"
 
 
-def switched_classic() -> Iterator[Callable[[], object]]:
-    """The default scene on :data:`SWITCHED_CLASSIC` (its kernels a few at a time), its
-    picture, and the live family a page asks for first (instance 0's first live
-    hyperparameter, at the scene's stride: ``app.compute.live_document``)."""
+def switched_classic() -> None:
+    """For ``app.serve.warm``: the default scene on :data:`SWITCHED_CLASSIC`, its picture and
+    the live family a page asks for first (instance 0's first live hyperparameter, at the
+    scene's stride: ``app.compute.live_document``)."""
     from app import live, state, surface_image
 
     e = state.DEFAULT.replace(surface=SWITCHED_CLASSIC)
-    for i in range(0, len(e.optimizers), KINDS_PER_RUN):
-        yield functools.partial(run, e.replace(optimizers=e.optimizers[i : i + KINDS_PER_RUN]))
-
-    def picture_and_family() -> None:
-        r = run(e)  # computed by the steps before: nothing compiles
-        surface_image.render(r.surface)
-        spec = e.optimizers[0]
-        params = live.live_params(spec.info, spec.values())
-        if params:
-            one = e.replace(optimizers=(spec,))
-            family(one, 0, params[0]["name"], stride=int(r.stride))
-
-    yield picture_and_family
+    r = run(e)
+    surface_image.render(r.surface)
+    spec = e.optimizers[0]
+    params = live.live_params(spec.info, spec.values())
+    if params:
+        family(e.replace(optimizers=(spec,)), 0, params[0]["name"], stride=int(r.stride))
 
 
 def scenes() -> Iterator[Experiment]:
@@ -77,43 +69,26 @@ def scenes() -> Iterator[Experiment]:
             yield stage.experiment
 
 
-def steps() -> Iterator[Callable[[], object]]:
-    """Everything the warm-up does, in order, each step a few new kernels at most (the
-    server's foreground warm-up, ``app.serve.warm``, took :func:`switched_classic`)."""
-    for e in scenes():
-        yield functools.partial(run, e)
-
-
-def _what(step: Callable[[], object]) -> str:
-    e = step.args[0] if isinstance(step, functools.partial) and step.args else None
-    return f"{[o.kind for o in e.optimizers]} on {e.surface}" if e else step.__name__
-
-
-def warm(
-    lock: VisitorsFirst,
-    budget: float = BUDGET_SECONDS,
-    log=print,
-    todo: Iterable[Callable[[], object]] | None = None,
-) -> dict:
-    """Take :func:`steps` (or ``todo``) under ``lock`` until done or past ``budget`` seconds."""
+def warm(lock: VisitorsFirst, budget: float = BUDGET_SECONDS, log=print) -> dict:
+    """Run :func:`scenes` under ``lock`` until done or past ``budget`` seconds."""
     start, before, done, failed = time.perf_counter(), pieces.compile_count(), 0, []
-    for step in steps() if todo is None else todo:
+    for e in scenes():
         if time.perf_counter() - start > budget:
             break
         try:
             with lock.background():  # gives way to visitors (app/engine_lock.py)
-                step()
+                run(e)
             done += 1
-        except Exception as err:  # a step that cannot run must not stop the server's warm-up
-            failed.append(f"{_what(step)}: {err}")
+        except Exception as err:  # a scene that cannot run must not stop the server's warm-up
+            failed.append(f"{[o.kind for o in e.optimizers]}: {err}")
     report = {
-        "steps": done,
+        "scenes": done,
         "kernels": pieces.compile_count() - before,
         "seconds": round(time.perf_counter() - start, 1),
         "failed": failed,
     }
     log(
-        f"Background warm-up: {report['kernels']} kernels in {done} steps in "
+        f"Background warm-up: {report['kernels']} kernels for {done} scenes in "
         f"{report['seconds']} s" + (f"; {len(failed)} failed: {failed}" if failed else ""),
         flush=True,
     )
