@@ -2,16 +2,15 @@
 
 The engine compiles one kernel per (surface structure, optimizer group) and joins them
 (``trajectories/kernel.py``), so the kernels a visitor's scene needs are mostly ones another
-scene compiled. ``python -m app.serve`` computes the default scene before it answers, then this
-thread compiles, while the server already answers, every optimizer kind with its declared
-defaults on the default surface (what "add an optimizer" asks for) and every lesson stage's
-scene. ``python -m app.serve`` also runs :func:`switched_classic` before it answers: the
-default scene on a classic surface behind the classics' switch, with its picture and live
-family (``surfaces/classic_switch.py``), so that picking any of those classics compiles
-nothing. Each run holds the engine's lock (``app.compute``), one or two new kernels at a time, and
-takes it only while no visitor has used it for a second (``app.engine_lock``), so a visitor's
-scene waits at most for one such run (about half a second at load 1) rather than for the
-whole warm-up.
+scene compiled. Before it answers, ``python -m app.serve`` computes the default scene and runs
+:func:`switched_classic` (the default scene on a classic behind the classics' switch, with its
+picture and live family: ``surfaces/classic_switch.py``; then picking any of those classics
+compiles nothing). Then this thread compiles, while the server already answers, every optimizer
+kind with its declared defaults on the default surface (what "add an optimizer" asks for) and
+every lesson stage's scene. Each run holds the engine's lock (``app.compute``), one or two new
+kernels at a time, and takes it only while no visitor has used it for a second
+(``app.engine_lock``), so a visitor's scene waits at most for one such run (about half a second
+at load 1) rather than for the whole warm-up.
 
 Budget (README, benchmarks/RESULTS.md): at most ``BUDGET_SECONDS`` of wall time (what is not
 done by then compiles when a visitor asks), and every kernel kept is one of
