@@ -43,7 +43,6 @@ class Switch:
         self.names = tuple(c.name for c in classics)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.defaults = {f"{c.name}.{p.name}": float(p.default) for c in classics for p in c.params}
-        values = _points_switch(tuple(_value_branch(c) for c in classics))
         with_grads = _points_switch(tuple(_value_and_grad_branch(c) for c in classics))
 
         @jax.custom_jvp
@@ -57,9 +56,13 @@ class Switch:
             out = jnp.zeros_like(value) if isinstance(dw, SymbolicZero) else jnp.sum(grad * dw, -1)
             if not all(isinstance(d, SymbolicZero) for d in jax.tree.leaves(dparams)):
                 # a derivative in the surface's parameters (nothing in the app asks for one):
-                # forward mode through the value switch
+                # forward mode through the switch (the gradients' tangents are dropped unused)
                 dparams = jax.tree.map(_instantiate, dparams, params)
-                out = out + jax.jvp(lambda p: values(index, w, p), (params,), (dparams,))[1]
+
+                def value_of(p):
+                    return with_grads(index, w, p)[0]
+
+                out = out + jax.jvp(value_of, (params,), (dparams,))[1]
             return value, out
 
         switched.defjvp(switched_jvp, symbolic_zeros=True)
@@ -124,13 +127,6 @@ def _points_switch(branches: tuple) -> Callable:
 
 def _own_theta(classic, params: Mapping[str, Any]) -> dict:
     return {p.name: params[f"{classic.name}.{p.name}"] for p in classic.params}
-
-
-def _value_branch(classic) -> Callable:
-    def value(w, params):
-        return classic.fn(w, _own_theta(classic, params))
-
-    return value
 
 
 def _value_and_grad_branch(classic) -> Callable:
